@@ -1,0 +1,112 @@
+"""``jupyter hardening check``: evaluate the rules on the settings a server would start with."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from jupyter_core.application import JupyterApp
+from traitlets import Bool, Enum, TraitError
+
+from . import __version__, extension
+from .config import Hardening
+from .report import evaluate, render_text
+from .rules import RULES
+from .snapshot import take_snapshot
+
+# Options that belong to `check`; every other argument goes to the ServerApp, as for `jupyter server`.
+OWN_OPTIONS = {"--format": True, "--list-rules": False}
+
+
+def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Separate check's own options from the server's (flags, --Class.trait=value, aliases)."""
+    own: list[str] = []
+    server: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        if name in OWN_OPTIONS:
+            own.append(arg)
+            if OWN_OPTIONS[name] and "=" not in arg:
+                own.append(next(args, ""))
+        elif arg in ("-h", "--help", "--help-all", "--version"):
+            own.append(arg)
+        else:
+            server.append(arg)
+    return own, server
+
+
+class CheckApp(JupyterApp):
+    """Audit the configuration a Jupyter server would start with, without starting it.
+
+    Reads the same config files, legacy NotebookApp names, command-line flags and environment
+    as `jupyter server`. Any argument that is not an option of this command is passed to the
+    server, e.g. --ServerApp.ip=0.0.0.0 or --NotebookApp.allow_origin='*'.
+    Exit status: 0 the server would start, 1 it would refuse, 2 usage or configuration error.
+    """
+
+    name = "jupyter-hardening-check"
+    version = __version__
+    description = __doc__
+    examples = """
+    jupyter hardening check
+    jupyter hardening check --format json
+    jupyter hardening check --ServerApp.ip=0.0.0.0 --NotebookApp.allow_origin='*'
+    jupyter hardening check --list-rules
+    """
+
+    output_format = Enum(["text", "json"], "text", config=True, help="Output format: text or json.")
+    list_rules = Bool(False, config=True, help="List the rules with their ids and exit.")
+    aliases = {"format": "CheckApp.output_format"}
+    flags = {"list-rules": ({"CheckApp": {"list_rules": True}}, "List the rules and exit.")}
+
+    server_argv: list[str] = []
+
+    def initialize(self, argv: Any = None) -> None:
+        """Parse our own options; keep the rest for the ServerApp."""
+        own, self.server_argv = split_argv(list(sys.argv[1:] if argv is None else argv))
+        super().initialize(own)
+
+    def fail(self, message: str) -> None:
+        """Usage or configuration error: one line on stderr, exit 2."""
+        print(f"jupyter hardening check: {message}", file=sys.stderr)
+        self.exit(2)
+
+    def start(self) -> None:
+        """Initialize a ServerApp without serving, audit it, print the report."""
+        if self.list_rules:
+            for rule in RULES:
+                print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}")
+            return
+        from jupyter_server.serverapp import ServerApp
+
+        extension.audit_suspended = True
+        # This command is a traitlets singleton too; the ServerApp must become the singleton
+        # because extensions look it up with ServerApp.instance().
+        for cls in type(self).mro():
+            if hasattr(cls, "clear_instance"):
+                cls.clear_instance()
+        serverapp = ServerApp.instance(log_level="WARN", open_browser=False, raise_config_file_errors=True)
+        try:
+            serverapp.initialize(argv=self.server_argv, new_httpserver=False)
+        except SystemExit as e:
+            if e.code:
+                self.fail("the server's configuration is invalid (see the message above)")
+            raise
+        except Exception as e:  # a broken config file: one line, not a traceback
+            self.fail(f"cannot load the server's configuration: {type(e).__name__}: {e}")
+        try:
+            hardening = Hardening(parent=serverapp)
+        except TraitError as e:
+            self.fail(str(e))
+        report = evaluate(
+            take_snapshot(serverapp, hardening.public_url),
+            hardening.refuse_at,
+            hardening.accepted_risks,
+        )
+        if self.output_format == "json":
+            print(json.dumps(report.to_json(), indent=2))
+        else:
+            print(render_text(report))
+        self.exit(1 if report.verdict == "refuse" else 0)

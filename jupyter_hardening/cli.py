@@ -1,0 +1,42 @@
+"""``jupyter hardening``: the command-line entry point. Subcommands are imported only when used,
+so light commands (nginx-snippet) never import the server application."""
+
+from __future__ import annotations
+
+import sys
+
+from jupyter_core.application import JupyterApp
+
+from . import __version__
+
+
+class HardeningApp(JupyterApp):
+    """Audit a Jupyter server's security settings and write the matching proxy config."""
+
+    name = "jupyter-hardening"
+    version = __version__
+    description = __doc__
+    examples = """
+    jupyter hardening check                          # audit the settings `jupyter server` would use
+    jupyter hardening check --ServerApp.ip=0.0.0.0   # ... with a command-line override
+    jupyter hardening check --format json
+    jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443
+    """
+    subcommands = {
+        "check": (
+            "jupyter_hardening.check.CheckApp",
+            "Audit the configuration a Jupyter server would start with, without starting it.",
+        ),
+    }
+
+    def start(self) -> None:
+        """Run the chosen subcommand, or explain how to choose one."""
+        if self.subapp is not None:
+            self.subapp.start()
+            return
+        print("jupyter hardening: choose a subcommand: " + ", ".join(self.subcommands), file=sys.stderr)
+        print("Try `jupyter hardening --help`.", file=sys.stderr)
+        self.exit(2)
+
+
+main = HardeningApp.launch_instance

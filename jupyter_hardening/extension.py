@@ -1,0 +1,88 @@
+"""The server extension: audit the live ServerApp once its settings are final, before it listens.
+
+``_load_jupyter_server_extension`` runs after config, legacy names and flags are applied and
+before the port is bound (see DESIGN.md). An exception here would only be logged by
+jupyter_server, so refusal is CRITICAL lines and ``sys.exit(1)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from traitlets import TraitError
+
+from .config import Hardening
+from .report import Report, accept_hint, evaluate
+from .rules import Severity
+from .snapshot import take_snapshot
+from .status import LiveReport
+
+SETTINGS_KEY = "jupyter_hardening"
+
+# Set by `jupyter hardening check`, which initializes a ServerApp only to read its settings.
+audit_suspended = False
+
+_LEVELS = {Severity.ERROR: logging.ERROR, Severity.WARNING: logging.WARNING, Severity.INFO: logging.INFO}
+
+
+def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> None:
+    """One log line per finding, at its severity, with its fix."""
+    for item in report.items:
+        f = item.finding
+        if item.accepted:
+            log.info("[jupyter_hardening] %s %s (accepted: %s): %s", f.id, f.name, item.reason, f.message)
+        else:
+            log.log(_LEVELS[f.severity], "[jupyter_hardening] %s %s: %s Fix: %s", f.id, f.name, f.message, f.fix)
+    counts = report.counts()
+    log.info(
+        "[jupyter_hardening] verdict %s: %d error, %d warning, %d info, %d accepted",
+        report.verdict,
+        counts["error"],
+        counts["warning"],
+        counts["info"],
+        counts["accepted"],
+    )
+
+
+def refuse(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> None:
+    """Log CRITICAL lines naming each blocking finding and its fix, then exit 1."""
+    blocking = report.blocking
+    log.critical(
+        "[jupyter_hardening] Refusing to start: %d finding(s) at or above c.Hardening.refuse_at = %r.",
+        len(blocking),
+        report.refuse_at,
+    )
+    for item in blocking:
+        f = item.finding
+        log.critical("[jupyter_hardening] %s %s (%s): %s", f.id, f.name, ", ".join(f.traits), f.message)
+        log.critical("[jupyter_hardening]     Fix: %s", f.fix)
+    log.critical(
+        "[jupyter_hardening] Hint: to start anyway, accept the risk in jupyter_server_config.py: %s",
+        accept_hint(blocking),
+    )
+    sys.exit(1)
+
+
+def load_hardening(serverapp: Any) -> Hardening:
+    """Build the Hardening configurable from the server's config, or refuse with a clear message."""
+    try:
+        return Hardening(parent=serverapp)
+    except TraitError as e:
+        serverapp.log.critical("[jupyter_hardening] Refusing to start: %s", e)
+        serverapp.log.critical("[jupyter_hardening] Hint: correct c.Hardening.* in jupyter_server_config.py")
+        sys.exit(1)
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Audit the server; refuse to start on blocking findings; publish the live report."""
+    if audit_suspended:
+        return
+    hardening = load_hardening(serverapp)
+    snapshot = take_snapshot(serverapp, hardening.public_url)
+    report = evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
+    log_report(serverapp.log, report)
+    if report.verdict == "refuse":
+        refuse(serverapp.log, report)
+    serverapp.web_app.settings[SETTINGS_KEY] = LiveReport(snapshot, hardening, report)

@@ -1,0 +1,1 @@
+"""HTTP handlers of the extension; each module exports its routes."""

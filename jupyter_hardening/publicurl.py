@@ -1,0 +1,54 @@
+"""Parse and validate ``c.Hardening.public_url``: the address people type to reach Jupyter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+
+
+@dataclass(frozen=True)
+class PublicURL:
+    """The parts of a public URL: scheme, host, port (explicit or default) and path."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @property
+    def default_port(self) -> bool:
+        """True when the port is the scheme's default (and so absent from Origin/Host)."""
+        return self.port == {"https": 443, "http": 80}[self.scheme]
+
+    @property
+    def host_header(self) -> str:
+        """The Host header a browser sends (host, plus :port when not the default)."""
+        return self.host if self.default_port else f"{self.host}:{self.port}"
+
+
+def parse_public_url(url: str) -> PublicURL:
+    """Parse a public URL, or raise ValueError with a message naming the problem."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{url!r} must start with https:// (or http://)")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{url!r} must be scheme://host[:port]/path, without query or user")
+    host = parts.hostname or ""
+    if not HOSTNAME.match(host):
+        raise ValueError(f"{url!r} has no valid host name")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValueError(f"{url!r} has an invalid port") from None
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        path += "/"
+    from .rules.urls import base_url_problem
+
+    problem = base_url_problem(path)
+    if problem:
+        raise ValueError(f"the path of {url!r} {problem}")
+    return PublicURL(parts.scheme, host.lower(), port, path)

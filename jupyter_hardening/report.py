@@ -1,0 +1,135 @@
+"""Findings plus policy make a Report: the one object logged, refused on, served and printed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .rules import RULES, RULES_BY_ID, Finding, Severity
+from .rules.meta import UnknownAcceptedRisk
+from .snapshot import Snapshot
+
+REFUSE_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
+
+
+@dataclass(frozen=True)
+class Item:
+    """A finding as the policy sees it: accepted or not, and whether it blocks startup."""
+
+    finding: Finding
+    accepted: bool = False
+    reason: str = ""
+    blocking: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding in the report schema."""
+        f = self.finding
+        return {
+            "id": f.id,
+            "name": f.name,
+            "severity": f.severity.label,
+            "traits": list(f.traits),
+            "message": f.message,
+            "fix": f.fix,
+            "accepted": self.accepted,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The verdict on one snapshot under one policy."""
+
+    items: tuple[Item, ...]
+    verdict: str
+    refuse_at: str
+    snapshot: Snapshot
+    computed_at: dt.datetime
+
+    @property
+    def blocking(self) -> tuple[Item, ...]:
+        """Items that stop the server."""
+        return tuple(i for i in self.items if i.blocking)
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity, accepted ones left out, plus the number accepted."""
+        counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
+        for item in self.items:
+            if not item.accepted:
+                counts[item.finding.severity.label] += 1
+        counts["accepted"] = sum(i.accepted for i in self.items)
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON report served by /hardening and printed by ``check --format json``."""
+        return {
+            "version": __version__,
+            "verdict": self.verdict,
+            "findings": [i.to_json() for i in self.items],
+            "counts": self.counts(),
+            "refuse_at": self.refuse_at,
+            "computed_at": self.computed_at.isoformat(timespec="seconds"),
+            "settings": self.snapshot.settings(),
+        }
+
+
+def run_rules(snap: Snapshot) -> list[Finding]:
+    """All findings of all rules, worst first, in registry order within a severity."""
+    findings = [f for rule in RULES for f in rule.check(snap)]
+    return sorted(findings, key=lambda f: -f.severity)
+
+
+def evaluate(snap: Snapshot, refuse_at: str = "error", accepted: dict[str, str] | None = None) -> Report:
+    """Apply the policy to the snapshot's findings."""
+    accepted = accepted or {}
+    findings = run_rules(snap)
+    meta = RULES_BY_ID["JH002"]
+    assert isinstance(meta, UnknownAcceptedRisk)
+    findings += [meta.unknown(rule_id) for rule_id in sorted(accepted) if rule_id not in RULES_BY_ID]
+    findings.sort(key=lambda f: -f.severity)
+    threshold = REFUSE_LEVELS[refuse_at]
+    items = []
+    for f in findings:
+        is_accepted = f.id in accepted
+        blocking = not is_accepted and threshold is not None and f.severity >= threshold
+        items.append(Item(f, is_accepted, accepted.get(f.id, ""), blocking))
+    if any(i.blocking for i in items):
+        verdict = "refuse"
+    elif any(not i.accepted and i.finding.severity >= Severity.WARNING for i in items):
+        verdict = "warn"
+    else:
+        verdict = "ok"
+    return Report(tuple(items), verdict, refuse_at, snap, dt.datetime.now(dt.timezone.utc))
+
+
+def accept_hint(items: tuple[Item, ...]) -> str:
+    """The config line that accepts the given findings instead of fixing them."""
+    risks = ", ".join(f"'{i.finding.id}': '<why this is acceptable here>'" for i in items)
+    return f"c.Hardening.accepted_risks = {{{risks}}}"
+
+
+def render_text(report: Report) -> str:
+    """The human-readable report printed by ``jupyter hardening check``."""
+    counts = report.counts()
+    headline = {
+        "ok": "OK: the server would start; nothing to fix",
+        "warn": "WARN: the server would start, with findings to fix",
+        "refuse": "REFUSE: the server would not start",
+    }[report.verdict]
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info"))
+    lines = [f"jupyter_hardening {__version__}: {headline} ({summary}, {counts['accepted']} accepted)"]
+    for item in report.items:
+        f = item.finding
+        tag = " [accepted: " + item.reason + "]" if item.accepted else (" [blocks startup]" if item.blocking else "")
+        lines += [
+            "",
+            f"{f.severity.label.upper():8}{f.id} {f.name}{tag}",
+            f"        {f.message}",
+            f"        traits: {', '.join(f.traits)}",
+            f"        fix: {f.fix}",
+        ]
+    if report.blocking:
+        lines += ["", "Hint: fix the settings above, or accept the risk with:", "  " + accept_hint(report.blocking)]
+    return "\n".join(lines)

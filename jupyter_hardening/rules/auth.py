@@ -1,0 +1,152 @@
+"""JH2xx — tokens, passwords and request forgery protection (authentication)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..snapshot import Snapshot
+from .base import Finding, Rule, Severity
+
+MIN_TOKEN_BITS = 80
+FIX_PASSWORD = "run `jupyter server password` to store an argon2 hash (it writes the config for you)"
+
+
+class WeakToken(Rule):
+    """A short or low-entropy token on a server other hosts can reach.
+
+    Insecure::
+
+        c.ServerApp.ip = '0.0.0.0'
+        c.IdentityProvider.token = 'jupyter'
+
+    A token is a password that is never rate-limited: short ones are guessed online.
+    """
+
+    id = "JH201"
+    name = "weak-token"
+    severity = Severity.WARNING
+    traits = ("IdentityProvider.token",)
+    summary = f"Token weaker than {MIN_TOKEN_BITS} bits on a reachable server"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when a remote server's token estimates below the threshold."""
+        if snap.remote and snap.has_token and snap.token_bits < MIN_TOKEN_BITS:
+            yield self.finding(
+                f"The token has {snap.token_length} characters (about {snap.token_bits:.0f} bits, "
+                f"under {MIN_TOKEN_BITS}) and the server is reachable from other hosts: it can "
+                "be guessed.",
+                "remove c.IdentityProvider.token (and JUPYTER_TOKEN) so jupyter_server generates "
+                "a 192-bit token, or use `python -c 'import secrets; print(secrets.token_hex(32))'`",
+            )
+
+
+class PasswordNotHashed(Rule):
+    """``hashed_password`` holds something that is not a hash jupyter_server can verify.
+
+    Insecure::
+
+        c.PasswordIdentityProvider.hashed_password = 'my secret'
+
+    jupyter_server then disables the token and no password can ever match: nobody can log in,
+    and the secret sits in plain text in the config file.
+    """
+
+    id = "JH202"
+    name = "password-not-hashed"
+    severity = Severity.ERROR
+    traits = ("PasswordIdentityProvider.hashed_password",)
+    summary = "hashed_password is plain text or not a valid hash"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire on a plaintext or malformed hashed_password."""
+        if snap.password_kind == "plaintext":
+            yield self.finding(
+                "PasswordIdentityProvider.hashed_password holds plain text, not a hash: login is "
+                "impossible and the password sits readable in the config.",
+                FIX_PASSWORD,
+            )
+        elif snap.password_kind == "invalid":
+            yield self.finding(
+                "PasswordIdentityProvider.hashed_password is not in a format jupyter_server can "
+                "verify (expected 'argon2:$argon2id$...'): login is impossible.",
+                FIX_PASSWORD,
+            )
+
+
+class WeakPasswordHash(Rule):
+    """A password hashed with sha1, md5 or another fast, salted digest.
+
+    Insecure (every recipe in the seeds)::
+
+        c.NotebookApp.password = 'sha1:67c9e60bb8b6:9ffede0825894254b2e042ea597d771089e11aed'
+
+    A leaked config file is cracked in seconds on a GPU. argon2 is the default since notebook 6.
+    """
+
+    id = "JH203"
+    name = "weak-password-hash"
+    severity = Severity.WARNING
+    traits = ("PasswordIdentityProvider.hashed_password",)
+    summary = "Password hash is not argon2"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire on any valid hash algorithm other than argon2."""
+        if snap.password_kind and snap.password_kind not in ("argon2", "plaintext", "invalid"):
+            yield self.finding(
+                f"The password is hashed with {snap.password_kind}, which GPUs crack fast.",
+                FIX_PASSWORD,
+            )
+
+
+class DeprecatedPasswordName(Rule):
+    """The password is set through a deprecated name.
+
+    Insecure::
+
+        c.ServerApp.password = 'argon2:...'    # or c.NotebookApp.password
+
+    It still works, but it is forwarded with a warning and is the name old recipes copy.
+    """
+
+    id = "JH204"
+    name = "deprecated-password-name"
+    severity = Severity.INFO
+    traits = ("ServerApp.password", "PasswordIdentityProvider.hashed_password")
+    summary = "Password set with ServerApp.password or NotebookApp.password"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the config sets ServerApp.password or NotebookApp.password."""
+        if snap.password_deprecated_name:
+            yield self.finding(
+                f"The password is set with the deprecated c.{snap.password_deprecated_name}.",
+                "rename it to c.PasswordIdentityProvider.hashed_password",
+                traits=(snap.password_deprecated_name, "PasswordIdentityProvider.hashed_password"),
+            )
+
+
+class XSRFDisabled(Rule):
+    """Cross-site request forgery protection switched off.
+
+    Insecure::
+
+        c.ServerApp.disable_check_xsrf = True
+
+    Any web page the user visits can then POST to the API with the user's cookie: create a
+    terminal, write files, start kernels.
+    """
+
+    id = "JH205"
+    name = "xsrf-disabled"
+    severity = Severity.ERROR
+    traits = ("ServerApp.disable_check_xsrf",)
+    summary = "XSRF check disabled"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when disable_check_xsrf is on and cookies can authenticate."""
+        if snap.disable_check_xsrf and snap.auth_enabled:
+            yield self.finding(
+                "ServerApp.disable_check_xsrf = True: any web page you visit can drive the API "
+                "with your login cookie.",
+                "c.ServerApp.disable_check_xsrf = False (API clients send the token header "
+                "and need no XSRF cookie)",
+            )

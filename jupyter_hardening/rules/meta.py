@@ -1,0 +1,53 @@
+"""JH0xx — problems with the audit itself: settings that cannot be read, unknown accepted risks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..snapshot import Snapshot
+from .base import Finding, Rule, Severity
+
+
+class UnreadableSetting(Rule):
+    """A security setting that has the wrong type or cannot be read.
+
+    Insecure::
+
+        c.ServerApp.tornado_settings = {'headers': "frame-ancestors 'self'"}   # not a dict
+    """
+
+    id = "JH001"
+    name = "unreadable-setting"
+    severity = Severity.ERROR
+    traits = ("ServerApp.tornado_settings",)
+    summary = "A setting has the wrong type or cannot be read"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """One finding per problem recorded while taking the snapshot."""
+        for problem in snap.problems:
+            yield self.finding(problem, "fix the type of that setting in your jupyter config file")
+
+
+class UnknownAcceptedRisk(Rule):
+    """``c.Hardening.accepted_risks`` names a rule id that does not exist.
+
+    A typo there silently accepts nothing; it is reported so the intent is not lost.
+    Evaluated by the policy, which knows the accepted risks.
+    """
+
+    id = "JH002"
+    name = "unknown-accepted-risk"
+    severity = Severity.WARNING
+    traits = ("Hardening.accepted_risks",)
+    summary = "accepted_risks names an unknown rule id"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Nothing to check on the snapshot alone; see :func:`jupyter_hardening.policy.evaluate`."""
+        return iter(())
+
+    def unknown(self, rule_id: str) -> Finding:
+        """The finding for one unknown id."""
+        return self.finding(
+            f"Hardening.accepted_risks names {rule_id!r}, which is not a rule id: nothing is accepted by it.",
+            "use an id from `jupyter hardening check --list-rules`, or remove it",
+        )

@@ -1,0 +1,137 @@
+"""JH1xx — who can reach the server, and what protects it on the way (network exposure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..snapshot import Snapshot
+from .base import Finding, Rule, Severity
+
+
+def _where(snap: Snapshot) -> str:
+    if snap.ip in ("", "*", "0.0.0.0", "::"):  # noqa: S104
+        return f"ServerApp.ip = {snap.ip!r} listens on all interfaces and is reachable from other hosts"
+    return f"ServerApp.ip = {snap.ip!r} is reachable from other hosts"
+
+
+class RemoteWithoutTLS(Rule):
+    """Reachable from other hosts over plain http.
+
+    Insecure::
+
+        c.ServerApp.ip = '*'          # no certfile, no proxy
+
+    The token or password, the session cookie and every notebook cross the network in clear text.
+    Fix: listen on loopback behind a TLS proxy (``jupyter hardening nginx-snippet``), or give the
+    server a certificate (``c.ServerApp.certfile`` / ``keyfile``).
+    """
+
+    id = "JH101"
+    name = "remote-without-tls"
+    severity = Severity.ERROR
+    traits = ("ServerApp.ip", "ServerApp.certfile")
+    summary = "Reachable from other hosts without TLS"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the server is remote and has no certificate."""
+        if snap.remote and not snap.has_tls:
+            yield self.finding(
+                f"{_where(snap)} over plain http: passwords, tokens and cookies travel in clear text.",
+                "c.ServerApp.ip = '127.0.0.1' and put a TLS proxy in front "
+                "(jupyter hardening nginx-snippet), or set c.ServerApp.certfile and "
+                "c.ServerApp.keyfile",
+            )
+
+
+class RemoteWithoutAuth(Rule):
+    """Reachable from other hosts with neither a token nor a password.
+
+    Insecure::
+
+        c.ServerApp.ip = '0.0.0.0'
+        c.IdentityProvider.token = ''
+
+    Anyone who can reach the port runs code as the server's user.
+    """
+
+    id = "JH102"
+    name = "remote-without-auth"
+    severity = Severity.ERROR
+    traits = ("ServerApp.ip", "IdentityProvider.token", "PasswordIdentityProvider.hashed_password")
+    summary = "Reachable from other hosts with no authentication"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when remote and neither token nor password protects the server."""
+        if snap.remote and not snap.auth_enabled:
+            yield self.finding(
+                f"{_where(snap)} and requires no token and no password: "
+                "anyone who reaches the port can run code as this user.",
+                "run `jupyter server password` (stores an argon2 hash), or remove "
+                "c.IdentityProvider.token = '' so a random token is generated",
+            )
+
+
+class LocalWithoutAuth(Rule):
+    """No authentication on a loopback server.
+
+    Other users of the machine, and web pages through DNS rebinding when
+    ``allow_remote_access`` is on, can run code as you.
+
+    Insecure::
+
+        c.ServerApp.ip = '127.0.0.1'
+        c.IdentityProvider.token = ''
+        c.ServerApp.allow_remote_access = True
+    """
+
+    id = "JH103"
+    name = "local-without-auth"
+    severity = Severity.WARNING
+    traits = ("IdentityProvider.token", "ServerApp.allow_remote_access")
+    summary = "No authentication on loopback"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire on a non-remote server with auth disabled."""
+        if snap.remote or snap.auth_enabled:
+            return
+        fix = "remove c.IdentityProvider.token = '' (a random token is then generated)"
+        if snap.allow_remote_access:
+            yield self.finding(
+                "No token and no password, and ServerApp.allow_remote_access = True: any web page "
+                "can reach this server through DNS rebinding and run code.",
+                fix + ", and set c.ServerApp.allow_remote_access = False",
+                severity=Severity.ERROR,
+            )
+        else:
+            yield self.finding(
+                "No token and no password: every user and process on this machine can run code "
+                "as you.",
+                fix,
+            )
+
+
+class RootRemote(Rule):
+    """Running as root on a server that other hosts can reach.
+
+    Insecure::
+
+        jupyter lab --ip=0.0.0.0 --allow-root
+
+    A kernel is a root shell for whoever logs in: one leaked token owns the machine.
+    """
+
+    id = "JH104"
+    name = "root-remote"
+    severity = Severity.WARNING
+    traits = ("ServerApp.allow_root", "ServerApp.ip")
+    summary = "Running as root while reachable from other hosts"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when root with allow_root on a remote server."""
+        if snap.remote and snap.running_as_root and snap.allow_root:
+            yield self.finding(
+                f"Running as root with ServerApp.allow_root = True, and {_where(snap)}: every "
+                "kernel is a root shell.",
+                "run Jupyter as an unprivileged user (useradd jupyter; a systemd unit with "
+                "User=jupyter) and drop --allow-root",
+            )

@@ -1,0 +1,154 @@
+"""JH7xx — running behind a reverse proxy: forwarded headers, cookies and companion settings.
+
+``c.Hardening.public_url`` tells these rules the address users type; with it they check that the
+server's own settings agree with the proxy that ``jupyter hardening nginx-snippet`` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..publicurl import PublicURL, parse_public_url
+from ..snapshot import Snapshot
+from .base import Finding, Rule, Severity
+
+
+def _public(snap: Snapshot) -> PublicURL | None:
+    if not snap.public_url:
+        return None
+    try:
+        return parse_public_url(snap.public_url)
+    except ValueError:
+        return None
+
+
+class XHeadersDirect(Rule):
+    """``trust_xheaders`` on a server that clients reach directly.
+
+    Insecure::
+
+        c.ServerApp.ip = '0.0.0.0'
+        c.ServerApp.trust_xheaders = True
+
+    Anyone can then send ``X-Forwarded-Proto: https`` and ``X-Real-Ip``: logs lie and cookie
+    security follows the attacker's headers. Trust them only from a proxy on loopback.
+    """
+
+    id = "JH701"
+    name = "xheaders-direct"
+    severity = Severity.ERROR
+    traits = ("ServerApp.trust_xheaders", "ServerApp.ip")
+    summary = "trust_xheaders while reachable without the proxy"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when trust_xheaders is on and the server is remote."""
+        if snap.trust_xheaders and snap.remote:
+            yield self.finding(
+                "ServerApp.trust_xheaders = True while the server is reachable from other hosts: "
+                "anyone can forge X-Forwarded-* headers and bypass the proxy.",
+                "c.ServerApp.ip = '127.0.0.1' so only the proxy on this machine reaches Jupyter",
+            )
+
+
+class CookieNotSecureBehindTLS(Rule):
+    """A TLS proxy in front, but the login cookie is not marked Secure.
+
+    Insecure::
+
+        c.Hardening.public_url = 'https://jupyter.example.com/'
+        # trust_xheaders off: Jupyter sees http and sends the cookie without Secure
+
+    The browser will send that cookie over plain http too, where it can be stolen.
+    """
+
+    id = "JH702"
+    name = "cookie-not-secure"
+    severity = Severity.WARNING
+    traits = ("IdentityProvider.secure_cookie", "ServerApp.trust_xheaders")
+    summary = "TLS proxy with a login cookie not marked Secure"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the public side is https but the cookie will not be Secure."""
+        public = _public(snap)
+        behind_tls = snap.trust_xheaders or (public is not None and public.scheme == "https")
+        if snap.has_tls or not behind_tls:
+            return
+        if snap.secure_cookie is False or (snap.secure_cookie is None and not snap.trust_xheaders):
+            yield self.finding(
+                "Jupyter sits behind a TLS proxy but its login cookie is not marked Secure: the "
+                "browser also sends it over plain http.",
+                "c.IdentityProvider.secure_cookie = True (and c.ServerApp.trust_xheaders = True "
+                "with the proxy on loopback)",
+            )
+
+
+class PublicPathMismatch(Rule):
+    """``public_url``'s path differs from ``base_url``.
+
+    The generated proxy passes paths unchanged; Jupyter must serve the same prefix.
+    """
+
+    id = "JH703"
+    name = "public-path-mismatch"
+    severity = Severity.ERROR
+    traits = ("Hardening.public_url", "ServerApp.base_url")
+    summary = "public_url path differs from base_url"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the paths differ."""
+        public = _public(snap)
+        if public is not None and public.path != snap.base_url:
+            yield self.finding(
+                f"Hardening.public_url has the path {public.path!r} but ServerApp.base_url is "
+                f"{snap.base_url!r}: links and redirects break behind the proxy.",
+                f"c.ServerApp.base_url = {public.path!r}",
+            )
+
+
+class PublicHostNotLocal(Rule):
+    """The proxy's host name is not in ``local_hostnames`` on a loopback server.
+
+    jupyter_server answers 403 "non-local Host" to a proxied Host it does not know, unless
+    ``allow_remote_access`` is on (which also lifts DNS-rebinding protection).
+    """
+
+    id = "JH704"
+    name = "public-host-not-local"
+    severity = Severity.ERROR
+    traits = ("ServerApp.local_hostnames", "Hardening.public_url")
+    summary = "public_url host missing from local_hostnames"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the public host would get 403 on a loopback server."""
+        public = _public(snap)
+        if public is None or snap.remote or snap.allow_remote_access:
+            return
+        if public.host not in {h.lower() for h in snap.local_hostnames}:
+            names = [*snap.local_hostnames, public.host]
+            yield self.finding(
+                f"Requests for {public.host} will get 403 'non-local Host': it is not in "
+                "ServerApp.local_hostnames.",
+                f"c.ServerApp.local_hostnames = {names!r}",
+            )
+
+
+class PublicButExposed(Rule):
+    """A proxy is declared (``public_url``), yet Jupyter listens beyond loopback.
+
+    Clients can skip the proxy and its TLS, auth gate and limits by using the port directly.
+    """
+
+    id = "JH705"
+    name = "proxy-bypass"
+    severity = Severity.WARNING
+    traits = ("ServerApp.ip", "Hardening.public_url")
+    summary = "public_url set but the server is not on loopback"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when public_url is set and ip is not loopback."""
+        if snap.public_url and snap.remote:
+            yield self.finding(
+                f"Hardening.public_url is set (a proxy is in front), but ServerApp.ip = {snap.ip!r} "
+                "lets clients bypass the proxy.",
+                "c.ServerApp.ip = '127.0.0.1'",
+            )

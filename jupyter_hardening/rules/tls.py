@@ -1,0 +1,202 @@
+"""JH4xx — the server's own certificate, key and client CA (TLS).
+
+These rules read facts gathered by :func:`jupyter_hardening.snapshot.inspect_tls`; they are
+re-evaluated by the status endpoint, so a certificate nearing expiry shows without a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from ..snapshot import FileFacts, Snapshot
+from .base import Finding, Rule, Severity
+
+EXPIRY_WARNING_DAYS = 14
+MIN_RSA_BITS = 2048
+
+
+def _file_problem(label: str, ff: FileFacts | None) -> str:
+    if ff is None or ff.readable:
+        return ""
+    return f"{label} {ff.path!r} {ff.error}"
+
+
+class TLSFileUnusable(Rule):
+    """Certificate or key file missing, unreadable, or not PEM.
+
+    Insecure::
+
+        c.ServerApp.certfile = '/absolute/path/to/your/certificate/mycert.pem'   # copied verbatim
+
+    jupyter_server fails with a traceback when the first TLS connection arrives, or at start.
+    """
+
+    id = "JH401"
+    name = "tls-file-unusable"
+    severity = Severity.ERROR
+    traits = ("ServerApp.certfile", "ServerApp.keyfile")
+    summary = "Certificate or key missing, unreadable or not PEM"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire for each configured TLS file that cannot be used."""
+        if not snap.certfile:
+            if snap.keyfile:
+                yield self.finding(
+                    "ServerApp.keyfile is set but ServerApp.certfile is not: TLS is off.",
+                    "set c.ServerApp.certfile to the certificate that goes with the key",
+                )
+            return
+        tls = snap.tls
+        problems = [
+            _file_problem("ServerApp.certfile", tls.certfile),
+            _file_problem("ServerApp.keyfile" if snap.keyfile else "The key (in certfile)", tls.keyfile),
+        ]
+        if tls.cert_error:
+            problems.append(f"ServerApp.certfile {snap.certfile!r} {tls.cert_error}")
+        if tls.key_error:
+            problems.append(f"the private key {tls.key_error}")
+        for problem in filter(None, problems):
+            yield self.finding(
+                problem[0].upper() + problem[1:] + ": the server cannot serve TLS.",
+                "point c.ServerApp.certfile/keyfile at existing PEM files readable by the server's "
+                "user (e.g. /etc/letsencrypt/live/<domain>/fullchain.pem and privkey.pem)",
+            )
+
+
+class KeyFilePermissions(Rule):
+    """Private key readable by group or others.
+
+    Insecure::
+
+        -rw-r--r-- mykey.key
+
+    Every local user can copy the key and impersonate the server.
+    """
+
+    id = "JH402"
+    name = "key-permissions"
+    severity = Severity.WARNING
+    traits = ("ServerApp.keyfile",)
+    summary = "Private key readable by group or others"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the key file's mode grants read to group or others."""
+        key = snap.tls.keyfile
+        if snap.certfile and key is not None and key.readable and key.group_or_world_readable:
+            yield self.finding(
+                f"The private key {key.path!r} has mode {key.mode:04o}: other local users can read it.",
+                f"chmod 600 {key.path}",
+            )
+
+
+class CertificateExpiry(Rule):
+    """Certificate expired, or expiring within 14 days.
+
+    Browsers refuse an expired certificate; users learn to click through warnings.
+    """
+
+    id = "JH403"
+    name = "certificate-expiry"
+    severity = Severity.ERROR
+    traits = ("ServerApp.certfile",)
+    summary = f"Certificate expired (error) or expiring within {EXPIRY_WARNING_DAYS} days (warning)"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Compare notAfter with the snapshot's time."""
+        not_after = snap.tls.not_after
+        if not snap.certfile or not_after is None:
+            return
+        left = not_after - snap.taken_at
+        when = not_after.strftime("%Y-%m-%d %H:%M UTC")
+        fix = "renew the certificate (certbot renew) and restart, or point c.ServerApp.certfile at the new one"
+        if left <= dt.timedelta(0):
+            yield self.finding(f"The certificate expired on {when}.", fix)
+        elif left <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
+            yield self.finding(
+                f"The certificate expires on {when}, in {left.days} days.",
+                fix,
+                severity=Severity.WARNING,
+            )
+
+
+class KeyMismatch(Rule):
+    """Certificate and private key are not a pair.
+
+    Happens when a key is regenerated but the old certificate kept: every handshake fails.
+    """
+
+    id = "JH404"
+    name = "key-mismatch"
+    severity = Severity.ERROR
+    traits = ("ServerApp.certfile", "ServerApp.keyfile")
+    summary = "Certificate and key do not match"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the public keys differ."""
+        if snap.certfile and snap.tls.key_matches is False:
+            yield self.finding(
+                "ServerApp.certfile and ServerApp.keyfile are not a pair: TLS handshakes fail.",
+                "use the key the certificate was issued for (fullchain.pem goes with privkey.pem)",
+            )
+
+
+class WeakKey(Rule):
+    """RSA key shorter than 2048 bits (Mozilla's minimum)."""
+
+    id = "JH405"
+    name = "weak-key"
+    severity = Severity.ERROR
+    traits = ("ServerApp.keyfile",)
+    summary = f"RSA key under {MIN_RSA_BITS} bits"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire on short RSA keys."""
+        tls = snap.tls
+        if snap.certfile and tls.key_type == "RSA" and (tls.key_bits or 0) < MIN_RSA_BITS:
+            yield self.finding(
+                f"The RSA key has {tls.key_bits} bits; {MIN_RSA_BITS} is the minimum browsers and "
+                "Mozilla accept.",
+                "openssl req -x509 -newkey rsa:3072 -nodes -keyout key.pem -out cert.pem -days 365 "
+                "(or use Let's Encrypt)",
+            )
+
+
+class SelfSigned(Rule):
+    """Self-signed certificate: users must click through a warning, and learn to."""
+
+    id = "JH406"
+    name = "self-signed"
+    severity = Severity.INFO
+    traits = ("ServerApp.certfile",)
+    summary = "Self-signed certificate"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when issuer equals subject."""
+        if snap.certfile and snap.tls.self_signed:
+            yield self.finding(
+                "The certificate is self-signed: browsers warn, and users learn to click through.",
+                "use a certificate from Let's Encrypt on a TLS proxy: jupyter hardening "
+                "nginx-snippet --letsencrypt <domain>",
+            )
+
+
+class ClientCAUnusable(Rule):
+    """``client_ca`` set to a file that is missing or unreadable."""
+
+    id = "JH407"
+    name = "client-ca-unusable"
+    severity = Severity.ERROR
+    traits = ("ServerApp.client_ca",)
+    summary = "client_ca missing or unreadable"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the client CA file cannot be read."""
+        ca = snap.tls.client_ca
+        if snap.client_ca and ca is not None and not ca.readable:
+            yield self.finding(
+                f"ServerApp.client_ca {ca.path!r} {ca.error}: client certificates cannot be "
+                "verified and TLS setup fails.",
+                "point c.ServerApp.client_ca at a readable PEM bundle of the CA that signs "
+                "client certificates, or remove it",
+            )

@@ -1,0 +1,381 @@
+"""One read of a server's effective security settings into plain, frozen data.
+
+The snapshot is the only input of every rule. It holds facts *about* secrets (a token's length
+and strength, a password hash's algorithm) and never the secrets themselves, so it can be logged,
+served and compared freely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import ipaddress
+import math
+import os
+import re
+import socket
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
+_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[0-9a-fA-F]*):(?P<digest>[0-9a-fA-F]+)$")
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What could be learned about one file without reading secrets out of it."""
+
+    path: str
+    exists: bool
+    readable: bool
+    mode: int | None = None
+    error: str | None = None
+
+    @property
+    def group_or_world_readable(self) -> bool:
+        """True when users other than the owner may read the file."""
+        return self.mode is not None and bool(self.mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
+@dataclass(frozen=True)
+class TLSFacts:
+    """Certificate and key facts for ServerApp.certfile/keyfile/client_ca."""
+
+    certfile: FileFacts | None = None
+    keyfile: FileFacts | None = None
+    client_ca: FileFacts | None = None
+    cert_error: str | None = None
+    key_error: str | None = None
+    not_after: dt.datetime | None = None
+    self_signed: bool | None = None
+    key_matches: bool | None = None
+    key_type: str | None = None
+    key_bits: int | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The effective security settings of one Jupyter server, at one moment."""
+
+    ip: str = "localhost"
+    ip_is_loopback: bool = True
+    port: int = 8888
+    sock: str = ""
+    base_url: str = "/"
+    allow_origin: str = ""
+    allow_origin_pat: str = ""
+    allow_credentials: bool = False
+    allow_remote_access: bool = False
+    local_hostnames: tuple[str, ...] = ("localhost",)
+    disable_check_xsrf: bool = False
+    trust_xheaders: bool = False
+    allow_root: bool = False
+    running_as_root: bool = False
+    identity_provider: str = "jupyter_server.auth.identity.PasswordIdentityProvider"
+    auth_enabled: bool = True
+    token_length: int = 48
+    token_bits: float = 192.0
+    token_generated: bool = True
+    password_kind: str = ""
+    password_deprecated_name: str = ""
+    password_required: bool = False
+    secure_cookie: bool | None = None
+    csp: str | None = None
+    public_url: str = ""
+    tls: TLSFacts = field(default_factory=TLSFacts)
+    certfile: str = ""
+    keyfile: str = ""
+    client_ca: str = ""
+    problems: tuple[str, ...] = ()
+    taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    server_version: str = ""
+
+    @property
+    def remote(self) -> bool:
+        """True when hosts other than this one can connect (not loopback, not a unix socket)."""
+        return not self.sock and not self.ip_is_loopback
+
+    @property
+    def has_tls(self) -> bool:
+        """True when the server itself speaks https."""
+        return bool(self.certfile)
+
+    @property
+    def has_token(self) -> bool:
+        """True when a token is required (or accepted) for login."""
+        return self.token_length > 0
+
+    @property
+    def has_password(self) -> bool:
+        """True when a password (of any quality) is configured."""
+        return bool(self.password_kind)
+
+    def settings(self) -> dict[str, Any]:
+        """The effective settings, redacted: safe to log and to serve."""
+        if self.password_kind in ("", "invalid", "plaintext"):
+            password = {"": "not set", "invalid": "set, but not a valid hash"}.get(
+                self.password_kind, "set in plain text (not a hash)"
+            )
+        else:
+            password = f"{self.password_kind} hash"
+        token = (
+            f"set ({self.token_length} characters{', generated' if self.token_generated else ''})"
+            if self.token_length
+            else "not set"
+        )
+        return {
+            "ServerApp.ip": self.ip,
+            "ServerApp.port": self.port,
+            "ServerApp.sock": self.sock,
+            "ServerApp.base_url": self.base_url,
+            "ServerApp.allow_origin": self.allow_origin,
+            "ServerApp.allow_origin_pat": self.allow_origin_pat,
+            "ServerApp.allow_credentials": self.allow_credentials,
+            "ServerApp.allow_remote_access": self.allow_remote_access,
+            "ServerApp.local_hostnames": list(self.local_hostnames),
+            "ServerApp.disable_check_xsrf": self.disable_check_xsrf,
+            "ServerApp.trust_xheaders": self.trust_xheaders,
+            "ServerApp.allow_root": self.allow_root,
+            "ServerApp.certfile": self.certfile,
+            "ServerApp.keyfile": self.keyfile,
+            "ServerApp.client_ca": self.client_ca,
+            "ServerApp.identity_provider_class": self.identity_provider,
+            "IdentityProvider.token": token,
+            "PasswordIdentityProvider.hashed_password": password,
+            "PasswordIdentityProvider.password_required": self.password_required,
+            "IdentityProvider.secure_cookie": self.secure_cookie,
+            "Content-Security-Policy": self.csp
+            if self.csp is not None
+            else "jupyter_server default (frame-ancestors 'self')",
+            "Hardening.public_url": self.public_url,
+            "running as root": self.running_as_root,
+        }
+
+
+def token_strength(token: str) -> float:
+    """Estimate a token's entropy in bits from its length and alphabet (an upper bound)."""
+    if not token:
+        return 0.0
+    if re.fullmatch(r"[0-9a-fA-F]+", token):
+        alphabet = 16
+    elif re.fullmatch(r"[0-9A-Za-z]+", token):
+        alphabet = 62
+    elif re.fullmatch(r"[0-9A-Za-z_\-]+", token):
+        alphabet = 64
+    else:
+        alphabet = 94
+    # A token made of few distinct characters ("aaaaaaaa...") is weak however long it is.
+    alphabet = min(alphabet, max(len(set(token)), 2) ** 2)
+    return round(len(token) * math.log2(alphabet), 1)
+
+
+def password_kind(hashed: str) -> str:
+    """Classify PasswordIdentityProvider.hashed_password without revealing it."""
+    if not hashed:
+        return ""
+    if hashed.startswith("argon2:"):
+        return "argon2"
+    match = _SALTED_HASH.match(hashed)
+    if match and match["algo"].lower() in hashlib.algorithms_available:
+        return match["algo"].lower()
+    if hashed.startswith(("$argon2", "sha1:", "md5:", "sha256:")) or ":" in hashed:
+        return "invalid"
+    return "plaintext"
+
+
+def is_loopback(ip: str) -> bool:
+    """True when ``ip`` (an address or host name) only binds loopback interfaces."""
+    if ip in WILDCARD_IPS:
+        return False
+    host = ip.strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def file_facts(path: str) -> FileFacts:
+    """Stat a file and check it can be read by this process."""
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return FileFacts(path, exists=False, readable=False, error="does not exist")
+    except OSError as e:
+        return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
+    if not stat.S_ISREG(st.st_mode):
+        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), "is not a regular file")
+    readable = os.access(p, os.R_OK)
+    return FileFacts(
+        path,
+        exists=True,
+        readable=readable,
+        mode=stat.S_IMODE(st.st_mode),
+        error=None if readable else "is not readable by this user",
+    )
+
+
+def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
+    """Read certificate facts with cryptography; never keeps key material."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    if not certfile:
+        return TLSFacts(client_ca=file_facts(client_ca) if client_ca else None)
+    cert_ff = file_facts(certfile)
+    key_path = keyfile or certfile
+    key_ff = file_facts(key_path)
+    ca_ff = file_facts(client_ca) if client_ca else None
+    facts: dict[str, Any] = {"certfile": cert_ff, "keyfile": key_ff, "client_ca": ca_ff}
+    cert = None
+    if cert_ff.readable:
+        try:
+            cert = x509.load_pem_x509_certificate(Path(certfile).expanduser().read_bytes())
+        except (ValueError, OSError) as e:
+            facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
+    if cert is not None:
+        facts["not_after"] = cert.not_valid_after_utc
+        facts["subject"] = cert.subject.rfc4514_string()
+        facts["self_signed"] = cert.issuer == cert.subject
+    if key_ff.readable:
+        try:
+            data = Path(key_path).expanduser().read_bytes()
+            key = serialization.load_pem_private_key(data, password=None)
+        except (ValueError, TypeError, OSError) as e:
+            # The message of these errors never contains key bytes.
+            facts["key_error"] = f"cannot be loaded as an unencrypted PEM private key ({type(e).__name__})"
+        else:
+            if isinstance(key, rsa.RSAPrivateKey):
+                facts["key_type"], facts["key_bits"] = "RSA", key.key_size
+            elif isinstance(key, ec.EllipticCurvePrivateKey):
+                facts["key_type"], facts["key_bits"] = f"EC {key.curve.name}", key.key_size
+            elif isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+                facts["key_type"] = type(key).__name__.replace("PrivateKey", "")
+            if cert is not None:
+                pub = serialization.PublicFormat.SubjectPublicKeyInfo
+                enc = serialization.Encoding.DER
+                facts["key_matches"] = key.public_key().public_bytes(enc, pub) == (
+                    cert.public_key().public_bytes(enc, pub)
+                )
+            del key, data
+    return TLSFacts(**facts)
+
+
+def _csp_from_headers(headers: Any) -> tuple[str | None, str | None]:
+    """Return (custom CSP or None, problem or None) from tornado_settings['headers']."""
+    if headers is None:
+        return None, None
+    if not isinstance(headers, Mapping):
+        return None, (
+            "ServerApp.tornado_settings['headers'] is a "
+            f"{type(headers).__name__}, not a dict: jupyter_server will fail on every request"
+        )
+    for name, value in headers.items():
+        if str(name).lower() == "content-security-policy":
+            return str(value), None
+    return None, None
+
+
+def _safe(get: Any, default: Any, name: str, problems: list[str]) -> Any:
+    try:
+        return get()
+    except Exception as e:  # a misconfigured server must give a finding, not a crash
+        problems.append(f"{name} could not be read: {type(e).__name__}: {e}")
+        return default
+
+
+def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
+    """Read the effective settings of a (linked, configured) ServerApp."""
+    from jupyter_server import __version__ as server_version
+
+    problems: list[str] = []
+    idp = _safe(lambda: serverapp.identity_provider, None, "ServerApp.identity_provider", problems)
+    token = _safe(lambda: str(idp.token or ""), "", "IdentityProvider.token", problems) if idp else ""
+    hashed = str(getattr(idp, "hashed_password", "") or "")
+    auth_enabled = _safe(
+        lambda: bool(idp.auth_enabled), bool(token or hashed), "IdentityProvider.auth_enabled", problems
+    )
+    web_app = getattr(serverapp, "web_app", None)
+    settings = web_app.settings if web_app is not None else serverapp.tornado_settings
+    csp, problem = _csp_from_headers(settings.get("headers"))
+    if problem:
+        problems.append(problem)
+
+    deprecated = ""
+    for section in ("ServerApp", "NotebookApp"):
+        if "password" in serverapp.config.get(section, {}):
+            deprecated = f"{section}.password"
+            break
+
+    ip = str(serverapp.ip)
+    certfile = str(serverapp.certfile or "")
+    keyfile = str(serverapp.keyfile or "")
+    client_ca = str(serverapp.client_ca or "")
+    return Snapshot(
+        ip=ip,
+        ip_is_loopback=is_loopback(ip),
+        port=int(serverapp.port),
+        sock=str(serverapp.sock or ""),
+        base_url=str(serverapp.base_url),
+        allow_origin=str(serverapp.allow_origin),
+        allow_origin_pat=str(serverapp.allow_origin_pat),
+        allow_credentials=bool(serverapp.allow_credentials),
+        allow_remote_access=bool(serverapp.allow_remote_access),
+        local_hostnames=tuple(str(h) for h in serverapp.local_hostnames),
+        disable_check_xsrf=bool(serverapp.disable_check_xsrf),
+        trust_xheaders=bool(serverapp.trust_xheaders),
+        allow_root=bool(serverapp.allow_root),
+        running_as_root=hasattr(os, "geteuid") and os.geteuid() == 0,
+        identity_provider=f"{type(idp).__module__}.{type(idp).__qualname__}" if idp else "",
+        auth_enabled=auth_enabled,
+        token_length=len(token),
+        token_bits=token_strength(token),
+        token_generated=bool(getattr(idp, "token_generated", False)),
+        password_kind=password_kind(hashed),
+        password_deprecated_name=deprecated,
+        password_required=bool(getattr(idp, "password_required", False)),
+        secure_cookie=_secure_cookie(idp),
+        csp=csp,
+        public_url=public_url,
+        tls=inspect_tls(certfile, keyfile, client_ca),
+        certfile=certfile,
+        keyfile=keyfile,
+        client_ca=client_ca,
+        problems=tuple(problems),
+        server_version=server_version,
+    )
+
+
+def _secure_cookie(idp: Any) -> bool | None:
+    if idp is None:
+        return None
+    options = getattr(idp, "cookie_options", {}) or {}
+    if isinstance(options, Mapping) and "secure" in options:
+        return bool(options["secure"])
+    value = getattr(idp, "secure_cookie", None)
+    return None if value is None else bool(value)
+
+
+def refresh_files(snap: Snapshot) -> Snapshot:
+    """Re-read what changes without a restart (certificates, permissions)."""
+    return dataclasses.replace(
+        snap,
+        tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
+        taken_at=dt.datetime.now(dt.timezone.utc),
+    )
+
+

@@ -1,0 +1,33 @@
+"""The live report of a running server: computed once at startup, re-checked on an interval."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .config import Hardening
+from .report import Report, evaluate
+from .snapshot import Snapshot, refresh_files
+
+
+class LiveReport:
+    """Caches the report; re-reads certificate and file facts at most once per interval."""
+
+    def __init__(self, snapshot: Snapshot, hardening: Hardening, report: Report | None = None):
+        self._snapshot = snapshot
+        self._refuse_at = hardening.refuse_at
+        self._accepted = dict(hardening.accepted_risks)
+        self.interval = hardening.recheck_interval
+        self._report = report or evaluate(snapshot, self._refuse_at, self._accepted)
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def current(self) -> Report:
+        """The cached report, refreshed first when the interval has passed."""
+        if time.monotonic() - self._checked >= self.interval:
+            with self._lock:
+                if time.monotonic() - self._checked >= self.interval:
+                    self._snapshot = refresh_files(self._snapshot)
+                    self._report = evaluate(self._snapshot, self._refuse_at, self._accepted)
+                    self._checked = time.monotonic()
+        return self._report
