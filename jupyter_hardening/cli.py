@@ -21,11 +21,16 @@ class HardeningApp(JupyterApp):
     jupyter hardening check --ServerApp.ip=0.0.0.0   # ... with a command-line override
     jupyter hardening check --format json
     jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443
+    jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
     """
     subcommands = {
         "check": (
             "jupyter_hardening.check.CheckApp",
             "Audit the configuration a Jupyter server would start with, without starting it.",
+        ),
+        "systemd-unit": (
+            "jupyter_hardening.systemd.SystemdUnitApp",
+            "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
         ),
     }
 
