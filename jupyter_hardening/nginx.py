@@ -46,6 +46,10 @@ SAFE_URL_REST = re.compile(r"^[A-Za-z0-9._~!&()*+,=:@%/?-]*$")
 BODY_SIZE = re.compile(r"^(\d{1,6})([kKmMgG]?)$")
 
 
+# BoringSSL prints no version; it has every feature used here.
+UNVERSIONED = (99,)
+
+
 class SnippetError(ValueError):
     """A value that cannot go into the config; the message is one line and names the fix."""
 
@@ -108,14 +112,18 @@ def check_url(value: str, option: str) -> str:
     """An absolute http(s) URL safe to write as one nginx argument."""
     if UNSAFE.search(value):
         raise _unsafe(option, value, "give a plain URL; nginx variables are not allowed here")
-    match = re.fullmatch(r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(/.*)?", value)
+    match = re.fullmatch(
+        r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(/.*)?", value
+    )
     if (
         not match
         or not (HOSTNAME.match(match.group(2)) or match.group(2).startswith("["))
         or not SAFE_URL_REST.match(match.group(4) or "")
         or (match.group(3) and not 0 < int(match.group(3)) < 65536)
     ):
-        raise SnippetError(f"{option} {value!r} is not an http(s) URL; write e.g. https://host/path")
+        raise SnippetError(
+            f"{option} {value!r} is not an http(s) URL; write e.g. https://host/path"
+        )
     return value
 
 
@@ -152,7 +160,7 @@ def upstream_for(hostname: str, port: int, sock: str = "", secure: bool = False)
     if sock:
         return Upstream(scheme, sock=check_file_path(sock, "the server's sock"))
     host = hostname.strip("[]").lower()
-    if host in ("", "*", "0.0.0.0", "localhost") or host.startswith("127."):
+    if host in ("", "*", "0.0.0.0", "localhost") or host.startswith("127."):  # noqa: S104
         host = "127.0.0.1"
     elif host in ("::", "::1"):
         host = "[::1]"
@@ -200,8 +208,8 @@ class NginxInfo:
     def label(self) -> str:
         """e.g. 'nginx 1.22.1 with OpenSSL 3.0.19'."""
         v = ".".join(map(str, self.version))
-        tls = ".".join(map(str, self.tls_version))
-        return f"nginx {v} with {self.tls_library} {tls}"
+        tls = ".".join(map(str, self.tls_version)) if self.tls_version != UNVERSIONED else ""
+        return f"nginx {v} with {self.tls_library} {tls}".rstrip()
 
     def has(self, module: str) -> bool:
         """True when nginx was built with ``--with-<module>``."""
@@ -254,13 +262,14 @@ def parse_nginx_v(text: str) -> NginxInfo:
     if not match:
         raise SnippetError("cannot read the nginx version from `nginx -V`")
     version = _version(match.group(1))
-    library, tls_version = "OpenSSL", (1, 0, 0)
+    library = "OpenSSL"
+    tls_version: tuple[int, ...] = (1, 0, 0)
     libs = re.findall(r"(?:built|running) with (OpenSSL|LibreSSL|BoringSSL)\s*([\d.]*)", text)
     if libs:
         library = libs[0][0]
         # "built with OpenSSL 3.0.22 (running with OpenSSL 3.0.19)": the older one decides.
         known = [_version(v) for lib, v in libs if lib == library and v]
-        tls_version = min(known) if known else (99,)
+        tls_version = min(known) if known else UNVERSIONED
     modules = frozenset(re.findall(r"--with-(\w+_module)\b", text))
     return NginxInfo(version, library, tls_version, modules)
 
@@ -439,7 +448,9 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
             "(Debian: apt-get install nginx-light or nginx-full)"
         )
     if not nginx.has("http_ssl_module"):
-        raise SnippetError(f"{nginx.label} was built without TLS (http_ssl_module); install nginx-light")
+        raise SnippetError(
+            f"{nginx.label} was built without TLS (http_ssl_module); install nginx-light"
+        )
     if opts.auth_request and not opts.auth_signin:
         raise SnippetError(
             "--auth-request needs --auth-signin URL: where nginx sends people who are not signed "
@@ -450,7 +461,9 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
     if opts.location_only:
         return payload + locations
     http2 = nginx.has("http_v2_module")
-    listen = _listen(opts, opts.listen_port, "ssl", *(["http2"] if http2 and not nginx.http2_directive else []))
+    listen = _listen(
+        opts, opts.listen_port, "ssl", *(["http2"] if http2 and not nginx.http2_directive else [])
+    )
     server: list[Stmt] = [
         listen,
         *([_d("http2", "on")] if http2 and nginx.http2_directive else []),
@@ -468,7 +481,8 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
             "map",
             "$http_upgrade",
             CONNECTION_VARIABLE,
-            # crossplane writes the directive "" as '""' (a two-quote key); '' needs the empty string.
+            # The empty key must be the directive '' (empty string): crossplane writes the
+            # directive '""' as the two-character key '""', which never matches.
             block=[_d("default", "upgrade"), _d("", "close")],
         )
     )

@@ -139,6 +139,8 @@ def choose_server(
     if len(chosen) == 1:
         return chosen[0]
     if not chosen:
-        raise DiscoveryError(f"no running Jupyter server matches {wanted}; running: {_listing(servers)}")
+        raise DiscoveryError(
+            f"no running Jupyter server matches {wanted}; running: {_listing(servers)}"
+        )
     how = "choose one with --port, --pid or --url" if not wanted else f"{wanted} matches several"
     raise DiscoveryError(f"{len(chosen)} Jupyter servers are running ({how}): {_listing(chosen)}")
