@@ -28,6 +28,10 @@ class HardeningApp(JupyterApp):
             "jupyter_hardening.check.CheckApp",
             "Audit the configuration a Jupyter server would start with, without starting it.",
         ),
+        "nginx-snippet": (
+            "jupyter_hardening.snippet.NginxSnippetApp",
+            "Print the nginx config that puts the running Jupyter server behind TLS.",
+        ),
         "systemd-unit": (
             "jupyter_hardening.systemd.SystemdUnitApp",
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
@@ -45,3 +49,6 @@ class HardeningApp(JupyterApp):
 
 
 main = HardeningApp.launch_instance
+
+if __name__ == "__main__":
+    main()
