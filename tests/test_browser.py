@@ -1,0 +1,370 @@
+"""A person with a browser, end to end: headless Chromium, a real nginx with TLS from a test CA,
+and a real `jupyter lab` behind it on /jp/, as the deployment guide in the README sets it up.
+
+Through the config `jupyter hardening nginx-snippet` prints, the person logs in with the
+password, creates a notebook, runs 6*7 and sees 42, then reads /jp/hardening. Through the seed
+tutorials' config (`proxy_set_header Host $host;` on a non-default port) the same person fails
+the way users reported it, which shows these tests can fail. Screenshots of every step go to
+test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from .browser_util import launch_chromium, screenshot, trusting_home
+from .fixtures import require_tool
+from .nginx_util import (
+    PUBLIC_HOST,
+    RunningNginx,
+    TestCA,
+    make_ca,
+    nginx_conf,
+    nginx_conf_including,
+    running_nginx,
+)
+from .servers import JupyterHome, ServerProcess, free_port, start
+
+pytestmark = [pytest.mark.browser, pytest.mark.nginx, pytest.mark.timeout(240)]
+
+BASE_URL = "/jp/"
+# JupyterLab's first load on a slow 2-core machine takes 10-20 s.
+SLOW_MS = 90_000
+
+
+@dataclass
+class Deployment:
+    """The server side, shared by every test here: CA, Jupyter, the nginx port."""
+
+    ca: TestCA
+    home: JupyterHome
+    lab: ServerProcess
+    password: str
+    port: int
+    snippet: str
+
+    @property
+    def origin(self) -> str:
+        """Scheme, host and non-default port, as the browser shows them."""
+        return f"https://{PUBLIC_HOST}:{self.port}"
+
+    def url(self, path: str = "") -> str:
+        """The public URL of ``path`` under /jp/."""
+        return f"{self.origin}{BASE_URL}{path}"
+
+    def log_since(self, mark: int) -> str:
+        """What Jupyter logged after ``mark`` (a length of the log)."""
+        return self.lab.log[mark:]
+
+
+def set_password(home: JupyterHome, secret: str) -> None:
+    """`jupyter server password`, typed as a person would (no terminal: it reads stdin)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "jupyter_server", "password"],
+        input=f"{secret}\n{secret}\n",
+        capture_output=True,
+        text=True,
+        env=home.env(),
+        timeout=120,
+        start_new_session=True,  # no controlling terminal, so getpass falls back to stdin
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Wrote hashed password" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """`jupyter lab` on 127.0.0.1 with the companion settings, and the snippet for it."""
+    require_tool("nginx", "nginx (Debian nginx-light)")
+    root = tmp_path_factory.mktemp("browser")
+    home = JupyterHome(root / "jhome")
+    port = free_port()
+    secret = "correct horse battery staple 42"
+    set_password(home, secret)
+    home.write_config(
+        f"""
+c.ServerApp.ip = '127.0.0.1'
+c.ServerApp.base_url = {BASE_URL!r}
+c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]
+c.ServerApp.trust_xheaders = True
+c.IdentityProvider.secure_cookie = True
+c.Hardening.public_url = 'https://{PUBLIC_HOST}:{port}{BASE_URL}'
+"""
+    )
+    ca = make_ca(root / "ca")
+    lab = start(home, command="jupyter-lab")
+    try:
+        lab.wait_ready(path=f"{BASE_URL}api/status", timeout=120)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_hardening.cli",
+                "nginx-snippet",
+                f"--listen=127.0.0.1:{port}",
+                f"--tls-cert={ca.cert}",
+                f"--tls-key={ca.key}",
+                "--check",
+            ],
+            capture_output=True,
+            text=True,
+            env=home.env(),
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        yield Deployment(ca, home, lab, secret, port, result.stdout)
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(scope="module")
+def trusting_chromium_home(
+    tmp_path_factory: pytest.TempPathFactory, deployment: Deployment
+) -> Path:
+    """A $HOME for Chromium whose NSS database trusts the test CA."""
+    require_tool("chromium", "Chromium (Debian chromium)")
+    require_tool("certutil", "certutil (Debian libnss3-tools)")
+    return trusting_home(tmp_path_factory.mktemp("chromium-home"), deployment.ca.ca_cert)
+
+
+@pytest.fixture
+def page(trusting_chromium_home: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh headless Chromium window: no cookies, generous timeouts.
+
+    Started per test: pytest-jupyter closes the current asyncio loop after each test, and
+    playwright's sync API keeps its loop running while it is open.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p, trusting_chromium_home)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(SLOW_MS)
+            yield page
+            # The last state of every test, for whoever reads a failure.
+            screenshot(page, f"last-{request.node.name}")
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def generated_nginx(deployment: Deployment, tmp_path: Path) -> Iterator[RunningNginx]:
+    """nginx running the output of `jupyter hardening nginx-snippet`."""
+    conf = nginx_conf_including(tmp_path / "nginx", deployment.snippet)
+    with running_nginx(conf, deployment.port) as nginx:
+        yield nginx
+
+
+def record_api_calls(page: Any) -> list[tuple[str, str, int]]:
+    """From now on, every (method, path, status) of the page's calls to the server's API."""
+    calls: list[tuple[str, str, int]] = []
+
+    def seen(response: Any) -> None:
+        path = urlsplit(response.url).path
+        if path.startswith(f"{BASE_URL}api/"):
+            calls.append((response.request.method, path, response.status))
+
+    page.on("response", seen)
+    return calls
+
+
+def wait_for_call(
+    page: Any, calls: list[tuple[str, str, int]], method: str, path: str, timeout: float = 90
+) -> int:
+    """Wait until the page has called ``method path``; return the status it got."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for seen_method, seen_path, status in calls:
+            if (seen_method, seen_path) == (method, path):
+                return status
+        page.wait_for_timeout(200)  # lets playwright deliver the events meanwhile
+    raise AssertionError(f"the page never sent {method} {path}; it sent {calls}")
+
+
+def log_in(page: Any, deployment: Deployment, shot: str) -> Any:
+    """Open /jp/lab, land on the login page, type the password, submit; return the response."""
+    page.goto(deployment.url("lab"))
+    page.wait_for_selector("#password_input")
+    assert page.url.startswith(deployment.url("login"))
+    screenshot(page, shot)
+    page.fill("#password_input", deployment.password)
+    with page.expect_navigation() as navigation:
+        page.click("#login_submit")
+    return navigation.value
+
+
+def test_snippet_asks_for_the_settings_the_deployment_has(deployment: Deployment) -> None:
+    """The snippet's companion settings are exactly those the guide told us to write."""
+    config = (deployment.home.config_dir / "jupyter_server_config.py").read_text()
+    companions = [
+        line.removeprefix("#").strip()
+        for line in deployment.snippet.splitlines()
+        if line.startswith("#   c.")
+    ]
+    assert companions
+    for line in companions:
+        assert line in config, line
+
+
+def test_login_run_a_cell_and_read_the_report(
+    deployment: Deployment, generated_nginx: RunningNginx, page: Any
+) -> None:
+    """Through the generated config: log in, new notebook, 6*7 = 42, save, /jp/hardening."""
+    mark = len(deployment.lab.log)
+    response = log_in(page, deployment, "01-login-page")
+    assert response.status == 200, response.status
+
+    page.wait_for_selector(".jp-Launcher", state="visible")
+    assert page.url.startswith(deployment.url("lab"))
+    screenshot(page, "02-jupyterlab")
+
+    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+    panel = page.locator(".jp-NotebookPanel:visible")
+    # The toolbar's indicator says idle before any kernel exists; the status bar names the
+    # kernel only once its websocket is connected.
+    expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(
+        "Python 3 (ipykernel) | Idle", timeout=SLOW_MS
+    )
+    editor = panel.locator(".jp-Cell .cm-content").first
+    editor.click()
+    page.keyboard.type("6*7")
+    expect(editor).to_have_text("6*7", timeout=SLOW_MS)
+    page.keyboard.press("Shift+Enter")
+    result = panel.locator(".jp-OutputArea-executeResult").first
+    expect(result).to_contain_text("42", timeout=SLOW_MS)
+    screenshot(page, "03-notebook-6x7-is-42")
+
+    # The first save is one PUT of the whole notebook, then a rename (PATCH) to the name typed.
+    calls = record_api_calls(page)
+    page.keyboard.press("Control+s")
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_role("textbox").fill("answer.ipynb")
+    dialog.get_by_role("button", name="Rename and Save").click()
+    assert wait_for_call(page, calls, "PATCH", "/jp/api/contents/Untitled.ipynb") == 200, calls
+    assert ("PUT", "/jp/api/contents/Untitled.ipynb", 200) in calls, calls
+    saved = (deployment.home.work_dir / "answer.ipynb").read_text()
+    assert '"6*7"' in saved and '"42"' in saved
+    assert "Blocking Cross Origin" not in deployment.log_since(mark)
+
+    report = page.goto(deployment.url("hardening"))
+    assert report.status == 200
+    assert report.headers["content-type"].startswith("text/html")
+    page.locator("#verdict").wait_for()
+    screenshot(page, "04-hardening-report")
+    assert page.locator("#verdict .badge").inner_text() == "OK"
+    assert "No findings" in page.inner_text("main")
+    settings = page.inner_text("#settings + table")
+    assert f"https://{PUBLIC_HOST}:{deployment.port}/jp/" in settings
+    assert "argon2 hash" in settings
+
+
+def test_untrusted_certificate_is_refused(
+    deployment: Deployment, generated_nginx: RunningNginx, tmp_path: Path
+) -> None:
+    """Without the test CA in its NSS database, the same Chromium refuses the site."""
+    from playwright.sync_api import Error, sync_playwright
+
+    home = trusting_home(tmp_path / "home", None)
+    with sync_playwright() as p:
+        browser = launch_chromium(p, home)
+        try:
+            with pytest.raises(Error, match="ERR_CERT_AUTHORITY_INVALID"):
+                browser.new_page().goto(deployment.url("lab"), timeout=SLOW_MS)
+        finally:
+            browser.close()
+
+
+# The seed tutorials' proxy (seed 000, as written, on the same TLS port): `Host $host` drops the
+# port, so the Origin the browser sends no longer matches the Host that Jupyter sees.
+SEED_CONFIG = """
+upstream websocket {{
+    server 127.0.0.1:{upstream};
+}}
+server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name {host};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+
+    location /jp {{
+        proxy_pass http://websocket/jp;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection 'upgrade';
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_cache_bypass $http_upgrade;
+        client_max_body_size 10M;
+    }}
+}}
+"""
+
+
+def seed_nginx(deployment: Deployment, folder: Path) -> Any:
+    """nginx running the seed tutorial's config in front of the same Jupyter, same port."""
+    conf = nginx_conf(
+        folder,
+        SEED_CONFIG.format(
+            upstream=deployment.lab.port,
+            port=deployment.port,
+            host=PUBLIC_HOST,
+            cert=deployment.ca.cert,
+            key=deployment.ca.key,
+        ),
+    )
+    return running_nginx(conf, deployment.port)
+
+
+def test_seed_config_login_is_blocked(
+    deployment: Deployment, page: Any, tmp_path: Path
+) -> None:
+    """A new visitor through the seed's nginx: the login form itself is refused."""
+    mark = len(deployment.lab.log)
+    with seed_nginx(deployment, tmp_path / "nginx"):
+        response = log_in(page, deployment, "11-seed-login-page")
+        screenshot(page, "12-seed-after-login")
+        assert response.status == 404
+        assert "Blocking Cross Origin API request for /jp/login" in deployment.log_since(mark)
+        assert page.locator(".jp-Launcher").count() == 0
+
+
+def test_seed_config_signed_in_user_cannot_work(
+    deployment: Deployment, page: Any, tmp_path: Path
+) -> None:
+    """Signed in earlier, the user reaches JupyterLab through the seed's nginx, but nothing runs:
+    the new notebook is refused and the kernel never connects."""
+    with running_nginx(
+        nginx_conf_including(tmp_path / "generated", deployment.snippet), deployment.port
+    ):
+        assert log_in(page, deployment, "21-signed-in-earlier").status == 200
+        page.wait_for_selector(".jp-Launcher", state="visible")
+    mark = len(deployment.lab.log)
+    with seed_nginx(deployment, tmp_path / "seed"):
+        page.reload()
+        page.wait_for_selector(".jp-Launcher", state="visible")
+        with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith("/jp/api/contents")
+        ) as created:
+            page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+        assert created.value.status == 404
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for()
+        screenshot(page, "22-seed-new-notebook-refused")
+        log = deployment.log_since(mark)
+        assert "Blocking Cross Origin API request for /jp/api/contents" in log
+        # Let the page's kernel and event websockets try: every one is refused.
+        time.sleep(2)
+        assert "Blocking Cross Origin WebSocket Attempt" in deployment.log_since(mark)
