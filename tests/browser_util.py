@@ -2,8 +2,8 @@
 
 Trust goes through an NSS database in a throwaway $HOME, the store Chromium on Linux reads for
 locally added roots. Chromium then validates the chain, the host name and the dates exactly as
-for a real site, so a wrong certificate or name still fails (``--ignore-certificate-errors-spki-list``
-would pin one key and skip those checks).
+for a real site, so a wrong certificate or name still fails; the alternative,
+``--ignore-certificate-errors-spki-list``, pins one key and skips those checks.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ CHROMIUM_ARGS = (
 
 
 def trusting_home(folder: Path, ca_cert: Path | None) -> Path:
-    """A $HOME whose NSS database trusts ``ca_cert`` for web sites (none when ``ca_cert`` is None)."""
+    """A $HOME whose NSS database trusts ``ca_cert`` for web sites (nothing when it is None)."""
     nssdb = folder / ".pki" / "nssdb"
     nssdb.mkdir(parents=True, exist_ok=True)
     db = f"sql:{nssdb}"
