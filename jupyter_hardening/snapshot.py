@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import stat
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,9 +171,11 @@ def token_strength(token: str) -> float:
         alphabet = 64
     else:
         alphabet = 94
-    # A token made of few distinct characters ("aaaaaaaa...") is weak however long it is.
-    alphabet = min(alphabet, max(len(set(token)), 2) ** 2)
-    return round(len(token) * math.log2(alphabet), 1)
+    # A token that repeats few characters ("abab...") is weak however long it is: cap the
+    # alphabet estimate by the Shannon entropy of its own character frequencies.
+    counts = Counter(token)
+    shannon = -sum(n / len(token) * math.log2(n / len(token)) for n in counts.values())
+    return round(len(token) * min(math.log2(alphabet), shannon), 1)
 
 
 def password_kind(hashed: str) -> str:
