@@ -66,7 +66,11 @@ class CheckApp(JupyterApp):
     def initialize(self, argv: Any = None) -> None:
         """Parse our own options; keep the rest for the ServerApp."""
         own, self.server_argv = split_argv(list(sys.argv[1:] if argv is None else argv))
-        super().initialize(own)
+        try:
+            super().initialize(own)
+        except SystemExit as e:
+            # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
+            raise SystemExit(2 if e.code else 0) from None
 
     def fail(self, message: str) -> None:
         """Usage or configuration error: one line on stderr, exit 2."""
