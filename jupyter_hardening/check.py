@@ -91,7 +91,9 @@ class CheckApp(JupyterApp):
         for cls in type(self).mro():
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
-        serverapp = ServerApp.instance(log_level="WARN", open_browser=False, raise_config_file_errors=True)
+        serverapp = ServerApp.instance(
+            log_level="WARN", open_browser=False, raise_config_file_errors=True
+        )
         try:
             serverapp.initialize(argv=self.server_argv, new_httpserver=False)
         except SystemExit as e:

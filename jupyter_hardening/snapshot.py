@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
-_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[0-9a-fA-F]*):(?P<digest>[0-9a-fA-F]+)$")
+_SALTED_HASH = re.compile(
+    r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[0-9a-fA-F]*):(?P<digest>[0-9a-fA-F]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,9 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError, OSError) as e:
             # The message of these errors never contains key bytes.
-            facts["key_error"] = f"cannot be loaded as an unencrypted PEM private key ({type(e).__name__})"
+            facts["key_error"] = (
+                f"cannot be loaded as an unencrypted PEM private key ({type(e).__name__})"
+            )
         else:
             if isinstance(key, rsa.RSAPrivateKey):
                 facts["key_type"], facts["key_bits"] = "RSA", key.key_size
@@ -307,10 +310,15 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
 
     problems: list[str] = []
     idp = _safe(lambda: serverapp.identity_provider, None, "ServerApp.identity_provider", problems)
-    token = _safe(lambda: str(idp.token or ""), "", "IdentityProvider.token", problems) if idp else ""
+    token = (
+        _safe(lambda: str(idp.token or ""), "", "IdentityProvider.token", problems) if idp else ""
+    )
     hashed = str(getattr(idp, "hashed_password", "") or "")
     auth_enabled = _safe(
-        lambda: bool(idp.auth_enabled), bool(token or hashed), "IdentityProvider.auth_enabled", problems
+        lambda: bool(idp.auth_enabled),
+        bool(token or hashed),
+        "IdentityProvider.auth_enabled",
+        problems,
     )
     web_app = getattr(serverapp, "web_app", None)
     settings = web_app.settings if web_app is not None else serverapp.tornado_settings
@@ -380,5 +388,3 @@ def refresh_files(snap: Snapshot) -> Snapshot:
         tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
         taken_at=dt.datetime.now(dt.timezone.utc),
     )
-
-

@@ -88,7 +88,13 @@ class TLSFiles:
     ) -> tuple[Path, Path]:
         """Write ``name``.pem and ``name``.key; signed by the CA unless self_signed."""
         key = key or ec.generate_private_key(ec.SECP256R1())
-        issuer = {} if self_signed else {"issuer_key": self.ca_key, "issuer_cn": "jupyter_hardening test CA"}
+        issuer = (
+            {}
+            if self_signed
+            else {"issuer_key": self.ca_key, "issuer_cn": "jupyter_hardening test CA"}
+        )
         not_before = 30 if days < 0 else 1
         cert = make_cert(key, cn, days=days, not_before_days=not_before, san=(cn,), **issuer)
-        return write_cert(self.root / f"{name}.pem", cert), write_key(self.root / f"{name}.key", key, key_mode)
+        return write_cert(self.root / f"{name}.pem", cert), write_key(
+            self.root / f"{name}.key", key, key_mode
+        )

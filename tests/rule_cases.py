@@ -32,8 +32,14 @@ Config = dict[str, Any]
 # rule id -> {"trigger": {case name: config}, "clean": {case name: config}}
 CASES: dict[str, dict[str, dict[str, Config]]] = {
     "JH001": {
-        "trigger": {"headers-not-dict": {"ServerApp": {"tornado_settings": {"headers": "frame-ancestors 'self'"}}}},
-        "clean": {"headers-dict": {"ServerApp": {"tornado_settings": {"headers": {"X-Team": "ds"}}}}},
+        "trigger": {
+            "headers-not-dict": {
+                "ServerApp": {"tornado_settings": {"headers": "frame-ancestors 'self'"}}
+            }
+        },
+        "clean": {
+            "headers-dict": {"ServerApp": {"tornado_settings": {"headers": {"X-Team": "ds"}}}}
+        },
     },
     "JH002": {
         "trigger": {"typo-id": {"Hardening": {"accepted_risks": {"JH999": "typo"}}}},
@@ -70,7 +76,13 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "ServerApp": {"allow_remote_access": True},
             },
         },
-        "clean": {"default": {}, "remote-no-token-is-jh102": {"ServerApp": REMOTE_TLS, "IdentityProvider": {"token": ""}}},
+        "clean": {
+            "default": {},
+            "remote-no-token-is-jh102": {
+                "ServerApp": REMOTE_TLS,
+                "IdentityProvider": {"token": ""},
+            },
+        },
     },
     "JH104": {
         "trigger": {"root-remote": {"ServerApp": {**REMOTE_TLS, "allow_root": True}}},
@@ -89,7 +101,9 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
     "JH202": {
         "trigger": {
             "plaintext": {"PasswordIdentityProvider": {"hashed_password": "my secret"}},
-            "bare-argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2.removeprefix("argon2:")}},
+            "bare-argon2": {
+                "PasswordIdentityProvider": {"hashed_password": ARGON2.removeprefix("argon2:")}
+            },
         },
         "clean": {"argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
     },
@@ -123,7 +137,9 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "clean": {"anchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com$"}}},
     },
     "JH303": {
-        "trigger": {"star-credentials": {"ServerApp": {"allow_origin": "*", "allow_credentials": True}}},
+        "trigger": {
+            "star-credentials": {"ServerApp": {"allow_origin": "*", "allow_credentials": True}}
+        },
         "clean": {
             "exact-credentials": {
                 "ServerApp": {"allow_origin": "https://app.example.com", "allow_credentials": True}
@@ -132,33 +148,61 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
     },
     "JH401": {
         "trigger": {
-            "placeholder-path": {"ServerApp": {"certfile": "/absolute/path/to/your/certificate/mycert.pem"}},
-            "key-missing": {"ServerApp": {"certfile": "{tls}/good.pem", "keyfile": "{tls}/nope.key"}},
-            "not-pem": {"ServerApp": {"certfile": "{tls}/garbage.pem", "keyfile": "{tls}/good.key"}},
+            "placeholder-path": {
+                "ServerApp": {"certfile": "/absolute/path/to/your/certificate/mycert.pem"}
+            },
+            "key-missing": {
+                "ServerApp": {"certfile": "{tls}/good.pem", "keyfile": "{tls}/nope.key"}
+            },
+            "not-pem": {
+                "ServerApp": {"certfile": "{tls}/garbage.pem", "keyfile": "{tls}/good.key"}
+            },
         },
         "clean": {"good": {"ServerApp": TLS}},
     },
     "JH402": {
-        "trigger": {"world-readable": {"ServerApp": {"certfile": "{tls}/open.pem", "keyfile": "{tls}/open.key"}}},
+        "trigger": {
+            "world-readable": {
+                "ServerApp": {"certfile": "{tls}/open.pem", "keyfile": "{tls}/open.key"}
+            }
+        },
         "clean": {"mode-600": {"ServerApp": TLS}},
     },
     "JH403": {
         "trigger": {
-            "expired": {"ServerApp": {"certfile": "{tls}/expired.pem", "keyfile": "{tls}/expired.key"}},
-            "expiring": {"ServerApp": {"certfile": "{tls}/expiring.pem", "keyfile": "{tls}/expiring.key"}},
+            "expired": {
+                "ServerApp": {"certfile": "{tls}/expired.pem", "keyfile": "{tls}/expired.key"}
+            },
+            "expiring": {
+                "ServerApp": {"certfile": "{tls}/expiring.pem", "keyfile": "{tls}/expiring.key"}
+            },
         },
         "clean": {"90-days": {"ServerApp": TLS}},
     },
     "JH404": {
-        "trigger": {"other-key": {"ServerApp": {"certfile": "{tls}/good.pem", "keyfile": "{tls}/self.key"}}},
+        "trigger": {
+            "other-key": {"ServerApp": {"certfile": "{tls}/good.pem", "keyfile": "{tls}/self.key"}}
+        },
         "clean": {"pair": {"ServerApp": TLS}},
     },
     "JH405": {
-        "trigger": {"rsa-1024": {"ServerApp": {"certfile": "{tls}/rsa1024.pem", "keyfile": "{tls}/rsa1024.key"}}},
-        "clean": {"rsa-2048": {"ServerApp": {"certfile": "{tls}/rsa2048.pem", "keyfile": "{tls}/rsa2048.key"}}},
+        "trigger": {
+            "rsa-1024": {
+                "ServerApp": {"certfile": "{tls}/rsa1024.pem", "keyfile": "{tls}/rsa1024.key"}
+            }
+        },
+        "clean": {
+            "rsa-2048": {
+                "ServerApp": {"certfile": "{tls}/rsa2048.pem", "keyfile": "{tls}/rsa2048.key"}
+            }
+        },
     },
     "JH406": {
-        "trigger": {"self-signed": {"ServerApp": {"certfile": "{tls}/self.pem", "keyfile": "{tls}/self.key"}}},
+        "trigger": {
+            "self-signed": {
+                "ServerApp": {"certfile": "{tls}/self.pem", "keyfile": "{tls}/self.key"}
+            }
+        },
         "clean": {"ca-signed": {"ServerApp": TLS}},
     },
     "JH407": {
@@ -177,7 +221,10 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "space-semicolon": {"ServerApp": {"base_url": "/my notebooks;v2/"}},
             "brace-dollar": {"ServerApp": {"base_url": "/jp${x}/"}},
         },
-        "clean": {"plain": {"ServerApp": {"base_url": "/jp/"}}, "tilde-dash": {"ServerApp": {"base_url": "/~ana/nb-1/"}}},
+        "clean": {
+            "plain": {"ServerApp": {"base_url": "/jp/"}},
+            "tilde-dash": {"ServerApp": {"base_url": "/~ana/nb-1/"}},
+        },
     },
     "JH601": {
         "trigger": {"no-frame-ancestors": {"ServerApp": csp("default-src 'self'")}},
@@ -189,11 +236,19 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "scheme-only": {"ServerApp": csp("frame-ancestors 'self' https:")},
             "plain-http-host": {"ServerApp": csp("frame-ancestors 'self' http://my.example.com")},
         },
-        "clean": {"https-host": {"ServerApp": csp("frame-ancestors 'self' https://my.example.com")}},
+        "clean": {
+            "https-host": {"ServerApp": csp("frame-ancestors 'self' https://my.example.com")}
+        },
     },
     "JH603": {
-        "trigger": {"quoted-host (seed 001)": {"ServerApp": csp("frame-ancestors 'https://my.example.com' 'self' ")}},
-        "clean": {"unquoted-host": {"ServerApp": csp("frame-ancestors https://my.example.com 'self'")}},
+        "trigger": {
+            "quoted-host (seed 001)": {
+                "ServerApp": csp("frame-ancestors 'https://my.example.com' 'self' ")
+            }
+        },
+        "clean": {
+            "unquoted-host": {"ServerApp": csp("frame-ancestors https://my.example.com 'self'")}
+        },
     },
     "JH701": {
         "trigger": {"xheaders-remote": {"ServerApp": {**REMOTE_TLS, "trust_xheaders": True}}},
@@ -220,7 +275,12 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         },
     },
     "JH703": {
-        "trigger": {"root-path": {"ServerApp": {**PROXIED, "base_url": "/"}, "Hardening": {"public_url": PUBLIC}}},
+        "trigger": {
+            "root-path": {
+                "ServerApp": {**PROXIED, "base_url": "/"},
+                "Hardening": {"public_url": PUBLIC},
+            }
+        },
         "clean": {"same-path": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}},
     },
     "JH704": {
@@ -230,10 +290,19 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "Hardening": {"public_url": PUBLIC},
             }
         },
-        "clean": {"server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}},
+        "clean": {
+            "server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+        },
     },
     "JH705": {
-        "trigger": {"public-but-all-interfaces": {"ServerApp": {**PROXIED, **REMOTE_TLS}, "Hardening": {"public_url": PUBLIC}}},
-        "clean": {"public-on-loopback": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}},
+        "trigger": {
+            "public-but-all-interfaces": {
+                "ServerApp": {**PROXIED, **REMOTE_TLS},
+                "Hardening": {"public_url": PUBLIC},
+            }
+        },
+        "clean": {
+            "public-on-loopback": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+        },
     },
 }

@@ -14,7 +14,9 @@ from .servers import JupyterHome, jupyter_bin
 SEEDS = sorted((Path(__file__).parent / "seeds").glob("*.txt"))
 
 
-def check(home: JupyterHome, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def check(
+    home: JupyterHome, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `jupyter hardening check` in ``home``."""
     return subprocess.run(
         [jupyter_bin("jupyter"), "hardening", "check", *args],
@@ -42,7 +44,9 @@ def test_default_is_ok(home: JupyterHome) -> None:
     """Exit 0 and an empty report for a default server."""
     out = check(home)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("jupyter_hardening ") and "OK: the server would start" in out.stdout
+    assert (
+        out.stdout.startswith("jupyter_hardening ") and "OK: the server would start" in out.stdout
+    )
 
 
 def test_json_schema(home: JupyterHome) -> None:
@@ -53,7 +57,16 @@ def test_json_schema(home: JupyterHome) -> None:
     assert report["verdict"] == "refuse" and ids(report) >= {"JH101", "JH301"}
     assert set(report["counts"]) >= {"error", "warning", "info"}  # type: ignore[arg-type]
     for finding in report["findings"]:  # type: ignore[union-attr]
-        assert set(finding) == {"id", "name", "severity", "traits", "message", "fix", "accepted", "reason"}
+        assert set(finding) == {
+            "id",
+            "name",
+            "severity",
+            "traits",
+            "message",
+            "fix",
+            "accepted",
+            "reason",
+        }
 
 
 def test_text_report_names_fix_and_hint(home: JupyterHome) -> None:
@@ -61,14 +74,19 @@ def test_text_report_names_fix_and_hint(home: JupyterHome) -> None:
     out = check(home, "--ip=0.0.0.0")
     assert out.returncode == 1
     assert "REFUSE" in out.stdout and "JH101 remote-without-tls [blocks startup]" in out.stdout
-    assert "fix: c.ServerApp.ip = '127.0.0.1'" in out.stdout and "c.Hardening.accepted_risks" in out.stdout
+    assert (
+        "fix: c.ServerApp.ip = '127.0.0.1'" in out.stdout
+        and "c.Hardening.accepted_risks" in out.stdout
+    )
 
 
 def test_environment_is_read(home: JupyterHome) -> None:
     """JUPYTER_TOKEN counts like the server would see it."""
     code, report = report_of(home, "--ip=0.0.0.0", env={"JUPYTER_TOKEN": "jupyter"})
     assert code == 1 and "JH201" in ids(report)
-    assert "jupyter" not in json.dumps(report["settings"]).replace("jupyter_server", "").replace("Jupyter", "")
+    assert "jupyter" not in json.dumps(report["settings"]).replace("jupyter_server", "").replace(
+        "Jupyter", ""
+    )
 
 
 def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
@@ -94,7 +112,9 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
     ],
     ids=["bad-format", "syntax-error", "bad-hardening-value", "wrong-type"],
 )
-def test_usage_and_config_errors_exit_2(home: JupyterHome, args: list[str], config: str, needle: str) -> None:
+def test_usage_and_config_errors_exit_2(
+    home: JupyterHome, args: list[str], config: str, needle: str
+) -> None:
     """Usage or config errors: exit 2, a message naming the problem, never a traceback."""
     if config:
         home.write_config(config)

@@ -101,7 +101,9 @@ def test_rule_stays_quiet(audit, rule_id: str, config: dict[str, Any]) -> None:
 def test_every_rule_has_cases_of_both_kinds() -> None:
     """Meta-test: a rule without a triggering and a quiet case is untested."""
     missing = [
-        rule.id for rule in RULES if not CASES.get(rule.id, {}).get("trigger") or not CASES[rule.id].get("clean")
+        rule.id
+        for rule in RULES
+        if not CASES.get(rule.id, {}).get("trigger") or not CASES[rule.id].get("clean")
     ]
     assert not missing, f"rules without trigger+clean cases in tests/rule_cases.py: {missing}"
     assert set(CASES) <= set(RULES_BY_ID), set(CASES) - set(RULES_BY_ID)
@@ -134,7 +136,10 @@ def test_expiring_is_a_warning_expired_an_error(audit) -> None:
     """One rule, two severities: expired blocks, expiring only warns."""
     expired = audit(CASES["JH403"]["trigger"]["expired"])
     expiring = audit(CASES["JH403"]["trigger"]["expiring"])
-    sev = {r: next(i.finding.severity for i in r.items if i.finding.id == "JH403") for r in (expired, expiring)}
+    sev = {
+        r: next(i.finding.severity for i in r.items if i.finding.id == "JH403")
+        for r in (expired, expiring)
+    }
     assert sev[expired] == Severity.ERROR and expired.verdict == "refuse"
     assert sev[expiring] == Severity.WARNING and expiring.verdict == "warn"
 
@@ -144,8 +149,12 @@ def test_loopback_without_auth_is_worse_with_remote_access(audit) -> None:
     cases = CASES["JH103"]["trigger"]
     local = audit(cases["no-token-local"])
     rebinding = audit(cases["no-token-remote-access"])
-    assert [i.finding.severity for i in local.items if i.finding.id == "JH103"] == [Severity.WARNING]
-    assert [i.finding.severity for i in rebinding.items if i.finding.id == "JH103"] == [Severity.ERROR]
+    assert [i.finding.severity for i in local.items if i.finding.id == "JH103"] == [
+        Severity.WARNING
+    ]
+    assert [i.finding.severity for i in rebinding.items if i.finding.id == "JH103"] == [
+        Severity.ERROR
+    ]
 
 
 def test_policy_accepts_and_thresholds() -> None:
@@ -154,7 +163,10 @@ def test_policy_accepts_and_thresholds() -> None:
     assert evaluate(snap).verdict == "refuse"
     accepted = evaluate(snap, "error", {"JH101": "lab network only", "JH301": "demo"})
     assert accepted.verdict == "ok"
-    assert {(i.finding.id, i.reason) for i in accepted.items} == {("JH101", "lab network only"), ("JH301", "demo")}
+    assert {(i.finding.id, i.reason) for i in accepted.items} == {
+        ("JH101", "lab network only"),
+        ("JH301", "demo"),
+    }
     assert evaluate(snap, "never").verdict == "warn"
     warn_only = Snapshot(password_kind="sha1")
     assert evaluate(warn_only, "error").verdict == "warn"
@@ -164,7 +176,16 @@ def test_policy_accepts_and_thresholds() -> None:
 def test_snapshot_keeps_no_secret(audit) -> None:
     """The snapshot holds facts about the token and password, never their values."""
     token = "c0ffee" * 8
-    report = audit({"IdentityProvider": {"token": token}, "PasswordIdentityProvider": {"hashed_password": CASES["JH203"]["trigger"]["sha1"]["PasswordIdentityProvider"]["hashed_password"]}})
+    report = audit(
+        {
+            "IdentityProvider": {"token": token},
+            "PasswordIdentityProvider": {
+                "hashed_password": CASES["JH203"]["trigger"]["sha1"]["PasswordIdentityProvider"][
+                    "hashed_password"
+                ]
+            },
+        }
+    )
     text = repr(report.snapshot) + repr(report.to_json())
     assert token not in text and "16852a1f8ee36f7cb716b74d3e0127efee106c1c" not in text
     assert report.to_json()["settings"]["IdentityProvider.token"] == "set (48 characters)"
@@ -172,7 +193,9 @@ def test_snapshot_keeps_no_secret(audit) -> None:
 
 def test_token_strength() -> None:
     """Generated tokens are strong; words and repetition are not."""
-    assert token_strength("ab" * 24) < 80 <= token_strength("3f1c0ffee5d7a8b9c0d1e2f3a4b5c6d7e8f90a1b")
+    assert (
+        token_strength("ab" * 24) < 80 <= token_strength("3f1c0ffee5d7a8b9c0d1e2f3a4b5c6d7e8f90a1b")
+    )
     assert token_strength("") == 0
 
 

@@ -15,7 +15,9 @@ import pytest
 from .servers import JupyterHome, free_port, jupyter_bin, port_open, running, runtime_info, start
 
 
-def run_until_exit(home: JupyterHome, *args: str, command: str = "jupyter-server", timeout: float = 60):
+def run_until_exit(
+    home: JupyterHome, *args: str, command: str = "jupyter-server", timeout: float = 60
+):
     """Start a server expected to refuse; poll its port the whole time. Return (server, was_open)."""
     port = free_port()
     server = start(home, *args, command=command, port=port)
@@ -123,7 +125,9 @@ def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, ne
     home.write_config(config)
     server, was_open = run_until_exit(home)
     assert server.proc.returncode == 1 and not was_open
-    assert needle in server.log and "[C " in server.log and "Traceback" not in server.log, server.log
+    assert needle in server.log and "[C " in server.log and "Traceback" not in server.log, (
+        server.log
+    )
 
 
 def test_missing_certificate_refuses_before_bind(home: JupyterHome) -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .auth import DeprecatedPasswordName, PasswordNotHashed, WeakPasswordHash, WeakToken, XSRFDisabled
+from .auth import (
+    DeprecatedPasswordName,
+    PasswordNotHashed,
+    WeakPasswordHash,
+    WeakToken,
+    XSRFDisabled,
+)
 from .base import Finding, Rule, Severity
 from .cors import AnyOrigin, CredentialsWithBroadOrigin, LooseOriginPattern
 from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad

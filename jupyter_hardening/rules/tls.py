@@ -50,7 +50,9 @@ class TLSFileUnusable(Rule):
         tls = snap.tls
         problems = [
             _file_problem("ServerApp.certfile", tls.certfile),
-            _file_problem("ServerApp.keyfile" if snap.keyfile else "The key (in certfile)", tls.keyfile),
+            _file_problem(
+                "ServerApp.keyfile" if snap.keyfile else "The key (in certfile)", tls.keyfile
+            ),
         ]
         if tls.cert_error:
             problems.append(f"ServerApp.certfile {snap.certfile!r} {tls.cert_error}")
