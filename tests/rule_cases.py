@@ -157,6 +157,7 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "not-pem": {
                 "ServerApp": {"certfile": "{tls}/garbage.pem", "keyfile": "{tls}/good.key"}
             },
+            "directory": {"ServerApp": {"certfile": "{tls}", "keyfile": "{tls}/good.key"}},
         },
         "clean": {"good": {"ServerApp": TLS}},
     },
