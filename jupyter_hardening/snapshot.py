@@ -94,6 +94,7 @@ class Snapshot:
     certfile: str = ""
     keyfile: str = ""
     client_ca: str = ""
+    extension_enabled: bool = True
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
@@ -367,6 +368,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         certfile=certfile,
         keyfile=keyfile,
         client_ca=client_ca,
+        extension_enabled=bool(serverapp.jpserver_extensions.get("jupyter_hardening", False)),
         problems=tuple(problems),
         server_version=server_version,
     )

@@ -45,6 +45,10 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "trigger": {"typo-id": {"Hardening": {"accepted_risks": {"JH999": "typo"}}}},
         "clean": {"known-id": {"Hardening": {"accepted_risks": {"JH406": "internal CA"}}}},
     },
+    "JH003": {
+        "trigger": {"disabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": False}}}},
+        "clean": {"enabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": True}}}},
+    },
     "JH101": {
         "trigger": {
             "all-interfaces": {"ServerApp": {"ip": "0.0.0.0"}},

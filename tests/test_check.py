@@ -161,3 +161,10 @@ def test_seed_recipe_verdict(home: JupyterHome, seed: Path) -> None:
     assert report["verdict"] == verdict, report["findings"]
     assert code == (1 if verdict == "refuse" else 0)
     assert ids(report) == expect, report["findings"]
+
+
+def test_disabled_extension_is_reported(home: JupyterHome) -> None:
+    """With the extension switched off, check still audits and says the server won't refuse."""
+    home.write_config("c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n")
+    code, report = report_of(home)
+    assert ids(report) == {"JH003"} and report["verdict"] == "warn" and code == 0

@@ -61,10 +61,15 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(var, raising=False)
     # Rules about root must judge the same way whoever runs the tests.
     monkeypatch.setattr("jupyter_hardening.snapshot.os.geteuid", lambda: 0)
+    # The ServerApp below loads the extension as the wheel's config enables it; the test audits
+    # the snapshot itself instead of letting the loader exit the test process.
+    monkeypatch.setattr("jupyter_hardening.extension.audit_suspended", True)
 
     def run(config: dict[str, Any]) -> Report:
         config = _fill(copy.deepcopy(config), tls_dir)
-        config.setdefault("ServerApp", {}).setdefault("root_dir", str(tmp_path))
+        server = config.setdefault("ServerApp", {})
+        server.setdefault("root_dir", str(tmp_path))
+        server.setdefault("jpserver_extensions", {"jupyter_hardening": True})
         ServerApp.clear_instance()
         app = ServerApp.instance(config=Config(config), log_level="CRITICAL")
         app.initialize(argv=[], find_extensions=False, new_httpserver=False)
