@@ -46,7 +46,9 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "clean": {"known-id": {"Hardening": {"accepted_risks": {"JH406": "internal CA"}}}},
     },
     "JH003": {
-        "trigger": {"disabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": False}}}},
+        "trigger": {
+            "disabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": False}}}
+        },
         "clean": {"enabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": True}}}},
     },
     "JH101": {
