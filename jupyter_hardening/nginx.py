@@ -55,8 +55,9 @@ class SnippetError(ValueError):
 
 
 def _unsafe(option: str, value: str, fix: str) -> SnippetError:
+    names = {" ": "a space", "\n": "a newline", "\t": "a tab", "\r": "a carriage return"}
     bad = sorted({c for c in value if UNSAFE.match(c)})
-    shown = " ".join("newline" if c == "\n" else "space" if c == " " else repr(c) for c in bad)
+    shown = " and ".join(names.get(c, repr(c)) for c in bad)
     return SnippetError(
         f"{option} {value!r} contains {shown or 'characters nginx cannot take'}, which nginx would "
         f"read as config syntax; {fix}"
@@ -309,15 +310,21 @@ class SnippetOptions:
 
 def companion_settings(opts: SnippetOptions) -> list[str]:
     """The Jupyter settings that must match this proxy (as config-file lines)."""
+    up = opts.upstream
+    local = bool(up.sock) or up.host in ("127.0.0.1", "[::1]")
     lines = []
-    if opts.upstream.sock:
-        lines.append(f"c.ServerApp.sock = {opts.upstream.sock!r}")
-    elif opts.upstream.host in ("127.0.0.1", "[::1]"):
-        lines.append(f"c.ServerApp.ip = {opts.upstream.host.strip('[]')!r}")
+    if up.sock:
+        lines.append(f"c.ServerApp.sock = {up.sock!r}")
+    elif local:
+        lines.append(f"c.ServerApp.ip = {up.host.strip('[]')!r}")
     lines += [
         f"c.ServerApp.base_url = {opts.base_url!r}",
         f"c.ServerApp.local_hostnames = {['localhost', opts.server_name]!r}",
-        "c.ServerApp.trust_xheaders = True",
+    ]
+    # Forwarded headers are trustworthy only when nothing but this proxy reaches Jupyter (JH701).
+    if local:
+        lines.append("c.ServerApp.trust_xheaders = True")
+    lines += [
         "c.IdentityProvider.secure_cookie = True",
         f"c.Hardening.public_url = {opts.public_url!r}",
     ]
@@ -345,6 +352,11 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
         "The Jupyter server must run with these settings (jupyter_server_config.py):",
         *(f"  {line}" for line in companion_settings(opts)),
     ]
+    if not (opts.upstream.sock or opts.upstream.host in ("127.0.0.1", "[::1]")):
+        lines += [
+            f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
+            "port (firewall), and keep trust_xheaders off there.",
+        ]
     if opts.location_only:
         lines += [
             "Paste the locations below inside your existing `server { ... }` with",
