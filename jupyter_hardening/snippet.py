@@ -227,7 +227,8 @@ class NginxSnippetApp(JupyterApp):
         "nginx": "NginxSnippetApp.nginx_binary",
     }
     flags = {
-        **JupyterApp.flags,
+        # No --generate-config: with config_file_name below it would write the server config.
+        **{k: v for k, v in JupyterApp.flags.items() if k not in ("generate-config", "y")},
         "http-redirect": (
             {"NginxSnippetApp": {"http_redirect": True}},
             "Redirect port 80 to https.",
