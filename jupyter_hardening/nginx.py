@@ -284,6 +284,8 @@ class SnippetOptions:
 
     server_name: str
     listen_port: int = 443
+    # The port browsers use, when something in front of nginx maps ports (default: listen_port).
+    public_port: int = 0
     listen_address: str = ""
     tls_cert: str = ""
     tls_key: str = ""
@@ -299,8 +301,13 @@ class SnippetOptions:
     @property
     def public_origin(self) -> str:
         """``https://host[:port]``, as a browser writes it in the Origin header."""
-        port = "" if self.listen_port == 443 else f":{self.listen_port}"
+        port = "" if self.browser_port == 443 else f":{self.browser_port}"
         return f"https://{self.server_name}{port}"
+
+    @property
+    def browser_port(self) -> int:
+        """The port in the address bar (and so in Origin and Host)."""
+        return self.public_port or self.listen_port
 
     @property
     def public_url(self) -> str:
@@ -357,6 +364,11 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
             f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
             "port (firewall), and keep trust_xheaders off there.",
         ]
+    if opts.browser_port != opts.listen_port:
+        lines.append(
+            f"nginx listens on {opts.listen_port}; a port mapping in front of it serves "
+            f"{opts.browser_port}."
+        )
     if opts.location_only:
         lines += [
             "Paste the locations below inside your existing `server { ... }` with",
@@ -376,7 +388,8 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
 
 
 def _jupyter_location(opts: SnippetOptions) -> Stmt:
-    host = "$host" if opts.listen_port == 443 else f"$host:{opts.listen_port}"
+    # Jupyter compares Origin with Host; $host alone drops the port a browser puts in Origin.
+    host = "$host" if opts.browser_port == 443 else f"$host:{opts.browser_port}"
     # A map cannot go inside server {}, so --location-only asks for the upgrade on every
     # request; Jupyter ignores it on plain requests.
     connection = "upgrade" if opts.location_only else CONNECTION_VARIABLE

@@ -345,6 +345,7 @@ class NginxSnippetApp(JupyterApp):
         opts = SnippetOptions(
             server_name=server_name,
             listen_port=listen_port,
+            public_port=public.port if public else 0,
             listen_address=address,
             tls_cert=cert,
             tls_key=key,

@@ -743,6 +743,28 @@ def test_output_file(
     assert out == "" and target.read_text().startswith("# Jupyter behind nginx")
 
 
+def test_port_mapping_in_front(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """public_url on 443 while nginx listens on 8443 (docker -p 443:8443): Host has no port."""
+    (jupyter_env["config"] / "jupyter_server_config.py").write_text(
+        "c.Hardening.public_url = 'https://lab.example.org/'\n"
+    )
+    status, out, err = run(["--upstream=127.0.0.1:8888", "--listen=8443", *TLS], capsys)
+    assert status == 0, err
+    assert "listen 8443 ssl http2;" in out and "proxy_set_header Host $host;" in out
+    assert "# nginx listens on 8443; a port mapping in front of it serves 443." in out
+
+
+def test_newline_in_runtime_file_stays_one_line(tmp_path: Path) -> None:
+    """Discovery errors quote odd runtime values instead of breaking the line."""
+    write_runtime(tmp_path, os.getpid(), 8001, "/jp/\nevil/")
+    write_runtime(tmp_path, os.getppid(), 8002)
+    with pytest.raises(DiscoveryError) as info:
+        choose_server(running_servers(str(tmp_path)))
+    assert "\n" not in str(info.value) and "evil" in str(info.value)
+
+
 def test_location_only_needs_no_certificate(
     jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
