@@ -34,6 +34,7 @@ from jupyter_hardening.runtime import DiscoveryError, choose_server, running_ser
 from jupyter_hardening.snippet import NginxSnippetApp, argv_problem
 
 from .fixtures import require_tool
+from .servers import JupyterHome
 
 DEBIAN_V = """nginx version: nginx/1.22.1
 built with OpenSSL 3.0.22 25 Aug 2026 (running with OpenSSL 3.0.19 27 Jan 2026)
@@ -815,7 +816,7 @@ def test_check_runs_nginx(jupyter_env: dict[str, Path], tmp_path: Path) -> None:
     assert only.returncode == 0, only.stderr
 
 
-def test_command_does_not_import_the_server() -> None:
+def test_command_does_not_import_the_server(tmp_path: Path) -> None:
     """The command stays light: jupyter_server's app is never imported."""
     code = (
         "import sys\n"
@@ -827,8 +828,9 @@ def test_command_does_not_import_the_server() -> None:
         "    pass\n"
         "print(sorted(m for m in sys.modules if m.startswith('jupyter_server')), file=sys.stderr)\n"
     )
+    env = JupyterHome(tmp_path).env()
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
     assert "location / {" in result.stdout
