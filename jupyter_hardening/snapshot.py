@@ -230,12 +230,13 @@ def file_facts(path: str) -> FileFacts:
 
 def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     """Read certificate facts with cryptography; never keeps key material."""
+    if not certfile:
+        return TLSFacts(client_ca=file_facts(client_ca) if client_ca else None)
+    # Imported only when there is a certificate: cryptography.x509 costs 30-80 ms of startup.
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-    if not certfile:
-        return TLSFacts(client_ca=file_facts(client_ca) if client_ca else None)
     cert_ff = file_facts(certfile)
     key_path = keyfile or certfile
     key_ff = file_facts(key_path)
