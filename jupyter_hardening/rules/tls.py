@@ -111,7 +111,7 @@ class CertificateExpiry(Rule):
             return
         left = not_after - snap.taken_at
         when = not_after.strftime("%Y-%m-%d %H:%M UTC")
-        fix = "renew the certificate (certbot renew) and restart, or point c.ServerApp.certfile at the new one"
+        fix = "renew the certificate in place (certbot renew): jupyter_server reads certfile for each new connection, no restart needed"
         if left <= dt.timedelta(0):
             yield self.finding(f"The certificate expired on {when}.", fix)
         elif left <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
