@@ -66,7 +66,11 @@ class CheckApp(JupyterApp):
     def initialize(self, argv: Any = None) -> None:
         """Parse our own options; keep the rest for the ServerApp."""
         own, self.server_argv = split_argv(list(sys.argv[1:] if argv is None else argv))
-        super().initialize(own)
+        try:
+            super().initialize(own)
+        except SystemExit as e:
+            # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
+            raise SystemExit(2 if e.code else 0) from None
 
     def fail(self, message: str) -> None:
         """Usage or configuration error: one line on stderr, exit 2."""
@@ -87,7 +91,9 @@ class CheckApp(JupyterApp):
         for cls in type(self).mro():
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
-        serverapp = ServerApp.instance(log_level="WARN", open_browser=False, raise_config_file_errors=True)
+        serverapp = ServerApp.instance(
+            log_level="WARN", open_browser=False, raise_config_file_errors=True
+        )
         try:
             serverapp.initialize(argv=self.server_argv, new_httpserver=False)
         except SystemExit as e:

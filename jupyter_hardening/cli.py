@@ -43,7 +43,10 @@ class HardeningApp(JupyterApp):
         if self.subapp is not None:
             self.subapp.start()
             return
-        print("jupyter hardening: choose a subcommand: " + ", ".join(self.subcommands), file=sys.stderr)
+        print(
+            "jupyter hardening: choose a subcommand: " + ", ".join(self.subcommands),
+            file=sys.stderr,
+        )
         print("Try `jupyter hardening --help`.", file=sys.stderr)
         self.exit(2)
 

@@ -26,7 +26,11 @@ SETTINGS_KEY = "jupyter_hardening"
 # Set by `jupyter hardening check`, which initializes a ServerApp only to read its settings.
 audit_suspended = False
 
-_LEVELS = {Severity.ERROR: logging.ERROR, Severity.WARNING: logging.WARNING, Severity.INFO: logging.INFO}
+_LEVELS = {
+    Severity.ERROR: logging.ERROR,
+    Severity.WARNING: logging.WARNING,
+    Severity.INFO: logging.INFO,
+}
 
 
 def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> None:
@@ -34,9 +38,18 @@ def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report)
     for item in report.items:
         f = item.finding
         if item.accepted:
-            log.info("[jupyter_hardening] %s %s (accepted: %s): %s", f.id, f.name, item.reason, f.message)
+            log.info(
+                "[jupyter_hardening] %s %s (accepted: %s): %s", f.id, f.name, item.reason, f.message
+            )
         else:
-            log.log(_LEVELS[f.severity], "[jupyter_hardening] %s %s: %s Fix: %s", f.id, f.name, f.message, f.fix)
+            log.log(
+                _LEVELS[f.severity],
+                "[jupyter_hardening] %s %s: %s Fix: %s",
+                f.id,
+                f.name,
+                f.message,
+                f.fix,
+            )
     counts = report.counts()
     log.info(
         "[jupyter_hardening] verdict %s: %d error, %d warning, %d info, %d accepted",
@@ -58,7 +71,9 @@ def refuse(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> 
     )
     for item in blocking:
         f = item.finding
-        log.critical("[jupyter_hardening] %s %s (%s): %s", f.id, f.name, ", ".join(f.traits), f.message)
+        log.critical(
+            "[jupyter_hardening] %s %s (%s): %s", f.id, f.name, ", ".join(f.traits), f.message
+        )
         log.critical("[jupyter_hardening]     Fix: %s", f.fix)
     log.critical(
         "[jupyter_hardening] Hint: to start anyway, accept the risk in jupyter_server_config.py: %s",
@@ -73,7 +88,9 @@ def load_hardening(serverapp: Any) -> Hardening:
         return Hardening(parent=serverapp)
     except TraitError as e:
         serverapp.log.critical("[jupyter_hardening] Refusing to start: %s", e)
-        serverapp.log.critical("[jupyter_hardening] Hint: correct c.Hardening.* in jupyter_server_config.py")
+        serverapp.log.critical(
+            "[jupyter_hardening] Hint: correct c.Hardening.* in jupyter_server_config.py"
+        )
         sys.exit(1)
 
 
@@ -95,4 +112,4 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 def publish_live_report(serverapp: Any, live: LiveReport) -> None:
     """Serve the report at {base_url}hardening and on /metrics."""
     serverapp.web_app.add_handlers(".*$", routes(serverapp.base_url, live))
-    metrics.publish(live)
+    metrics.publish(live, serverapp.log)

@@ -55,8 +55,9 @@ class SnippetError(ValueError):
 
 
 def _unsafe(option: str, value: str, fix: str) -> SnippetError:
+    names = {" ": "a space", "\n": "a newline", "\t": "a tab", "\r": "a carriage return"}
     bad = sorted({c for c in value if UNSAFE.match(c)})
-    shown = " ".join("newline" if c == "\n" else "space" if c == " " else repr(c) for c in bad)
+    shown = " and ".join(names.get(c, repr(c)) for c in bad)
     return SnippetError(
         f"{option} {value!r} contains {shown or 'characters nginx cannot take'}, which nginx would "
         f"read as config syntax; {fix}"
@@ -283,6 +284,8 @@ class SnippetOptions:
 
     server_name: str
     listen_port: int = 443
+    # The port browsers use, when something in front of nginx maps ports (default: listen_port).
+    public_port: int = 0
     listen_address: str = ""
     tls_cert: str = ""
     tls_key: str = ""
@@ -298,8 +301,13 @@ class SnippetOptions:
     @property
     def public_origin(self) -> str:
         """``https://host[:port]``, as a browser writes it in the Origin header."""
-        port = "" if self.listen_port == 443 else f":{self.listen_port}"
+        port = "" if self.browser_port == 443 else f":{self.browser_port}"
         return f"https://{self.server_name}{port}"
+
+    @property
+    def browser_port(self) -> int:
+        """The port in the address bar (and so in Origin and Host)."""
+        return self.public_port or self.listen_port
 
     @property
     def public_url(self) -> str:
@@ -309,15 +317,21 @@ class SnippetOptions:
 
 def companion_settings(opts: SnippetOptions) -> list[str]:
     """The Jupyter settings that must match this proxy (as config-file lines)."""
+    up = opts.upstream
+    local = bool(up.sock) or up.host in ("127.0.0.1", "[::1]")
     lines = []
-    if opts.upstream.sock:
-        lines.append(f"c.ServerApp.sock = {opts.upstream.sock!r}")
-    elif opts.upstream.host in ("127.0.0.1", "[::1]"):
-        lines.append(f"c.ServerApp.ip = {opts.upstream.host.strip('[]')!r}")
+    if up.sock:
+        lines.append(f"c.ServerApp.sock = {up.sock!r}")
+    elif local:
+        lines.append(f"c.ServerApp.ip = {up.host.strip('[]')!r}")
     lines += [
         f"c.ServerApp.base_url = {opts.base_url!r}",
         f"c.ServerApp.local_hostnames = {['localhost', opts.server_name]!r}",
-        "c.ServerApp.trust_xheaders = True",
+    ]
+    # Forwarded headers are trustworthy only when nothing but this proxy reaches Jupyter (JH701).
+    if local:
+        lines.append("c.ServerApp.trust_xheaders = True")
+    lines += [
         "c.IdentityProvider.secure_cookie = True",
         f"c.Hardening.public_url = {opts.public_url!r}",
     ]
@@ -345,6 +359,16 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
         "The Jupyter server must run with these settings (jupyter_server_config.py):",
         *(f"  {line}" for line in companion_settings(opts)),
     ]
+    if not (opts.upstream.sock or opts.upstream.host in ("127.0.0.1", "[::1]")):
+        lines += [
+            f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
+            "port (firewall), and keep trust_xheaders off there.",
+        ]
+    if opts.browser_port != opts.listen_port:
+        lines.append(
+            f"nginx listens on {opts.listen_port}; a port mapping in front of it serves "
+            f"{opts.browser_port}."
+        )
     if opts.location_only:
         lines += [
             "Paste the locations below inside your existing `server { ... }` with",
@@ -364,7 +388,8 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
 
 
 def _jupyter_location(opts: SnippetOptions) -> Stmt:
-    host = "$host" if opts.listen_port == 443 else f"$host:{opts.listen_port}"
+    # Jupyter compares Origin with Host; $host alone drops the port a browser puts in Origin.
+    host = "$host" if opts.browser_port == 443 else f"$host:{opts.browser_port}"
     # A map cannot go inside server {}, so --location-only asks for the upgrade on every
     # request; Jupyter ignores it on plain requests.
     connection = "upgrade" if opts.location_only else CONNECTION_VARIABLE

@@ -81,13 +81,17 @@ def run_rules(snap: Snapshot) -> list[Finding]:
     return sorted(findings, key=lambda f: -f.severity)
 
 
-def evaluate(snap: Snapshot, refuse_at: str = "error", accepted: dict[str, str] | None = None) -> Report:
+def evaluate(
+    snap: Snapshot, refuse_at: str = "error", accepted: dict[str, str] | None = None
+) -> Report:
     """Apply the policy to the snapshot's findings."""
     accepted = accepted or {}
     findings = run_rules(snap)
     meta = RULES_BY_ID["JH002"]
     assert isinstance(meta, UnknownAcceptedRisk)
-    findings += [meta.unknown(rule_id) for rule_id in sorted(accepted) if rule_id not in RULES_BY_ID]
+    findings += [
+        meta.unknown(rule_id) for rule_id in sorted(accepted) if rule_id not in RULES_BY_ID
+    ]
     findings.sort(key=lambda f: -f.severity)
     threshold = REFUSE_LEVELS[refuse_at]
     items = []
@@ -119,10 +123,16 @@ def render_text(report: Report) -> str:
         "refuse": "REFUSE: the server would not start",
     }[report.verdict]
     summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info"))
-    lines = [f"jupyter_hardening {__version__}: {headline} ({summary}, {counts['accepted']} accepted)"]
+    lines = [
+        f"jupyter_hardening {__version__}: {headline} ({summary}, {counts['accepted']} accepted)"
+    ]
     for item in report.items:
         f = item.finding
-        tag = " [accepted: " + item.reason + "]" if item.accepted else (" [blocks startup]" if item.blocking else "")
+        tag = (
+            " [accepted: " + item.reason + "]"
+            if item.accepted
+            else (" [blocks startup]" if item.blocking else "")
+        )
         lines += [
             "",
             f"{f.severity.label.upper():8}{f.id} {f.name}{tag}",
@@ -131,5 +141,9 @@ def render_text(report: Report) -> str:
             f"        fix: {f.fix}",
         ]
     if report.blocking:
-        lines += ["", "Hint: fix the settings above, or accept the risk with:", "  " + accept_hint(report.blocking)]
+        lines += [
+            "",
+            "Hint: fix the settings above, or accept the risk with:",
+            "  " + accept_hint(report.blocking),
+        ]
     return "\n".join(lines)

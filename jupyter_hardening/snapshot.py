@@ -16,14 +16,16 @@ import os
 import re
 import socket
 import stat
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
-_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[0-9a-fA-F]*):(?P<digest>[0-9a-fA-F]+)$")
+_SALTED_HASH = re.compile(
+    r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[0-9a-fA-F]*):(?P<digest>[0-9a-fA-F]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Snapshot:
     certfile: str = ""
     keyfile: str = ""
     client_ca: str = ""
+    extension_enabled: bool = True
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
@@ -170,9 +173,11 @@ def token_strength(token: str) -> float:
         alphabet = 64
     else:
         alphabet = 94
-    # A token made of few distinct characters ("aaaaaaaa...") is weak however long it is.
-    alphabet = min(alphabet, max(len(set(token)), 2) ** 2)
-    return round(len(token) * math.log2(alphabet), 1)
+    # A token that repeats few characters ("abab...") is weak however long it is: cap the
+    # alphabet estimate by the Shannon entropy of its own character frequencies.
+    counts = Counter(token)
+    shannon = -sum(n / len(token) * math.log2(n / len(token)) for n in counts.values())
+    return round(len(token) * min(math.log2(alphabet), shannon), 1)
 
 
 def password_kind(hashed: str) -> str:
@@ -230,12 +235,13 @@ def file_facts(path: str) -> FileFacts:
 
 def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     """Read certificate facts with cryptography; never keeps key material."""
+    if not certfile:
+        return TLSFacts(client_ca=file_facts(client_ca) if client_ca else None)
+    # Imported only when there is a certificate: cryptography.x509 costs 30-80 ms of startup.
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-    if not certfile:
-        return TLSFacts(client_ca=file_facts(client_ca) if client_ca else None)
     cert_ff = file_facts(certfile)
     key_path = keyfile or certfile
     key_ff = file_facts(key_path)
@@ -257,7 +263,9 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError, OSError) as e:
             # The message of these errors never contains key bytes.
-            facts["key_error"] = f"cannot be loaded as an unencrypted PEM private key ({type(e).__name__})"
+            facts["key_error"] = (
+                f"cannot be loaded as an unencrypted PEM private key ({type(e).__name__})"
+            )
         else:
             if isinstance(key, rsa.RSAPrivateKey):
                 facts["key_type"], facts["key_bits"] = "RSA", key.key_size
@@ -304,10 +312,15 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
 
     problems: list[str] = []
     idp = _safe(lambda: serverapp.identity_provider, None, "ServerApp.identity_provider", problems)
-    token = _safe(lambda: str(idp.token or ""), "", "IdentityProvider.token", problems) if idp else ""
+    token = (
+        _safe(lambda: str(idp.token or ""), "", "IdentityProvider.token", problems) if idp else ""
+    )
     hashed = str(getattr(idp, "hashed_password", "") or "")
     auth_enabled = _safe(
-        lambda: bool(idp.auth_enabled), bool(token or hashed), "IdentityProvider.auth_enabled", problems
+        lambda: bool(idp.auth_enabled),
+        bool(token or hashed),
+        "IdentityProvider.auth_enabled",
+        problems,
     )
     web_app = getattr(serverapp, "web_app", None)
     settings = web_app.settings if web_app is not None else serverapp.tornado_settings
@@ -355,6 +368,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         certfile=certfile,
         keyfile=keyfile,
         client_ca=client_ca,
+        extension_enabled=bool(serverapp.jpserver_extensions.get("jupyter_hardening", False)),
         problems=tuple(problems),
         server_version=server_version,
     )
@@ -377,5 +391,3 @@ def refresh_files(snap: Snapshot) -> Snapshot:
         tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
         taken_at=dt.datetime.now(dt.timezone.utc),
     )
-
-

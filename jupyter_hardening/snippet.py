@@ -52,6 +52,7 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
     names = {a for a in aliases if isinstance(a, str)}
     switches = {f for f in flags if isinstance(f, str)} | set(STANDARD_OPTIONS)
     args = iter(argv)
+    seen: set[str] = set()
     for arg in args:
         if not arg.startswith("-"):
             return f"unexpected argument {arg!r}; every value follows an option, e.g. --listen 8443"
@@ -65,6 +66,9 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
         if name not in names:
             option = arg.split("=")[0]
             return f"unknown option {option!r}; see `jupyter hardening nginx-snippet --help`"
+        if name in seen:
+            return f"--{name} is given twice; give it once"
+        seen.add(name)
         if not has_value:
             value = next(args, "")
         if name in NUMERIC_OPTIONS and not value.isdigit():
@@ -223,7 +227,8 @@ class NginxSnippetApp(JupyterApp):
         "nginx": "NginxSnippetApp.nginx_binary",
     }
     flags = {
-        **JupyterApp.flags,
+        # No --generate-config: with config_file_name below it would write the server config.
+        **{k: v for k, v in JupyterApp.flags.items() if k not in ("generate-config", "y")},
         "http-redirect": (
             {"NginxSnippetApp": {"http_redirect": True}},
             "Redirect port 80 to https.",
@@ -340,6 +345,7 @@ class NginxSnippetApp(JupyterApp):
         opts = SnippetOptions(
             server_name=server_name,
             listen_port=listen_port,
+            public_port=public.port if public else 0,
             listen_address=address,
             tls_cert=cert,
             tls_key=key,

@@ -20,7 +20,14 @@ def write_tls(folder: Path, *, days: float = 365, key_mode: int = 0o600) -> tupl
     """A self-signed localhost certificate valid ``days`` more days (< 0: expired), and its key."""
     folder.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    serial = x509.random_serial_number()
+    # A distinct subject per certificate: OpenSSL finds trust anchors by subject name.
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"test {serial:x}"[:64]),
+        ]
+    )
     now = dt.datetime.now(dt.timezone.utc)
     not_before = min(now, now + dt.timedelta(days=days)) - dt.timedelta(days=1)
     cert = (
@@ -28,10 +35,12 @@ def write_tls(folder: Path, *, days: float = 365, key_mode: int = 0o600) -> tupl
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        # CA:TRUE lets clients trust this self-signed certificate directly (requests verify=).
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"

@@ -98,7 +98,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.log}")
             try:
-                urllib.request.urlopen(self.url(path), timeout=2)  # noqa: S310 - loopback
+                urllib.request.urlopen(self.url(path), timeout=2)
                 return
             except urllib.error.HTTPError:
                 return
@@ -137,7 +137,7 @@ def start(
         *args,
     ]
     with log_path.open("w") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             argv,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -532,3 +532,18 @@ async def test_unexpected_error_is_logged_without_the_query(get, jp_serverapp, m
     assert "Uncaught exception GET /a%40b/hardening (127.0.0.1)" in log
     assert "RuntimeError: boom" in log
     assert token not in log
+
+
+async def test_failing_recheck_keeps_metrics_up(get, live, monkeypatch, caplog):
+    assert (await get("metrics")).code == 200
+
+    def broken():
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(live, "current", broken)
+    response = await get("metrics")
+    assert response.code == 200
+    text = response.body.decode()
+    assert metric(text, "jupyter_hardening_verdict", verdict="ok") == 1, "last known report"
+    assert "http_request_duration_seconds" in text, "jupyter_server's own metrics are still there"
+    assert "[jupyter_hardening] re-checking the report failed" in caplog.text

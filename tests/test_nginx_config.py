@@ -26,7 +26,7 @@ from .nginx_util import (
     resolve_to_loopback,
     running_nginx,
 )
-from .servers import free_port
+from .servers import JupyterHome, free_port
 
 pytestmark = pytest.mark.nginx
 
@@ -38,13 +38,19 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 
 
 @pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """An empty Jupyter home, so the user's own config (public_url) cannot change results."""
+    return JupyterHome(tmp_path_factory.mktemp("jhome")).env()
+
+
+@pytest.fixture(scope="module")
 def tools() -> None:
     """nginx and gixy must be installed (fail in CI, skip elsewhere)."""
     require_tool("nginx", "nginx")
     require_tool("gixy", "gixy (pip install gixy-next)")
 
 
-def snippet(*args: str, env: dict[str, str] | None = None) -> str:
+def snippet(env: dict[str, str], *args: str) -> str:
     """The CLI's output for ``args`` (it must succeed)."""
     result = subprocess.run(
         [sys.executable, "-m", "jupyter_hardening.cli", "nginx-snippet", *args],
@@ -90,7 +96,7 @@ MATRIX = {
 
 @pytest.mark.parametrize("case", MATRIX, ids=list(MATRIX))
 def test_full_server_passes_nginx_and_gixy(
-    case: str, ca: TestCA, tools: None, tmp_path: Path
+    case: str, ca: TestCA, tools: None, tmp_path: Path, env: dict[str, str]
 ) -> None:
     """Each option combination: `nginx -t` accepts it, gixy finds nothing."""
     args = [a for a in MATRIX[case] if a != "LETSENCRYPT"]
@@ -100,7 +106,7 @@ def test_full_server_passes_nginx_and_gixy(
         args += [f"--tls-cert={ca.cert}", f"--tls-key={ca.key}"]
     if not any(a.startswith("--upstream") for a in args):
         args.append("--upstream=127.0.0.1:8888")
-    text = snippet(f"--server-name={PUBLIC_HOST}", *args)
+    text = snippet(env, f"--server-name={PUBLIC_HOST}", *args)
     conf = nginx_conf_including(tmp_path / "nginx", text)
     result = nginx_test(conf)
     assert result.returncode == 0, result.stderr + text
@@ -111,7 +117,7 @@ def test_full_server_passes_nginx_and_gixy(
 @pytest.mark.parametrize("base_url", ["/", "/jp/"])
 @pytest.mark.parametrize("auth", [False, True], ids=["open", "auth-request"])
 def test_location_only_inside_a_server(
-    base_url: str, auth: bool, ca: TestCA, tools: None, tmp_path: Path
+    base_url: str, auth: bool, ca: TestCA, tools: None, tmp_path: Path, env: dict[str, str]
 ) -> None:
     """--location-only output, pasted into a typical TLS server, passes nginx -t and gixy."""
     args = [f"--server-name={PUBLIC_HOST}", "--location-only", "--upstream=127.0.0.1:8888"]
@@ -121,7 +127,7 @@ def test_location_only_inside_a_server(
             "--auth-request=http://127.0.0.1:4180/auth",
             "--auth-signin=https://a.example.com/",
         ]
-    text = snippet(*args)
+    text = snippet(env, *args)
     directives = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     assert "server {" not in directives and "map " not in directives
     assert "add_header" not in directives  # it would drop the server's own add_header lines
@@ -194,11 +200,14 @@ def echo_upstream() -> Iterator[int]:
         httpd.server_close()
 
 
-def test_what_jupyter_receives(ca: TestCA, tools: None, tmp_path: Path, echo_upstream: int) -> None:
+def test_what_jupyter_receives(
+    ca: TestCA, tools: None, tmp_path: Path, echo_upstream: int, env: dict[str, str]
+) -> None:
     """Host keeps the public port, forwarded scheme is https, paths pass byte for byte, and the
     Connection header is 'upgrade' only for upgrade requests (the map's empty key works)."""
     port = free_port()
     text = snippet(
+        env,
         f"--server-name={PUBLIC_HOST}",
         f"--listen=127.0.0.1:{port}",
         f"--tls-cert={ca.cert}",

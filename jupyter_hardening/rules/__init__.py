@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from .auth import DeprecatedPasswordName, PasswordNotHashed, WeakPasswordHash, WeakToken, XSRFDisabled
+from .auth import (
+    DeprecatedPasswordName,
+    PasswordNotHashed,
+    WeakPasswordHash,
+    WeakToken,
+    XSRFDisabled,
+)
 from .base import Finding, Rule, Severity
 from .cors import AnyOrigin, CredentialsWithBroadOrigin, LooseOriginPattern
 from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad
-from .meta import UnknownAcceptedRisk, UnreadableSetting
+from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
 from .proxy import (
     CookieNotSecureBehindTLS,
@@ -29,6 +35,7 @@ from .urls import BaseUrlNotPath, BaseUrlUnsafeCharacters
 RULES: tuple[Rule, ...] = (
     UnreadableSetting(),
     UnknownAcceptedRisk(),
+    AuditDisabled(),
     RemoteWithoutTLS(),
     RemoteWithoutAuth(),
     LocalWithoutAuth(),

@@ -8,7 +8,9 @@ from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 
 MIN_TOKEN_BITS = 80
-FIX_PASSWORD = "run `jupyter server password` to store an argon2 hash (it writes the config for you)"
+FIX_PASSWORD = (
+    "run `jupyter server password` to store an argon2 hash (it writes the config for you)"
+)
 
 
 class WeakToken(Rule):

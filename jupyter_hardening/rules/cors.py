@@ -19,6 +19,8 @@ ATTACKER_ORIGINS = (
 
 def pattern_accepts_any(pattern: str) -> bool:
     """True when jupyter_server's ``re.match`` of the pattern accepts an attacker's origin."""
+    if not pattern:
+        return False  # jupyter_server ignores an empty pattern
     try:
         compiled = re.compile(pattern)
     except re.error:
@@ -65,15 +67,14 @@ class AnyOrigin(Rule):
                 fix,
                 traits=("ServerApp.allow_origin",),
             )
-        elif not snap.allow_origin and snap.allow_origin_pat:
-            if pattern_accepts_any(snap.allow_origin_pat):
-                yield self.finding(
-                    f"ServerApp.allow_origin_pat = {snap.allow_origin_pat!r} matches any origin "
-                    "(e.g. https://attacker.example): any web page can run code here.",
-                    "anchor the pattern to your own site, e.g. "
-                    r"c.ServerApp.allow_origin_pat = r'^https://app\.example\.com$'",
-                    traits=("ServerApp.allow_origin_pat",),
-                )
+        elif not snap.allow_origin and pattern_accepts_any(snap.allow_origin_pat):
+            yield self.finding(
+                f"ServerApp.allow_origin_pat = {snap.allow_origin_pat!r} matches any origin "
+                "(e.g. https://attacker.example): any web page can run code here.",
+                "anchor the pattern to your own site, e.g. "
+                r"c.ServerApp.allow_origin_pat = r'^https://app\.example\.com$'",
+                traits=("ServerApp.allow_origin_pat",),
+            )
 
 
 class LooseOriginPattern(Rule):
@@ -138,7 +139,10 @@ class CredentialsWithBroadOrigin(Rule):
         broad = snap.allow_origin == "*" or (
             not snap.allow_origin
             and snap.allow_origin_pat
-            and (pattern_accepts_any(snap.allow_origin_pat) or not snap.allow_origin_pat.endswith("$"))
+            and (
+                pattern_accepts_any(snap.allow_origin_pat)
+                or not snap.allow_origin_pat.endswith("$")
+            )
         )
         if broad:
             yield self.finding(

@@ -51,3 +51,30 @@ class UnknownAcceptedRisk(Rule):
             f"Hardening.accepted_risks names {rule_id!r}, which is not a rule id: nothing is accepted by it.",
             "use an id from `jupyter hardening check --list-rules`, or remove it",
         )
+
+
+class AuditDisabled(Rule):
+    """jupyter_hardening is installed but switched off for this server.
+
+    Insecure::
+
+        c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}
+
+    The server then starts whatever its settings, and /hardening does not exist. Only
+    ``jupyter hardening check`` can see this: a server that loads the extension has it on.
+    """
+
+    id = "JH003"
+    name = "audit-disabled"
+    severity = Severity.WARNING
+    traits = ("ServerApp.jpserver_extensions",)
+    summary = "The extension is disabled: the server starts without this audit"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when jpserver_extensions does not enable jupyter_hardening."""
+        if not snap.extension_enabled:
+            yield self.finding(
+                "jupyter_hardening is disabled in ServerApp.jpserver_extensions: the server will "
+                "start without this audit and refuse nothing.",
+                "jupyter server extension enable jupyter_hardening",
+            )

@@ -9,7 +9,7 @@ from .base import Finding, Rule, Severity
 
 
 def _where(snap: Snapshot) -> str:
-    if snap.ip in ("", "*", "0.0.0.0", "::"):  # noqa: S104
+    if snap.ip in ("", "*", "0.0.0.0", "::"):
         return f"ServerApp.ip = {snap.ip!r} listens on all interfaces and is reachable from other hosts"
     return f"ServerApp.ip = {snap.ip!r} is reachable from other hosts"
 

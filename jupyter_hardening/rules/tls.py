@@ -50,7 +50,9 @@ class TLSFileUnusable(Rule):
         tls = snap.tls
         problems = [
             _file_problem("ServerApp.certfile", tls.certfile),
-            _file_problem("ServerApp.keyfile" if snap.keyfile else "The key (in certfile)", tls.keyfile),
+            _file_problem(
+                "ServerApp.keyfile" if snap.keyfile else "The key (in certfile)", tls.keyfile
+            ),
         ]
         if tls.cert_error:
             problems.append(f"ServerApp.certfile {snap.certfile!r} {tls.cert_error}")
@@ -109,7 +111,7 @@ class CertificateExpiry(Rule):
             return
         left = not_after - snap.taken_at
         when = not_after.strftime("%Y-%m-%d %H:%M UTC")
-        fix = "renew the certificate (certbot renew) and restart, or point c.ServerApp.certfile at the new one"
+        fix = "renew the certificate in place (certbot renew): jupyter_server reads certfile for each new connection, no restart needed"
         if left <= dt.timedelta(0):
             yield self.finding(f"The certificate expired on {when}.", fix)
         elif left <= dt.timedelta(days=EXPIRY_WARNING_DAYS):

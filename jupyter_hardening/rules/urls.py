@@ -82,7 +82,9 @@ class BaseUrlUnsafeCharacters(Rule):
             return
         problem = base_url_problem(snap.base_url)
         if problem:
-            safe = re.sub(r"[^A-Za-z0-9._~-]+", "-", snap.base_url.strip("/")).strip("-") or "jupyter"
+            safe = (
+                re.sub(r"[^A-Za-z0-9._~-]+", "-", snap.base_url.strip("/")).strip("-") or "jupyter"
+            )
             yield self.finding(
                 f"ServerApp.base_url {problem}: links, cookies and proxy configs break on it.",
                 f"c.ServerApp.base_url = '/{safe}/'",

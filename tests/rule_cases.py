@@ -1,0 +1,315 @@
+"""Per-rule cases: configs that must trigger the rule, and close ones that must not.
+
+Each config is what a user writes in jupyter_server_config.py, as a dict. ``{tls}`` in a string
+is replaced by the folder of test certificates (see tests/certs.py and ``tls_dir`` in test_rules).
+The meta-test in test_rules.py fails any rule without at least one case of each kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ARGON2 = "argon2:$argon2id$v=19$m=10240,t=10,p=8$JdAN3fe9J45NvK/EPuGCvA$O/tbxglbwRpOFuBNTYrymAEH6370Q2z+eS1eF4GM6Do"
+SHA1 = "sha1:5952f1c3c7ec:16852a1f8ee36f7cb716b74d3e0127efee106c1c"  # from seed 003
+STRONG_TOKEN = "3f1c0ffee5d7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f"
+TLS = {"certfile": "{tls}/good.pem", "keyfile": "{tls}/good.key"}
+REMOTE_TLS = {"ip": "0.0.0.0", **TLS}
+PUBLIC = "https://jupyter.example.com:8443/jp/"
+PROXIED = {
+    "ip": "127.0.0.1",
+    "base_url": "/jp/",
+    "trust_xheaders": True,
+    "local_hostnames": ["localhost", "jupyter.example.com"],
+}
+
+
+def csp(value: str) -> dict[str, Any]:
+    """tornado_settings carrying a custom Content-Security-Policy."""
+    return {"tornado_settings": {"headers": {"Content-Security-Policy": value}}}
+
+
+Config = dict[str, Any]
+# rule id -> {"trigger": {case name: config}, "clean": {case name: config}}
+CASES: dict[str, dict[str, dict[str, Config]]] = {
+    "JH001": {
+        "trigger": {
+            "headers-not-dict": {
+                "ServerApp": {"tornado_settings": {"headers": "frame-ancestors 'self'"}}
+            }
+        },
+        "clean": {
+            "headers-dict": {"ServerApp": {"tornado_settings": {"headers": {"X-Team": "ds"}}}}
+        },
+    },
+    "JH002": {
+        "trigger": {"typo-id": {"Hardening": {"accepted_risks": {"JH999": "typo"}}}},
+        "clean": {"known-id": {"Hardening": {"accepted_risks": {"JH406": "internal CA"}}}},
+    },
+    "JH003": {
+        "trigger": {
+            "disabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": False}}}
+        },
+        "clean": {"enabled": {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": True}}}},
+    },
+    "JH101": {
+        "trigger": {
+            "all-interfaces": {"ServerApp": {"ip": "0.0.0.0"}},
+            "star": {"ServerApp": {"ip": "*"}},
+            "ipv6-any": {"ServerApp": {"ip": "::"}},
+        },
+        "clean": {
+            "loopback": {"ServerApp": {"ip": "127.0.0.1"}},
+            "remote-with-tls": {"ServerApp": REMOTE_TLS},
+            "unix-socket": {"ServerApp": {"sock": "{tls}/jupyter.sock"}},
+        },
+    },
+    "JH102": {
+        "trigger": {"no-token": {"ServerApp": REMOTE_TLS, "IdentityProvider": {"token": ""}}},
+        "clean": {
+            "token": {"ServerApp": REMOTE_TLS},
+            "password": {
+                "ServerApp": REMOTE_TLS,
+                "IdentityProvider": {"token": ""},
+                "PasswordIdentityProvider": {"hashed_password": ARGON2},
+            },
+        },
+    },
+    "JH103": {
+        "trigger": {
+            "no-token-local": {"IdentityProvider": {"token": ""}},
+            "no-token-remote-access": {
+                "IdentityProvider": {"token": ""},
+                "ServerApp": {"allow_remote_access": True},
+            },
+        },
+        "clean": {
+            "default": {},
+            "remote-no-token-is-jh102": {
+                "ServerApp": REMOTE_TLS,
+                "IdentityProvider": {"token": ""},
+            },
+        },
+    },
+    "JH104": {
+        "trigger": {"root-remote": {"ServerApp": {**REMOTE_TLS, "allow_root": True}}},
+        "clean": {"root-local": {"ServerApp": {"allow_root": True}}},
+    },
+    "JH201": {
+        "trigger": {
+            "word": {"ServerApp": REMOTE_TLS, "IdentityProvider": {"token": "jupyter123"}},
+            "repetitive": {"ServerApp": REMOTE_TLS, "IdentityProvider": {"token": "ab" * 24}},
+        },
+        "clean": {
+            "strong": {"ServerApp": REMOTE_TLS, "IdentityProvider": {"token": STRONG_TOKEN}},
+            "short-but-local": {"IdentityProvider": {"token": "jupyter123"}},
+        },
+    },
+    "JH202": {
+        "trigger": {
+            "plaintext": {"PasswordIdentityProvider": {"hashed_password": "my secret"}},
+            "bare-argon2": {
+                "PasswordIdentityProvider": {"hashed_password": ARGON2.removeprefix("argon2:")}
+            },
+        },
+        "clean": {"argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
+    },
+    "JH203": {
+        "trigger": {"sha1": {"PasswordIdentityProvider": {"hashed_password": SHA1}}},
+        "clean": {"argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
+    },
+    "JH204": {
+        "trigger": {"serverapp-password": {"ServerApp": {"password": ARGON2}}},
+        "clean": {"new-name": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
+    },
+    "JH205": {
+        "trigger": {"xsrf-off": {"ServerApp": {"disable_check_xsrf": True}}},
+        "clean": {"xsrf-on": {"ServerApp": {"disable_check_xsrf": False}}},
+    },
+    "JH301": {
+        "trigger": {
+            "star": {"ServerApp": {"allow_origin": "*"}},
+            "pattern-dot-star": {"ServerApp": {"allow_origin_pat": ".*"}},
+            "pattern-https-anything": {"ServerApp": {"allow_origin_pat": r"https?://.*"}},
+        },
+        "clean": {
+            "exact-origin": {"ServerApp": {"allow_origin": "https://app.example.com"}},
+            "anchored-pattern": {"ServerApp": {"allow_origin_pat": r"^https://app\.example\.com$"}},
+        },
+    },
+    "JH302": {
+        "trigger": {
+            "unanchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com"}},
+        },
+        "clean": {"anchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com$"}}},
+    },
+    "JH303": {
+        "trigger": {
+            "star-credentials": {"ServerApp": {"allow_origin": "*", "allow_credentials": True}}
+        },
+        "clean": {
+            "exact-credentials": {
+                "ServerApp": {"allow_origin": "https://app.example.com", "allow_credentials": True}
+            }
+        },
+    },
+    "JH401": {
+        "trigger": {
+            "placeholder-path": {
+                "ServerApp": {"certfile": "/absolute/path/to/your/certificate/mycert.pem"}
+            },
+            "key-missing": {
+                "ServerApp": {"certfile": "{tls}/good.pem", "keyfile": "{tls}/nope.key"}
+            },
+            "not-pem": {
+                "ServerApp": {"certfile": "{tls}/garbage.pem", "keyfile": "{tls}/good.key"}
+            },
+            "directory": {"ServerApp": {"certfile": "{tls}", "keyfile": "{tls}/good.key"}},
+        },
+        "clean": {"good": {"ServerApp": TLS}},
+    },
+    "JH402": {
+        "trigger": {
+            "world-readable": {
+                "ServerApp": {"certfile": "{tls}/open.pem", "keyfile": "{tls}/open.key"}
+            }
+        },
+        "clean": {"mode-600": {"ServerApp": TLS}},
+    },
+    "JH403": {
+        "trigger": {
+            "expired": {
+                "ServerApp": {"certfile": "{tls}/expired.pem", "keyfile": "{tls}/expired.key"}
+            },
+            "expiring": {
+                "ServerApp": {"certfile": "{tls}/expiring.pem", "keyfile": "{tls}/expiring.key"}
+            },
+        },
+        "clean": {"90-days": {"ServerApp": TLS}},
+    },
+    "JH404": {
+        "trigger": {
+            "other-key": {"ServerApp": {"certfile": "{tls}/good.pem", "keyfile": "{tls}/self.key"}}
+        },
+        "clean": {"pair": {"ServerApp": TLS}},
+    },
+    "JH405": {
+        "trigger": {
+            "rsa-1024": {
+                "ServerApp": {"certfile": "{tls}/rsa1024.pem", "keyfile": "{tls}/rsa1024.key"}
+            }
+        },
+        "clean": {
+            "rsa-2048": {
+                "ServerApp": {"certfile": "{tls}/rsa2048.pem", "keyfile": "{tls}/rsa2048.key"}
+            }
+        },
+    },
+    "JH406": {
+        "trigger": {
+            "self-signed": {
+                "ServerApp": {"certfile": "{tls}/self.pem", "keyfile": "{tls}/self.key"}
+            }
+        },
+        "clean": {"ca-signed": {"ServerApp": TLS}},
+    },
+    "JH407": {
+        "trigger": {"missing-ca": {"ServerApp": {**TLS, "client_ca": "{tls}/no-such-ca.pem"}}},
+        "clean": {"ca": {"ServerApp": {**TLS, "client_ca": "{tls}/ca.pem"}}},
+    },
+    "JH501": {
+        "trigger": {"full-url": {"ServerApp": {"base_url": "http://www.yourdomain.com/notebok"}}},
+        "clean": {
+            "path": {"ServerApp": {"base_url": "/notebook/"}},
+            "no-slashes": {"ServerApp": {"base_url": "notebook"}},
+        },
+    },
+    "JH502": {
+        "trigger": {
+            "space-semicolon": {"ServerApp": {"base_url": "/my notebooks;v2/"}},
+            "brace-dollar": {"ServerApp": {"base_url": "/jp${x}/"}},
+        },
+        "clean": {
+            "plain": {"ServerApp": {"base_url": "/jp/"}},
+            "tilde-dash": {"ServerApp": {"base_url": "/~ana/nb-1/"}},
+        },
+    },
+    "JH601": {
+        "trigger": {"no-frame-ancestors": {"ServerApp": csp("default-src 'self'")}},
+        "clean": {"self": {"ServerApp": csp("frame-ancestors 'self'")}, "default": {}},
+    },
+    "JH602": {
+        "trigger": {
+            "star": {"ServerApp": csp("frame-ancestors *")},
+            "scheme-only": {"ServerApp": csp("frame-ancestors 'self' https:")},
+            "plain-http-host": {"ServerApp": csp("frame-ancestors 'self' http://my.example.com")},
+        },
+        "clean": {
+            "https-host": {"ServerApp": csp("frame-ancestors 'self' https://my.example.com")}
+        },
+    },
+    "JH603": {
+        "trigger": {
+            "quoted-host (seed 001)": {
+                "ServerApp": csp("frame-ancestors 'https://my.example.com' 'self' ")
+            }
+        },
+        "clean": {
+            "unquoted-host": {"ServerApp": csp("frame-ancestors https://my.example.com 'self'")}
+        },
+    },
+    "JH701": {
+        "trigger": {"xheaders-remote": {"ServerApp": {**REMOTE_TLS, "trust_xheaders": True}}},
+        "clean": {"xheaders-loopback": {"ServerApp": {"ip": "127.0.0.1", "trust_xheaders": True}}},
+    },
+    "JH702": {
+        "trigger": {
+            "https-public-no-xheaders": {
+                "ServerApp": {**PROXIED, "trust_xheaders": False},
+                "Hardening": {"public_url": PUBLIC},
+            },
+            "secure-cookie-off": {
+                "ServerApp": PROXIED,
+                "IdentityProvider": {"secure_cookie": False},
+                "Hardening": {"public_url": PUBLIC},
+            },
+        },
+        "clean": {
+            "companions": {
+                "ServerApp": PROXIED,
+                "IdentityProvider": {"secure_cookie": True},
+                "Hardening": {"public_url": PUBLIC},
+            }
+        },
+    },
+    "JH703": {
+        "trigger": {
+            "root-path": {
+                "ServerApp": {**PROXIED, "base_url": "/"},
+                "Hardening": {"public_url": PUBLIC},
+            }
+        },
+        "clean": {"same-path": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}},
+    },
+    "JH704": {
+        "trigger": {
+            "default-local-hostnames": {
+                "ServerApp": {**PROXIED, "local_hostnames": ["localhost"]},
+                "Hardening": {"public_url": PUBLIC},
+            }
+        },
+        "clean": {
+            "server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+        },
+    },
+    "JH705": {
+        "trigger": {
+            "public-but-all-interfaces": {
+                "ServerApp": {**PROXIED, **REMOTE_TLS},
+                "Hardening": {"public_url": PUBLIC},
+            }
+        },
+        "clean": {
+            "public-on-loopback": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+        },
+    },
+}

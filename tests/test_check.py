@@ -1,0 +1,170 @@
+"""`jupyter hardening check` as a user runs it, and the seeds' recipes through it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .servers import JupyterHome, jupyter_bin
+
+SEEDS = sorted((Path(__file__).parent / "seeds").glob("*.txt"))
+
+
+def check(
+    home: JupyterHome, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `jupyter hardening check` in ``home``."""
+    return subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check", *args],
+        capture_output=True,
+        text=True,
+        env=home.env(**(env or {})),
+        cwd=home.work_dir,
+        timeout=120,
+    )
+
+
+def report_of(home: JupyterHome, *args: str, **kw: object) -> tuple[int, dict[str, object]]:
+    """Exit status and JSON report."""
+    out = check(home, "--format", "json", *args, **kw)  # type: ignore[arg-type]
+    assert out.returncode in (0, 1), out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def ids(report: dict[str, object]) -> set[str]:
+    """Rule ids in a report."""
+    return {f["id"] for f in report["findings"]}  # type: ignore[index, union-attr]
+
+
+def test_default_is_ok(home: JupyterHome) -> None:
+    """Exit 0 and an empty report for a default server."""
+    out = check(home)
+    assert out.returncode == 0, out.stderr
+    assert (
+        out.stdout.startswith("jupyter_hardening ") and "OK: the server would start" in out.stdout
+    )
+
+
+def test_json_schema(home: JupyterHome) -> None:
+    """The JSON report has the documented keys, and flags reach the ServerApp."""
+    code, report = report_of(home, "--ServerApp.ip=0.0.0.0", "--NotebookApp.allow_origin=*")
+    assert code == 1
+    assert {"version", "verdict", "findings", "counts"} <= set(report)
+    assert report["verdict"] == "refuse" and ids(report) >= {"JH101", "JH301"}
+    assert set(report["counts"]) >= {"error", "warning", "info"}  # type: ignore[arg-type]
+    for finding in report["findings"]:  # type: ignore[union-attr]
+        assert set(finding) == {
+            "id",
+            "name",
+            "severity",
+            "traits",
+            "message",
+            "fix",
+            "accepted",
+            "reason",
+        }
+
+
+def test_text_report_names_fix_and_hint(home: JupyterHome) -> None:
+    """The text report shows each finding with traits and fix, and how to accept instead."""
+    out = check(home, "--ip=0.0.0.0")
+    assert out.returncode == 1
+    assert "REFUSE" in out.stdout and "JH101 remote-without-tls [blocks startup]" in out.stdout
+    assert (
+        "fix: c.ServerApp.ip = '127.0.0.1'" in out.stdout
+        and "c.Hardening.accepted_risks" in out.stdout
+    )
+
+
+def test_environment_is_read(home: JupyterHome) -> None:
+    """JUPYTER_TOKEN counts like the server would see it."""
+    code, report = report_of(home, "--ip=0.0.0.0", env={"JUPYTER_TOKEN": "jupyter"})
+    assert code == 1 and "JH201" in ids(report)
+    assert "jupyter" not in json.dumps(report["settings"]).replace("jupyter_server", "").replace(
+        "Jupyter", ""
+    )
+
+
+def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
+    """c.Hardening in the config file changes the verdict and exit status."""
+    home.write_config(
+        "c.ServerApp.ip = '0.0.0.0'\n"
+        "c.Hardening.accepted_risks = {'JH101': 'lab VLAN', 'JH999': 'typo'}\n"
+    )
+    code, report = report_of(home)
+    assert code == 0 and report["verdict"] == "warn"
+    by_id = {f["id"]: f for f in report["findings"]}  # type: ignore[union-attr]
+    assert by_id["JH101"]["accepted"] is True and by_id["JH101"]["reason"] == "lab VLAN"
+    assert "JH002" in by_id
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "needle"),
+    [
+        (["--format", "xml"], "", "format"),
+        ([], "c.ServerApp.ip = (\n", "cannot load the server's configuration"),
+        ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
+        ([], "c.ServerApp.port = 'eighty'\n", "invalid"),
+    ],
+    ids=["bad-format", "syntax-error", "bad-hardening-value", "wrong-type"],
+)
+def test_usage_and_config_errors_exit_2(
+    home: JupyterHome, args: list[str], config: str, needle: str
+) -> None:
+    """Usage or config errors: exit 2, a message naming the problem, never a traceback."""
+    if config:
+        home.write_config(config)
+    out = check(home, *args)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_list_rules(home: JupyterHome) -> None:
+    """--list-rules prints every rule id."""
+    out = check(home, "--list-rules")
+    from jupyter_hardening.rules import RULES
+
+    assert out.returncode == 0 and all(rule.id in out.stdout for rule in RULES)
+
+
+def _seed(path: Path) -> tuple[list[str], str, str, str, set[str]]:
+    argv: list[str] = []
+    config_name, config_lines, verdict, expect = "", [], "", set()
+    in_config = False
+    for line in path.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        if line.startswith("argv:"):
+            argv = shlex.split(line.split(":", 1)[1])
+        elif line.startswith("config:"):
+            config_name, in_config = line.split(":", 1)[1].strip(), True
+        elif line.startswith("verdict:"):
+            verdict, in_config = line.split(":", 1)[1].strip(), False
+        elif line.startswith("expect:"):
+            expect = set(line.split(":", 1)[1].split())
+        elif in_config:
+            config_lines.append(line)
+    return argv, config_name, "\n".join(config_lines) + "\n", verdict, expect
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[p.stem for p in SEEDS])
+def test_seed_recipe_verdict(home: JupyterHome, seed: Path) -> None:
+    """Each tutorial's Jupyter settings get the verdict we defend in the seed file's comment."""
+    argv, config_name, config, verdict, expect = _seed(seed)
+    if config_name:
+        home.write_config(config, name=config_name)
+    code, report = report_of(home, *argv)
+    assert report["verdict"] == verdict, report["findings"]
+    assert code == (1 if verdict == "refuse" else 0)
+    assert ids(report) == expect, report["findings"]
+
+
+def test_disabled_extension_is_reported(home: JupyterHome) -> None:
+    """With the extension switched off, check still audits and says the server won't refuse."""
+    home.write_config("c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n")
+    code, report = report_of(home)
+    assert ids(report) == {"JH003"} and report["verdict"] == "warn" and code == 0

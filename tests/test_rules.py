@@ -1,0 +1,213 @@
+"""Every rule against configs that must trigger it and close ones that must not.
+
+The configs go through a real ServerApp (config loading, trait validation, deprecated-name
+forwarding, init_webapp), so a case tests what a user's config file really does.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from jupyter_hardening.config import Hardening
+from jupyter_hardening.report import Report, evaluate
+from jupyter_hardening.rules import RULES, RULES_BY_ID, Severity
+from jupyter_hardening.snapshot import Snapshot, take_snapshot, token_strength
+
+from .certs import TLSFiles
+from .rule_cases import CASES
+
+
+@pytest.fixture(scope="session")
+def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Certificates for every TLS situation the rules judge."""
+    root = tmp_path_factory.mktemp("tls")
+    files = TLSFiles(root)
+    files.pair("good")
+    files.pair("self", self_signed=True)
+    files.pair("expired", days=-1)
+    files.pair("expiring", days=7)
+    files.pair("open", key_mode=0o644)
+    files.pair("rsa1024", key=rsa.generate_private_key(65537, 1024))
+    files.pair("rsa2048", key=rsa.generate_private_key(65537, 2048))
+    (root / "garbage.pem").write_text("this is not a certificate\n")
+    return root
+
+
+def _fill(value: Any, tls: Path) -> Any:
+    if isinstance(value, str):
+        return value.replace("{tls}", str(tls))
+    if isinstance(value, dict):
+        return {k: _fill(v, tls) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, tls) for v in value]
+    return value
+
+
+@pytest.fixture
+def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Load a config dict into a real ServerApp (not serving) and evaluate the rules on it."""
+    from jupyter_server.serverapp import ServerApp
+    from traitlets.config import Config
+
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    for var in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    # Rules about root must judge the same way whoever runs the tests.
+    monkeypatch.setattr("jupyter_hardening.snapshot.os.geteuid", lambda: 0)
+    # The ServerApp below loads the extension as the wheel's config enables it; the test audits
+    # the snapshot itself instead of letting the loader exit the test process.
+    monkeypatch.setattr("jupyter_hardening.extension.audit_suspended", True)
+
+    def run(config: dict[str, Any]) -> Report:
+        config = _fill(copy.deepcopy(config), tls_dir)
+        server = config.setdefault("ServerApp", {})
+        server.setdefault("root_dir", str(tmp_path))
+        server.setdefault("jpserver_extensions", {"jupyter_hardening": True})
+        ServerApp.clear_instance()
+        app = ServerApp.instance(config=Config(config), log_level="CRITICAL")
+        app.initialize(argv=[], find_extensions=False, new_httpserver=False)
+        hardening = Hardening(parent=app)
+        snap = take_snapshot(app, hardening.public_url)
+        ServerApp.clear_instance()
+        return evaluate(snap, hardening.refuse_at, hardening.accepted_risks)
+
+    return run
+
+
+def _params(kind: str) -> list[Any]:
+    return [
+        pytest.param(rule_id, config, id=f"{rule_id}-{name}")
+        for rule_id, cases in CASES.items()
+        for name, config in cases[kind].items()
+    ]
+
+
+@pytest.mark.parametrize(("rule_id", "config"), _params("trigger"))
+def test_rule_triggers(audit, rule_id: str, config: dict[str, Any]) -> None:
+    """The config must produce a finding of this rule."""
+    report = audit(config)
+    assert rule_id in {i.finding.id for i in report.items}, [i.finding for i in report.items]
+
+
+@pytest.mark.parametrize(("rule_id", "config"), _params("clean"))
+def test_rule_stays_quiet(audit, rule_id: str, config: dict[str, Any]) -> None:
+    """The close config must not produce a finding of this rule."""
+    report = audit(config)
+    assert rule_id not in {i.finding.id for i in report.items}, [i.finding for i in report.items]
+
+
+def test_every_rule_has_cases_of_both_kinds() -> None:
+    """Meta-test: a rule without a triggering and a quiet case is untested."""
+    missing = [
+        rule.id
+        for rule in RULES
+        if not CASES.get(rule.id, {}).get("trigger") or not CASES[rule.id].get("clean")
+    ]
+    assert not missing, f"rules without trigger+clean cases in tests/rule_cases.py: {missing}"
+    assert set(CASES) <= set(RULES_BY_ID), set(CASES) - set(RULES_BY_ID)
+
+
+def test_rules_are_documented() -> None:
+    """Ids are unique and banded; each rule has a name, a summary, traits and a docstring."""
+    assert len(RULES_BY_ID) == len(RULES)
+    for rule in RULES:
+        assert rule.id[:2] == "JH" and len(rule.id) == 5, rule.id
+        assert rule.name and rule.summary and rule.traits and type(rule).__doc__, rule.id
+        assert all("." in t for t in rule.traits), rule.id
+
+
+def test_default_server_is_silent(audit) -> None:
+    """A default `jupyter server` on localhost with its generated token: no finding at all."""
+    report = audit({})
+    assert report.items == ()
+    assert report.verdict == "ok"
+
+
+def test_every_error_carries_a_fix(audit) -> None:
+    """Messages speak to the person at the keyboard: every error names its fix."""
+    everything = {"ServerApp": {"ip": "0.0.0.0", "allow_origin": "*", "disable_check_xsrf": True}}
+    for item in audit(everything).items:
+        assert item.finding.fix and item.finding.message
+
+
+def test_expiring_is_a_warning_expired_an_error(audit) -> None:
+    """One rule, two severities: expired blocks, expiring only warns."""
+    expired = audit(CASES["JH403"]["trigger"]["expired"])
+    expiring = audit(CASES["JH403"]["trigger"]["expiring"])
+    sev = {
+        r: next(i.finding.severity for i in r.items if i.finding.id == "JH403")
+        for r in (expired, expiring)
+    }
+    assert sev[expired] == Severity.ERROR and expired.verdict == "refuse"
+    assert sev[expiring] == Severity.WARNING and expiring.verdict == "warn"
+
+
+def test_loopback_without_auth_is_worse_with_remote_access(audit) -> None:
+    """DNS rebinding makes a tokenless loopback server with allow_remote_access an error."""
+    cases = CASES["JH103"]["trigger"]
+    local = audit(cases["no-token-local"])
+    rebinding = audit(cases["no-token-remote-access"])
+    assert [i.finding.severity for i in local.items if i.finding.id == "JH103"] == [
+        Severity.WARNING
+    ]
+    assert [i.finding.severity for i in rebinding.items if i.finding.id == "JH103"] == [
+        Severity.ERROR
+    ]
+
+
+def test_policy_accepts_and_thresholds() -> None:
+    """Accepted findings never refuse and keep their reason; refuse_at moves the threshold."""
+    snap = Snapshot(ip="0.0.0.0", ip_is_loopback=False, allow_origin="*")
+    assert evaluate(snap).verdict == "refuse"
+    accepted = evaluate(snap, "error", {"JH101": "lab network only", "JH301": "demo"})
+    assert accepted.verdict == "ok"
+    assert {(i.finding.id, i.reason) for i in accepted.items} == {
+        ("JH101", "lab network only"),
+        ("JH301", "demo"),
+    }
+    assert evaluate(snap, "never").verdict == "warn"
+    warn_only = Snapshot(password_kind="sha1")
+    assert evaluate(warn_only, "error").verdict == "warn"
+    assert evaluate(warn_only, "warning").verdict == "refuse"
+
+
+def test_snapshot_keeps_no_secret(audit) -> None:
+    """The snapshot holds facts about the token and password, never their values."""
+    token = "c0ffee" * 8
+    report = audit(
+        {
+            "IdentityProvider": {"token": token},
+            "PasswordIdentityProvider": {
+                "hashed_password": CASES["JH203"]["trigger"]["sha1"]["PasswordIdentityProvider"][
+                    "hashed_password"
+                ]
+            },
+        }
+    )
+    text = repr(report.snapshot) + repr(report.to_json())
+    assert token not in text and "16852a1f8ee36f7cb716b74d3e0127efee106c1c" not in text
+    assert report.to_json()["settings"]["IdentityProvider.token"] == "set (48 characters)"
+
+
+def test_token_strength() -> None:
+    """Generated tokens are strong; words and repetition are not."""
+    assert (
+        token_strength("ab" * 24) < 80 <= token_strength("3f1c0ffee5d7a8b9c0d1e2f3a4b5c6d7e8f90a1b")
+    )
+    assert token_strength("") == 0
+
+
+def test_certificate_expiry_uses_snapshot_time(audit) -> None:
+    """A cert valid today becomes 'expiring' when the snapshot is taken 80 days later."""
+    import dataclasses
+
+    snap = audit(CASES["JH403"]["clean"]["90-days"]).snapshot
+    later = dataclasses.replace(snap, taken_at=snap.taken_at + dt.timedelta(days=80))
+    assert "JH403" in {i.finding.id for i in evaluate(later).items}

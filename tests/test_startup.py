@@ -1,0 +1,140 @@
+"""The extension in real `jupyter server` / `jupyter lab` / `jupyter notebook` processes.
+
+Installed with pip and nothing else: these processes get a fresh JUPYTER_CONFIG_DIR, so the
+extension can only be on through the wheel's etc/jupyter/jupyter_server_config.d file.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pytest
+
+from .servers import JupyterHome, free_port, jupyter_bin, port_open, running, runtime_info, start
+
+
+def run_until_exit(
+    home: JupyterHome, *args: str, command: str = "jupyter-server", timeout: float = 60
+):
+    """Start a server expected to refuse; poll its port the whole time. Return (server, was_open)."""
+    port = free_port()
+    server = start(home, *args, command=command, port=port)
+    was_open = False
+    deadline = time.monotonic() + timeout
+    while server.proc.poll() is None:
+        if time.monotonic() > deadline:
+            server.stop()
+            raise AssertionError(f"server did not exit within {timeout}s:\n{server.log}")
+        was_open = was_open or port_open(port)
+        time.sleep(0.02)
+    return server, was_open or port_open(port)
+
+
+def assert_refused(server, was_open: bool, *rule_ids: str) -> None:
+    """Exit 1, CRITICAL lines with each rule and its fix, the port never opened, no runtime file."""
+    log = server.log
+    assert server.proc.returncode == 1, log
+    assert not was_open, "the port accepted connections before the refusal"
+    assert "[C " in log and "Refusing to start" in log, log
+    for rule_id in rule_ids:
+        assert f"] [jupyter_hardening] {rule_id} " in log, log
+    assert "Fix: " in log and "Hint: " in log and "c.Hardening.accepted_risks" in log
+    assert "Traceback" not in log, log
+
+
+def test_refuses_all_interfaces_without_tls(home: JupyterHome) -> None:
+    """`jupyter server --ip=0.0.0.0`: exit 1 before the port is ever bound."""
+    server, was_open = run_until_exit(home, "--ip=0.0.0.0")
+    assert_refused(server, was_open, "JH101")
+    assert runtime_info(home) == []
+
+
+def test_refuses_under_jupyter_lab(home: JupyterHome) -> None:
+    """The same refusal when JupyterLab is the starter application."""
+    home.write_config("c.ServerApp.allow_origin = '*'\n")
+    server, was_open = run_until_exit(home, command="jupyter-lab")
+    assert_refused(server, was_open, "JH301")
+
+
+def test_refuses_legacy_notebook_config(home: JupyterHome) -> None:
+    """A seed-style jupyter_notebook_config.py with NotebookApp names, under `jupyter notebook`."""
+    home.write_config(
+        "c.NotebookApp.allow_origin = '*'\n"
+        "c.NotebookApp.password = u'sha1:5952f1c3c7ec:16852a1f8ee36f7cb716b74d3e0127efee106c1c'\n",
+        name="jupyter_notebook_config.py",
+    )
+    server, was_open = run_until_exit(home, command="jupyter-notebook")
+    assert_refused(server, was_open, "JH301")
+    assert "JH203 weak-password-hash" in server.log
+
+
+def test_warn_mode_starts_and_logs(home: JupyterHome) -> None:
+    """refuse_at = 'never': the server starts and logs each finding at its severity with its fix."""
+    home.write_config("c.Hardening.refuse_at = 'never'\n")
+    with running(home, "--ip=0.0.0.0") as server:
+        log = server.log
+    assert "[E " in log and "JH101 remote-without-tls" in log and "Fix: c.ServerApp.ip" in log
+    assert "verdict warn" in log and "Refusing" not in log
+
+
+def test_accepted_risk_starts(home: JupyterHome) -> None:
+    """An accepted finding is reported with its reason and does not refuse."""
+    home.write_config("c.Hardening.accepted_risks = {'JH101': 'isolated lab VLAN'}\n")
+    with running(home, "--ip=0.0.0.0") as server:
+        log = server.log
+    assert "JH101 remote-without-tls (accepted: isolated lab VLAN)" in log
+
+
+def test_default_server_is_quiet_and_enabled(home: JupyterHome) -> None:
+    """Default settings: the extension loads (from the wheel's config), verdict ok, no warnings."""
+    with running(home) as server:
+        log = server.log
+    assert "jupyter_hardening | extension was successfully loaded." in log, log
+    assert "[jupyter_hardening] verdict ok: 0 error, 0 warning" in log, log
+    hardening_lines = [line for line in log.splitlines() if "[jupyter_hardening]" in line]
+    assert not [line for line in hardening_lines if line.startswith(("[W ", "[E ", "[C "))]
+
+
+def test_extension_list_shows_enabled(home: JupyterHome) -> None:
+    """`jupyter server extension list` shows jupyter_hardening enabled and OK after pip install."""
+    out = subprocess.run(
+        [jupyter_bin("jupyter-server"), "extension", "list"],
+        capture_output=True,
+        text=True,
+        env=home.env(),
+        timeout=60,
+    )
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    assert "jupyter_hardening enabled" in text, text
+    assert re.search(r"jupyter_hardening \S+ OK", text), text
+
+
+@pytest.mark.parametrize(
+    ("config", "needle"),
+    [
+        ("c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
+        ("c.Hardening.public_url = 'jupyter.example.com'\n", "c.Hardening.public_url"),
+        ("c.Hardening.accepted_risks = {'JH101': ''}\n", "needs a reason"),
+    ],
+    ids=["bad-refuse-at", "public-url-not-url", "risk-without-reason"],
+)
+def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, needle: str) -> None:
+    """A wrong c.Hardening value: one CRITICAL message naming the setting, exit 1, no traceback."""
+    home.write_config(config)
+    server, was_open = run_until_exit(home)
+    assert server.proc.returncode == 1 and not was_open
+    assert needle in server.log and "[C " in server.log and "Traceback" not in server.log, (
+        server.log
+    )
+
+
+def test_missing_certificate_refuses_before_bind(home: JupyterHome) -> None:
+    """The seeds' placeholder cert path is a JH401 refusal, not a traceback at bind time."""
+    home.write_config(
+        "c.ServerApp.certfile = '/your/home/.jupyter/mycert.pem'\n"
+        "c.ServerApp.keyfile = '/your/home/.jupyter/mykey.key'\n"
+    )
+    server, was_open = run_until_exit(home)
+    assert_refused(server, was_open, "JH401")
