@@ -11,7 +11,6 @@ test-artifacts/browser/.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from playwright.sync_api import expect
 
 from .browser_util import launch_chromium, screenshot, trusting_home
 from .fixtures import require_tool
+from .guide import server_config, set_password
 from .nginx_util import (
     PUBLIC_HOST,
     RunningNginx,
@@ -33,7 +33,7 @@ from .nginx_util import (
     nginx_conf_including,
     running_nginx,
 )
-from .servers import JupyterHome, ServerProcess, free_port, start
+from .servers import JupyterHome, ServerProcess, free_port, jupyter_bin, start
 
 pytestmark = [pytest.mark.browser, pytest.mark.nginx, pytest.mark.timeout(240)]
 
@@ -67,49 +67,24 @@ class Deployment:
         return self.lab.log[mark:]
 
 
-def set_password(home: JupyterHome, secret: str) -> None:
-    """`jupyter server password`, typed as a person would (no terminal: it reads stdin)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "jupyter_server", "password"],
-        input=f"{secret}\n{secret}\n",
-        capture_output=True,
-        text=True,
-        env=home.env(),
-        timeout=120,
-        start_new_session=True,  # no controlling terminal, so getpass falls back to stdin
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Wrote hashed password" in result.stderr
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """`jupyter lab` on 127.0.0.1 with the companion settings, and the snippet for it."""
+    """`jupyter lab` set up as the README's guide says, and the snippet for it."""
     require_tool("nginx", "nginx (Debian nginx-light)")
     root = tmp_path_factory.mktemp("browser")
     home = JupyterHome(root / "jhome")
     port = free_port()
     secret = "correct horse battery staple 42"
     set_password(home, secret)
-    home.write_config(
-        f"""
-c.ServerApp.ip = '127.0.0.1'
-c.ServerApp.base_url = {BASE_URL!r}
-c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]
-c.ServerApp.trust_xheaders = True
-c.IdentityProvider.secure_cookie = True
-c.Hardening.public_url = 'https://{PUBLIC_HOST}:{port}{BASE_URL}'
-"""
-    )
+    home.write_config(server_config(port))
     ca = make_ca(root / "ca")
     lab = start(home, command="jupyter-lab")
     try:
         lab.wait_ready(path=f"{BASE_URL}api/status", timeout=120)
         result = subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "jupyter_hardening.cli",
+                jupyter_bin("jupyter"),
+                "hardening",
                 "nginx-snippet",
                 f"--listen=127.0.0.1:{port}",
                 f"--tls-cert={ca.cert}",
@@ -166,6 +141,15 @@ def generated_nginx(deployment: Deployment, tmp_path: Path) -> Iterator[RunningN
         yield nginx
 
 
+def config_values(text: str) -> dict[str, Any]:
+    """{'Class.trait': value} set by the ``c.Class.trait = value`` lines of a config file."""
+    from traitlets.config import Config
+
+    c = Config()
+    exec(text, {"c": c, "get_config": lambda: c})  # noqa: S102 - the test's own config text
+    return {f"{cls}.{name}": value for cls, traits in c.items() for name, value in traits.items()}
+
+
 def record_api_calls(page: Any) -> list[tuple[str, str, int]]:
     """From now on, every (method, path, status) of the page's calls to the server's API."""
     calls: list[tuple[str, str, int]] = []
@@ -205,16 +189,16 @@ def log_in(page: Any, deployment: Deployment, shot: str) -> Any:
 
 
 def test_snippet_asks_for_the_settings_the_deployment_has(deployment: Deployment) -> None:
-    """The snippet's companion settings are exactly those the guide told us to write."""
-    config = (deployment.home.config_dir / "jupyter_server_config.py").read_text()
-    companions = [
+    """The settings the snippet says Jupyter needs all have those values in the guide's config."""
+    companions = "\n".join(
         line.removeprefix("#").strip()
         for line in deployment.snippet.splitlines()
         if line.startswith("#   c.")
-    ]
-    assert companions
-    for line in companions:
-        assert line in config, line
+    )
+    needed = config_values(companions)
+    assert len(needed) == 6, companions
+    have = config_values((deployment.home.config_dir / "jupyter_server_config.py").read_text())
+    assert {k: have.get(k) for k in needed} == needed
 
 
 def test_login_run_a_cell_and_read_the_report(
