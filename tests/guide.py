@@ -50,11 +50,12 @@ def command(prefix: str) -> list[str]:
 
 
 def after(words: list[str], program: str) -> list[str]:
-    """The arguments that follow ``program`` (e.g. 'jupyter') in a command's words."""
-    for i, word in enumerate(words):
-        if word == program or word.endswith("/" + program):
-            return words[i + 1 :]
-    raise AssertionError(f"{program} not in {words}")
+    """The arguments after ``program`` in a command's words: its path (``/opt/.../jupyter``)
+    if there is one, else its last bare mention (``docker exec jupyter jupyter ...``)."""
+    paths = [i for i, w in enumerate(words) if w.endswith("/" + program)]
+    bare = [i for i, w in enumerate(words) if w == program]
+    assert paths or bare, f"{program} not in {words}"
+    return words[(paths or bare)[0 if paths else -1] + 1 :]
 
 
 def server_config(public_port: int = PUBLIC_PORT) -> str:
