@@ -55,8 +55,10 @@ GUIDE = {
     "pip wheel --no-deps --wheel-dir examples/docker .": f"{NOT_RUN} builds the package",
     "docker build -t jupyter-hardened examples/docker": f"{NOT_RUN} no Docker; see test_dockerfile",
     "docker network create jupyter": f"{NOT_RUN} no Docker",
-    'docker run --rm -i jupyter-hardened python -c "from jupyter_server.auth import passwd; '
-    'print(passwd())" > password.hash': "test_docker_password_hash_command",
+    "docker run --rm -i --entrypoint python jupyter-hardened -c "
+    '"from jupyter_server.auth import passwd; print(passwd())" > password.hash': (
+        "test_docker_password_hash_command"
+    ),
     "docker run -d --name jupyter --restart unless-stopped --network jupyter "
     '-p 127.0.0.1:8888:8888 -e JUPYTER_PASSWORD_HASH="$(cat password.hash)" '
     "-v jupyter-work:/home/jovyan/work jupyter-hardened": "test_docker_run_matches_accepted_risks",
@@ -271,8 +273,10 @@ def test_docker_password_hash_command() -> None:
     from jupyter_server.auth.security import passwd_check
 
     words = command("docker run --rm -i")
-    argv = [sys.executable, *after(words, "python")[:2]]
-    assert words[words.index("python") + 3 :] == [">", "password.hash"]
+    assert words[words.index("--entrypoint") + 1] == "python"
+    image = command("docker build")[3]
+    argv = [sys.executable, *words[words.index(image) + 1 : words.index(">")]]
+    assert words[words.index(">") :] == [">", "password.hash"]
     result = subprocess.run(
         argv,
         input=f"{SECRET}\n{SECRET}\n",
