@@ -13,7 +13,9 @@ from typing import Any
 
 from traitlets import TraitError
 
+from . import metrics
 from .config import Hardening
+from .handlers import routes
 from .report import Report, accept_hint, evaluate
 from .rules import Severity
 from .snapshot import take_snapshot
@@ -93,7 +95,7 @@ def load_hardening(serverapp: Any) -> Hardening:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Audit the server; refuse to start on blocking findings; publish the live report."""
+    """Audit the server; refuse to start on blocking findings; serve the live report."""
     if audit_suspended:
         return
     hardening = load_hardening(serverapp)
@@ -102,4 +104,12 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     log_report(serverapp.log, report)
     if report.verdict == "refuse":
         refuse(serverapp.log, report)
-    serverapp.web_app.settings[SETTINGS_KEY] = LiveReport(snapshot, hardening, report)
+    live = LiveReport(snapshot, hardening, report)
+    serverapp.web_app.settings[SETTINGS_KEY] = live
+    publish_live_report(serverapp, live)
+
+
+def publish_live_report(serverapp: Any, live: LiveReport) -> None:
+    """Serve the report at {base_url}hardening and on /metrics."""
+    serverapp.web_app.add_handlers(".*$", routes(serverapp.base_url, live))
+    metrics.publish(live)

@@ -1,0 +1,108 @@
+"""Prometheus metrics of the live report, exposed on jupyter_server's ``/metrics``.
+
+A collector rather than gauges: each scrape asks the live report for its current state, which
+re-checks certificates and files at most once per ``c.Hardening.recheck_interval``. So the
+metrics follow the report even when nobody opens /hardening, and never show stale label sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from .report import Report
+from .rules import Severity
+from .status import LiveReport
+
+VERDICTS = ("ok", "warn", "refuse")
+
+
+def _families() -> dict[str, GaugeMetricFamily]:
+    return {
+        "findings": GaugeMetricFamily(
+            "jupyter_hardening_findings",
+            "Findings of the hardening report per severity, accepted risks left out.",
+            labels=["severity"],
+        ),
+        "accepted": GaugeMetricFamily(
+            "jupyter_hardening_accepted_findings",
+            "Findings accepted with c.Hardening.accepted_risks.",
+        ),
+        "verdict": GaugeMetricFamily(
+            "jupyter_hardening_verdict",
+            "1 for the current verdict of the hardening report (ok, warn, refuse), else 0.",
+            labels=["verdict"],
+        ),
+        "rule": GaugeMetricFamily(
+            "jupyter_hardening_rule_findings",
+            "Findings per rule, accepted risks left out (only rules that found something).",
+            labels=["id", "name", "severity"],
+        ),
+        "computed": GaugeMetricFamily(
+            "jupyter_hardening_report_timestamp_seconds",
+            "When the hardening report was last computed (Unix time).",
+        ),
+        "expiry": GaugeMetricFamily(
+            "jupyter_hardening_certificate_expiry_timestamp_seconds",
+            "notAfter of ServerApp.certfile (Unix time); absent without a readable certificate.",
+        ),
+    }
+
+
+def report_metrics(report: Report) -> list[Metric]:
+    """The metric families describing one report."""
+    fam = _families()
+    counts = report.counts()
+    for severity in sorted(Severity, reverse=True):
+        fam["findings"].add_metric([severity.label], counts[severity.label])
+    fam["accepted"].add_metric([], counts["accepted"])
+    for verdict in VERDICTS:
+        fam["verdict"].add_metric([verdict], float(report.verdict == verdict))
+    per_rule: dict[tuple[str, str, str], int] = {}
+    for item in report.items:
+        if not item.accepted:
+            f = item.finding
+            key = (f.id, f.name, f.severity.label)
+            per_rule[key] = per_rule.get(key, 0) + 1
+    for labels, count in per_rule.items():
+        fam["rule"].add_metric(list(labels), count)
+    fam["computed"].add_metric([], report.computed_at.timestamp())
+    not_after = report.snapshot.tls.not_after
+    metrics: list[Metric] = list(fam.values())
+    if not_after is not None:
+        fam["expiry"].add_metric([], not_after.timestamp())
+    else:
+        metrics.remove(fam["expiry"])
+    return metrics
+
+
+class HardeningCollector:
+    """Reports the live report of the server this process runs (the last one loaded)."""
+
+    def __init__(self) -> None:
+        self.live: LiveReport | None = None
+
+    def describe(self) -> list[Metric]:
+        """The metric names, without asking for the report (called at registration)."""
+        return list(_families().values())
+
+    def collect(self) -> Iterator[Metric]:
+        """The current report's metrics; nothing before the extension has loaded."""
+        if self.live is not None:
+            yield from report_metrics(self.live.current())
+
+
+COLLECTOR = HardeningCollector()
+_registered = False
+
+
+def publish(live: LiveReport) -> None:
+    """Expose ``live`` on /metrics; registers the collector once per process."""
+    global _registered
+    COLLECTOR.live = live
+    if not _registered:
+        REGISTRY.register(COLLECTOR)
+        _registered = True
