@@ -27,6 +27,10 @@ class HardeningApp(JupyterApp):
             "jupyter_hardening.check.CheckApp",
             "Audit the configuration a Jupyter server would start with, without starting it.",
         ),
+        "nginx-snippet": (
+            "jupyter_hardening.snippet.NginxSnippetApp",
+            "Print the nginx config that puts the running Jupyter server behind TLS.",
+        ),
     }
 
     def start(self) -> None:
@@ -43,3 +47,6 @@ class HardeningApp(JupyterApp):
 
 
 main = HardeningApp.launch_instance
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Find running Jupyter servers through their runtime files (``jpserver-<pid>.json``).
+
+The files also hold each server's token: it is never read into these objects, so it can never be
+printed or logged from here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class DiscoveryError(ValueError):
+    """No running server fits the request; the message is one line and lists what runs."""
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """What a runtime file says about a live server (everything but its token)."""
+
+    pid: int
+    port: int
+    base_url: str
+    hostname: str
+    sock: str
+    secure: bool
+    url: str
+    version: str
+    info_file: str
+
+    def describe(self) -> str:
+        """A short, token-free description: pid, where it listens, base_url."""
+        where = f"sock {self.sock}" if self.sock else f"port {self.port}"
+        return f"pid {self.pid}, {where}, base_url {self.base_url}"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this pid exists (ours or another user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _server_from(info: dict[str, Any], path: Path) -> RunningServer | None:
+    try:
+        server = RunningServer(
+            pid=int(info["pid"]),
+            port=int(info.get("port") or 0),
+            base_url=str(info.get("base_url") or "/"),
+            hostname=str(info.get("hostname") or "localhost"),
+            sock=str(info.get("sock") or ""),
+            secure=bool(info.get("secure")),
+            url=str(info.get("url") or ""),
+            version=str(info.get("version") or ""),
+            info_file=str(path),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return server
+
+
+def running_servers(runtime_dir: str | None = None) -> list[RunningServer]:
+    """Servers whose runtime file is readable and whose pid is alive, oldest pid first."""
+    if runtime_dir is None:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime_dir = jupyter_runtime_dir()
+    servers = []
+    for path in sorted(Path(runtime_dir).glob("jpserver-*.json")):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        server = _server_from(info, path) if isinstance(info, dict) else None
+        if server is not None and pid_alive(server.pid):
+            servers.append(server)
+    return sorted(servers, key=lambda s: s.pid)
+
+
+def _listing(servers: list[RunningServer]) -> str:
+    return "; ".join(s.describe() for s in servers)
+
+
+def _matches_url(server: RunningServer, url: str) -> bool:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    path = parts.path or "/"
+    return port == server.port and (path + "/").startswith(server.base_url)
+
+
+def choose_server(
+    servers: list[RunningServer],
+    *,
+    port: int | None = None,
+    pid: int | None = None,
+    url: str | None = None,
+    runtime_dir: str = "",
+) -> RunningServer:
+    """The one server matching port/pid/url (all given must match), or DiscoveryError."""
+    where = f" in {runtime_dir}" if runtime_dir else ""
+    if not servers:
+        raise DiscoveryError(
+            f"no running Jupyter server found{where}; start one (jupyter lab / jupyter server), "
+            "or describe it with --upstream and --base-url"
+        )
+    chosen = [
+        s
+        for s in servers
+        if (port is None or s.port == port)
+        and (pid is None or s.pid == pid)
+        and (not url or _matches_url(s, url))
+    ]
+    wanted = " ".join(
+        part
+        for part in (
+            f"--port {port}" if port is not None else "",
+            f"--pid {pid}" if pid is not None else "",
+            f"--url {url}" if url else "",
+        )
+        if part
+    )
+    if len(chosen) == 1:
+        return chosen[0]
+    if not chosen:
+        raise DiscoveryError(f"no running Jupyter server matches {wanted}; running: {_listing(servers)}")
+    how = "choose one with --port, --pid or --url" if not wanted else f"{wanted} matches several"
+    raise DiscoveryError(f"{len(chosen)} Jupyter servers are running ({how}): {_listing(chosen)}")

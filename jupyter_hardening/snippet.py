@@ -1,0 +1,324 @@
+"""``jupyter hardening nginx-snippet``: print the nginx config for the Jupyter server running here.
+
+Light on purpose: it reads runtime files and config files, and never imports the server app.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import NoReturn
+
+from jupyter_core.application import JupyterApp
+from traitlets import Bool, Integer, TraitError, Unicode, default
+
+from . import __version__
+from .config import Hardening
+from .nginx import (
+    BASELINE_NGINX,
+    DEFAULT_MAX_BODY_SIZE,
+    NginxInfo,
+    SnippetError,
+    SnippetOptions,
+    check_base_url,
+    check_file_path,
+    check_server_name,
+    check_url,
+    generate,
+    parse_body_size,
+    parse_listen,
+    parse_nginx_v,
+    parse_upstream,
+    upstream_for,
+)
+from .publicurl import PublicURL, parse_public_url
+from .runtime import DiscoveryError, RunningServer, choose_server, running_servers
+
+LETSENCRYPT_LIVE = "/etc/letsencrypt/live"
+
+
+def find_nginx(name: str) -> str | None:
+    """The nginx binary: ``name`` on PATH, or in the sbin folders Debian uses."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/sbin")
+
+
+def nginx_info(binary: str) -> NginxInfo:
+    """Run ``nginx -V`` and parse what it reports."""
+    result = subprocess.run([binary, "-V"], capture_output=True, text=True, timeout=30, check=False)
+    return parse_nginx_v(result.stderr + result.stdout)
+
+
+def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool, str]:
+    """Run ``nginx -t`` on ``text`` alone, inside events{}/http{} in a temporary prefix."""
+    with tempfile.TemporaryDirectory(prefix="jupyter-hardening-nginx-") as tmp:
+        prefix = Path(tmp)
+        (prefix / "snippet.conf").write_text(text)
+        include = f"include {prefix / 'snippet.conf'};"
+        if location_only:
+            # The locations go inside a server of the user's; any port will do, -t binds nothing.
+            include = f"server {{ listen 127.0.0.1:8; server_name _; {include} }}"
+        temp = " ".join(
+            f"{name}_temp_path {prefix / name};"
+            for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (prefix / "nginx.conf").write_text(
+            f"pid {prefix / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\n"
+            f"http {{\n{temp}\n{include}\n}}\n"
+        )
+        result = subprocess.run(
+            [binary, "-e", "stderr", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-t"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        messages = (result.stderr + result.stdout).replace(str(prefix / "snippet.conf"), "<snippet>")
+    return result.returncode == 0, messages.strip()
+
+
+class NginxSnippetApp(JupyterApp):
+    """Print an nginx config that puts the running Jupyter server behind TLS.
+
+    Finds the server through its runtime file (jpserver-<pid>.json; never its token), or takes
+    --upstream and --base-url for a server elsewhere. Defaults come from c.Hardening.public_url in
+    your Jupyter config. The output starts with the Jupyter settings that must match it.
+    Exit status: 0 written, 1 --check found errors, 2 usage error or no server to describe.
+    """
+
+    name = "jupyter-hardening-nginx-snippet"
+    version = __version__
+    description = __doc__
+    examples = """
+    jupyter hardening nginx-snippet --server-name jupyter.example.com --letsencrypt jupyter.example.com
+    jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443 \\
+        --tls-cert /etc/ssl/jupyter/fullchain.pem --tls-key /etc/ssl/jupyter/privkey.pem --check
+    jupyter hardening nginx-snippet --port 8888 --http-redirect --output /etc/nginx/conf.d/jupyter.conf
+    jupyter hardening nginx-snippet --auth-request http://127.0.0.1:4180/oauth2/auth \\
+        --auth-signin https://jupyter.example.com/oauth2/start
+    jupyter hardening nginx-snippet --location-only --upstream http://10.0.0.5:8888 --base-url /jp/
+    """
+
+    server_name = Unicode(
+        "", config=True, help="Host name people type (default: the host of c.Hardening.public_url)."
+    )
+    listen = Unicode(
+        "",
+        config=True,
+        help="[ADDR:]PORT nginx listens on with TLS (default: public_url's port, else 443).",
+    )
+    tls_cert = Unicode("", config=True, help="Certificate chain (PEM) for nginx's TLS.")
+    tls_key = Unicode("", config=True, help="Private key (PEM) for --tls-cert.")
+    letsencrypt = Unicode(
+        "",
+        config=True,
+        help=f"Use certbot's files for DOMAIN: {LETSENCRYPT_LIVE}/DOMAIN/fullchain.pem and privkey.pem.",
+    )
+    http_redirect = Bool(
+        False, config=True, help="Add a server on port 80 that redirects to https."
+    )
+    http_port = Integer(80, config=True, help="Port of the --http-redirect server.")
+    auth_request = Unicode(
+        "",
+        config=True,
+        help="Gate every request with auth_request to this URL (oauth2-proxy, vouch): 2xx lets it "
+        "through, 401 sends the browser to --auth-signin.",
+    )
+    auth_signin = Unicode(
+        "",
+        config=True,
+        help="Sign-in URL for --auth-request; the way back is appended as ?rd=... (or after a "
+        "trailing '=', e.g. https://vouch.example.com/login?url=).",
+    )
+    max_body_size = Unicode(
+        DEFAULT_MAX_BODY_SIZE,
+        config=True,
+        help="client_max_body_size: the largest notebook that can be saved. The default matches "
+        "jupyter_server's own max_body_size (512 MiB).",
+    )
+    location_only = Bool(
+        False, config=True, help="Print only the location blocks, to paste into an existing server."
+    )
+    check = Bool(False, config=True, help="Run the local `nginx -t` on the output and report.")
+    output = Unicode("", config=True, help="Write the config to this file instead of stdout.")
+    port = Integer(0, config=True, help="Describe the running server on this port.")
+    pid = Integer(0, config=True, help="Describe the running server with this pid.")
+    url = Unicode("", config=True, help="Describe the running server at this URL.")
+    upstream = Unicode(
+        "",
+        config=True,
+        help="Jupyter elsewhere: http://HOST:PORT or unix:/path/to.sock (no runtime file needed).",
+    )
+    base_url = Unicode(
+        "",
+        config=True,
+        help="Jupyter's c.ServerApp.base_url, with --upstream (default: public_url's path, or /).",
+    )
+    nginx_binary = Unicode("nginx", config=True, help="nginx to ask for its version and to --check.")
+
+    aliases = {
+        **JupyterApp.aliases,
+        "server-name": "NginxSnippetApp.server_name",
+        "listen": "NginxSnippetApp.listen",
+        "tls-cert": "NginxSnippetApp.tls_cert",
+        "tls-key": "NginxSnippetApp.tls_key",
+        "letsencrypt": "NginxSnippetApp.letsencrypt",
+        "http-port": "NginxSnippetApp.http_port",
+        "auth-request": "NginxSnippetApp.auth_request",
+        "auth-signin": "NginxSnippetApp.auth_signin",
+        "max-body-size": "NginxSnippetApp.max_body_size",
+        "output": "NginxSnippetApp.output",
+        "port": "NginxSnippetApp.port",
+        "pid": "NginxSnippetApp.pid",
+        "url": "NginxSnippetApp.url",
+        "upstream": "NginxSnippetApp.upstream",
+        "base-url": "NginxSnippetApp.base_url",
+        "nginx": "NginxSnippetApp.nginx_binary",
+    }
+    flags = {
+        **JupyterApp.flags,
+        "http-redirect": ({"NginxSnippetApp": {"http_redirect": True}}, "Redirect port 80 to https."),
+        "location-only": (
+            {"NginxSnippetApp": {"location_only": True}},
+            "Print only the location blocks for an existing server.",
+        ),
+        "check": ({"NginxSnippetApp": {"check": True}}, "Run `nginx -t` on the output."),
+    }
+
+    @default("config_file_name")
+    def _config_file_name_default(self) -> str:
+        # The server's own config files: that is where c.Hardening.public_url lives.
+        return "jupyter_server_config"
+
+    def fail(self, message: str, status: int = 2) -> NoReturn:
+        """Usage or discovery error: one line on stderr, then exit."""
+        print(f"jupyter hardening nginx-snippet: {message}", file=sys.stderr)
+        self.exit(status)
+        raise SystemExit(status)  # pragma: no cover - exit() raises
+
+    def _public(self) -> PublicURL | None:
+        try:
+            value = Hardening(parent=self).public_url
+        except TraitError as e:
+            self.fail(str(e).splitlines()[0])
+        if not value:
+            return None
+        public = parse_public_url(value)
+        if public.scheme != "https":
+            self.fail(
+                f"c.Hardening.public_url = {value!r} is not https; nginx-snippet writes a TLS "
+                "server: set it to https://..."
+            )
+        return public
+
+    def _server(self) -> RunningServer:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime_dir = jupyter_runtime_dir()
+        servers = running_servers(runtime_dir)
+        return choose_server(
+            servers, port=self.port or None, pid=self.pid or None, url=self.url, runtime_dir=runtime_dir
+        )
+
+    def _tls_paths(self) -> tuple[str, str]:
+        if self.letsencrypt:
+            if self.tls_cert or self.tls_key:
+                raise SnippetError("give either --letsencrypt or --tls-cert/--tls-key, not both")
+            domain = check_server_name(self.letsencrypt, "--letsencrypt")
+            live = f"{LETSENCRYPT_LIVE}/{domain}"
+            return f"{live}/fullchain.pem", f"{live}/privkey.pem"
+        if not (self.tls_cert and self.tls_key):
+            if self.location_only:
+                return "", ""
+            raise SnippetError(
+                "nginx needs a certificate: give --tls-cert FILE --tls-key FILE, or "
+                "--letsencrypt DOMAIN for certbot's files"
+            )
+        return check_file_path(self.tls_cert, "--tls-cert"), check_file_path(self.tls_key, "--tls-key")
+
+    def options(self) -> tuple[SnippetOptions, str]:
+        """Validated options and a description of the Jupyter server (no token)."""
+        public = self._public()
+        server_name = self.server_name or (public.host if public else "")
+        if not server_name:
+            raise SnippetError(
+                "--server-name is needed (the host name people type), or set "
+                "c.Hardening.public_url = 'https://jupyter.example.com/' in jupyter_server_config.py"
+            )
+        server_name = check_server_name(server_name)
+        if self.listen:
+            address, listen_port = parse_listen(self.listen)
+        else:
+            address, listen_port = "", public.port if public else 443
+        base_url = check_base_url(self.base_url) if self.base_url else ""
+        if self.upstream:
+            upstream = parse_upstream(self.upstream)
+            base_url = base_url or (public.path if public else "/")
+            where = f"unix:{upstream.sock}" if upstream.sock else f"{upstream.host}:{upstream.port}"
+            source = f"at {where} (given with --upstream; base_url {base_url})"
+        else:
+            server = self._server()
+            if base_url and base_url != server.base_url:
+                raise SnippetError(
+                    f"--base-url {base_url} but the server ({server.describe()}) serves "
+                    f"{server.base_url}; drop --base-url or choose another server"
+                )
+            base_url = check_base_url(server.base_url, "the server's base_url")
+            upstream = upstream_for(server.hostname, server.port, server.sock, server.secure)
+            source = f"{server.describe()} ({Path(server.info_file).name})"
+        if public and public.path != base_url:
+            raise SnippetError(
+                f"c.Hardening.public_url has the path {public.path} but Jupyter serves {base_url}; "
+                f"set c.ServerApp.base_url = {public.path!r} or fix public_url (JH703)"
+            )
+        cert, key = self._tls_paths()
+        opts = SnippetOptions(
+            server_name=server_name,
+            listen_port=listen_port,
+            listen_address=address,
+            tls_cert=cert,
+            tls_key=key,
+            base_url=base_url,
+            upstream=upstream,
+            http_redirect=self.http_redirect,
+            http_port=self.http_port,
+            auth_request=check_url(self.auth_request, "--auth-request") if self.auth_request else "",
+            auth_signin=check_url(self.auth_signin, "--auth-signin") if self.auth_signin else "",
+            max_body_size=parse_body_size(self.max_body_size),
+            location_only=self.location_only,
+        )
+        if self.http_redirect and not 0 < self.http_port < 65536:
+            raise SnippetError(f"--http-port {self.http_port} is not a port number")
+        return opts, source
+
+    def start(self) -> None:
+        """Describe the server, build the config, write it, and optionally run nginx -t."""
+        try:
+            opts, source = self.options()
+        except (SnippetError, DiscoveryError) as e:
+            self.fail(str(e))
+        binary = find_nginx(self.nginx_binary)
+        if binary is None and self.check:
+            self.fail(f"--check needs nginx, and {self.nginx_binary!r} is not installed here")
+        try:
+            info = nginx_info(binary) if binary else BASELINE_NGINX
+            text = generate(opts, info, source)
+        except SnippetError as e:
+            self.fail(str(e))
+        for path in () if opts.location_only else (opts.tls_cert, opts.tls_key):
+            if path and not os.path.exists(path):
+                self.log.warning("%s does not exist here (or this user cannot see it)", path)
+        if self.output:
+            Path(self.output).write_text(text)
+            self.log.info("Wrote %s", self.output)
+        else:
+            sys.stdout.write(text)
+        if self.check and binary:
+            ok, messages = check_with_nginx(text, binary, opts.location_only)
+            print(f"nginx -t ({info.label}): {'ok' if ok else 'FAILED'}", file=sys.stderr)
+            if not ok:
+                print(messages, file=sys.stderr)
+                self.exit(1)

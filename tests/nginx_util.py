@@ -1,0 +1,265 @@
+"""Real nginx for tests: a throwaway prefix, `nginx -t`, a foreground server on loopback, a test CA,
+and clients that reach ``jupyter.example.com`` on 127.0.0.1 with real TLS verification.
+
+Used by the nginx tests and the headless-Chromium tests (Chromium maps the name with
+``host_resolver_flag``; Python clients with ``resolve_to_loopback``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+PUBLIC_HOST = "jupyter.example.com"
+TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def nginx_conf(prefix: Path, http_body: str, *, main: str = "") -> Path:
+    """Write ``prefix/nginx.conf``: a foreground nginx whose http{} holds ``http_body``.
+
+    Everything nginx writes (pid, temp files) stays under ``prefix``; errors go to stderr.
+    """
+    prefix.mkdir(parents=True, exist_ok=True)
+    temp = "\n".join(
+        f"    {name}_temp_path {prefix / 'tmp' / name};" for name in TEMP_PATHS
+    )
+    (prefix / "tmp").mkdir(exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log stderr warn;
+{main}
+events {{
+    worker_connections 256;
+}}
+http {{
+    access_log off;
+{temp}
+{http_body}
+}}
+"""
+    )
+    return conf
+
+
+def nginx_conf_including(prefix: Path, snippet: str, *, wrap_server: str | None = None) -> Path:
+    """Write ``snippet`` to ``prefix/snippet.conf`` and a nginx.conf that includes it in http{}.
+
+    With ``wrap_server`` (directives for a server block, e.g. listen/ssl lines), the snippet is
+    included inside that server instead: this is how ``--location-only`` output is used.
+    """
+    prefix.mkdir(parents=True, exist_ok=True)
+    (prefix / "snippet.conf").write_text(snippet)
+    include = f"include {prefix / 'snippet.conf'};"
+    if wrap_server is None:
+        return nginx_conf(prefix, "    " + include)
+    return nginx_conf(prefix, f"    server {{\n{wrap_server}\n        {include}\n    }}")
+
+
+def nginx_test(conf: Path, nginx: str = "nginx") -> subprocess.CompletedProcess[str]:
+    """``nginx -t`` on ``conf`` with its folder as prefix; returns the completed process."""
+    return subprocess.run(
+        [nginx, "-e", "stderr", "-p", str(conf.parent), "-c", str(conf), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def assert_nginx_ok(conf: Path, nginx: str = "nginx") -> None:
+    """Fail with nginx's own messages unless ``nginx -t`` accepts ``conf``."""
+    result = nginx_test(conf, nginx)
+    assert result.returncode == 0, f"nginx -t failed:\n{result.stderr}\n--- {conf}:\n{conf.read_text()}"
+
+
+def gixy_findings(conf: Path, gixy: str = "gixy") -> list[dict[str, object]]:
+    """gixy's findings (JSON objects) for ``conf`` and the files it includes."""
+    result = subprocess.run(
+        [gixy, "--format", "json", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode not in (0, 1):
+        raise AssertionError(f"gixy failed ({result.returncode}):\n{result.stderr}")
+    findings: list[dict[str, object]] = json.loads(result.stdout or "[]")
+    return findings
+
+
+@dataclass
+class RunningNginx:
+    """A foreground nginx process and where its output goes."""
+
+    proc: subprocess.Popen[str]
+    log_path: Path
+
+    @property
+    def log(self) -> str:
+        """What nginx wrote to stderr so far (errors, warnings)."""
+        return self.log_path.read_text(errors="replace")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def running_nginx(conf: Path, *ports: int, nginx: str = "nginx") -> Iterator[RunningNginx]:
+    """Run nginx in the foreground on ``conf`` until the block ends; wait for ``ports``."""
+    assert_nginx_ok(conf, nginx)
+    log_path = conf.parent / "nginx.log"
+    with log_path.open("w") as out:
+        proc = subprocess.Popen(
+            [nginx, "-e", "stderr", "-p", str(conf.parent), "-c", str(conf)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    running = RunningNginx(proc, log_path)
+    try:
+        deadline = time.monotonic() + 15
+        while not all(_port_open(p) for p in ports):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"nginx did not start ({proc.poll()}):\n{running.log}")
+            time.sleep(0.05)
+        yield running
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGQUIT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+@dataclass(frozen=True)
+class TestCA:
+    """A test certificate authority and a server certificate it signed."""
+
+    __test__ = False  # not a pytest test class
+
+    ca_cert: Path
+    cert: Path
+    key: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts only this CA (hostname checking on)."""
+        return ssl.create_default_context(cafile=str(self.ca_cert))
+
+
+def make_ca(folder: Path, hostnames: tuple[str, ...] = (PUBLIC_HOST,)) -> TestCA:
+    """Create a CA and a server certificate for ``hostnames`` (SAN) in ``folder``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jupyter_hardening test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = TestCA(folder / "ca.pem", folder / "fullchain.pem", folder / "privkey.pem")
+    paths.ca_cert.write_bytes(ca.public_bytes(pem))
+    paths.cert.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
+    paths.key.write_bytes(
+        key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    paths.key.chmod(0o600)
+    return paths
+
+
+@contextlib.contextmanager
+def resolve_to_loopback(*names: str) -> Iterator[None]:
+    """Make this process resolve ``names`` (default jupyter.example.com) to 127.0.0.1.
+
+    Clients (requests, websocket-client) then use the real URL, so SNI, certificate checks,
+    the Host header and cookie domains are exactly what a browser would use.
+    """
+    names = names or (PUBLIC_HOST,)
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if isinstance(host, (str, bytes)) and (
+            host.decode() if isinstance(host, bytes) else host
+        ).lower() in names:
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    with mock.patch("socket.getaddrinfo", getaddrinfo):
+        yield
+
+
+def host_resolver_flag(name: str = PUBLIC_HOST) -> str:
+    """The Chromium flag that sends ``name`` to 127.0.0.1 (for headless-browser tests)."""
+    return f"--host-resolver-rules=MAP {name} 127.0.0.1"
+
+
+def nginx_path() -> str | None:
+    """The nginx binary (Debian installs it in /usr/sbin, which may not be on PATH)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
