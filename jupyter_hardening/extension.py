@@ -112,4 +112,4 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 def publish_live_report(serverapp: Any, live: LiveReport) -> None:
     """Serve the report at {base_url}hardening and on /metrics."""
     serverapp.web_app.add_handlers(".*$", routes(serverapp.base_url, live))
-    metrics.publish(live)
+    metrics.publish(live, serverapp.log)

@@ -7,7 +7,9 @@ metrics follow the report even when nobody opens /hardening, and never show stal
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
@@ -84,6 +86,8 @@ class HardeningCollector:
 
     def __init__(self) -> None:
         self.live: LiveReport | None = None
+        self.log: logging.Logger | logging.LoggerAdapter[Any] = logging.getLogger(__name__)
+        self._last: Report | None = None
 
     def describe(self) -> list[Metric]:
         """The metric names, without asking for the report (called at registration)."""
@@ -91,18 +95,25 @@ class HardeningCollector:
 
     def collect(self) -> Iterator[Metric]:
         """The current report's metrics; nothing before the extension has loaded."""
-        if self.live is not None:
-            yield from report_metrics(self.live.current())
+        if self.live is None:
+            return
+        try:
+            self._last = self.live.current()
+        except Exception:
+            # A failing re-check must not take jupyter_server's own metrics down with it.
+            self.log.exception("[jupyter_hardening] re-checking the report failed")
+        if self._last is not None:
+            yield from report_metrics(self._last)
 
 
 COLLECTOR = HardeningCollector()
 _registered = False
 
 
-def publish(live: LiveReport) -> None:
+def publish(live: LiveReport, log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
     """Expose ``live`` on /metrics; registers the collector once per process."""
     global _registered
-    COLLECTOR.live = live
+    COLLECTOR.live, COLLECTOR.log, COLLECTOR._last = live, log, None
     if not _registered:
         REGISTRY.register(COLLECTOR)
         _registered = True

@@ -1,0 +1,109 @@
+"""Helpers for the /hardening tests: TLS files, planted secrets and a client for the test server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+EXTENSION = {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": True}}}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def write_tls(folder: Path, *, days: float = 365, key_mode: int = 0o600) -> tuple[Path, Path]:
+    """A self-signed localhost certificate valid ``days`` more days (< 0: expired), and its key."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    serial = x509.random_serial_number()
+    # A distinct subject per certificate: OpenSSL finds trust anchors by subject name.
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"test {serial:x}"[:64]),
+        ]
+    )
+    now = dt.datetime.now(dt.timezone.utc)
+    not_before = min(now, now + dt.timedelta(days=days)) - dt.timedelta(days=1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        # CA:TRUE lets clients trust this self-signed certificate directly (requests verify=).
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    # Write next to the target and rename, as certbot does: the server never sees half a file.
+    for path, data in (
+        (cert_path, cert.public_bytes(serialization.Encoding.PEM)),
+        (
+            key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        ),
+    ):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.chmod(key_mode if path == key_path else 0o644)
+        os.replace(tmp, path)
+    return cert_path, key_path
+
+
+@dataclass
+class Secrets:
+    """Known secret values planted in a server's config; none may ever be served or logged."""
+
+    token: str
+    password: str
+    hashed_password: str
+    cookie_secret: str
+    certfile: Path
+    keyfile: Path
+
+    def needles(self) -> list[str]:
+        """Every string whose appearance in a response or log would be a leak."""
+        hash_parts = [p for p in self.hashed_password.split("$") if len(p) >= 16]
+        key_lines = [
+            line
+            for line in self.keyfile.read_text().splitlines()
+            if len(line) >= 16 and not line.startswith("-----")
+        ]
+        return [
+            self.token,
+            self.password,
+            self.hashed_password,
+            *hash_parts,
+            self.cookie_secret,
+            *key_lines,
+        ]
+
+    def leaks(self, text: str) -> list[str]:
+        """The planted secrets found in ``text``."""
+        return [n for n in self.needles() if n in text]
+
+
+def plant_secrets(folder: Path, hashed_password: str, password: str) -> Secrets:
+    """Known token, password hash, cookie secret and TLS key for one test server."""
+    certfile, keyfile = write_tls(folder)
+    return Secrets(
+        token="7f3c9a1e5b2d8f4a6c0e9b7d3f1a5c8e2b4d6f8a0c2e4b6d",
+        password=password,
+        hashed_password=hashed_password,
+        cookie_secret="cookie-secret-b1946ac92492d2347c6235b4d2611184",
+        certfile=certfile,
+        keyfile=keyfile,
+    )
