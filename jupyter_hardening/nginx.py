@@ -46,13 +46,18 @@ SAFE_URL_REST = re.compile(r"^[A-Za-z0-9._~!&()*+,=:@%/?-]*$")
 BODY_SIZE = re.compile(r"^(\d{1,6})([kKmMgG]?)$")
 
 
+# BoringSSL prints no version; it has every feature used here.
+UNVERSIONED = (99,)
+
+
 class SnippetError(ValueError):
     """A value that cannot go into the config; the message is one line and names the fix."""
 
 
 def _unsafe(option: str, value: str, fix: str) -> SnippetError:
+    names = {" ": "a space", "\n": "a newline", "\t": "a tab", "\r": "a carriage return"}
     bad = sorted({c for c in value if UNSAFE.match(c)})
-    shown = " ".join("newline" if c == "\n" else "space" if c == " " else repr(c) for c in bad)
+    shown = " and ".join(names.get(c, repr(c)) for c in bad)
     return SnippetError(
         f"{option} {value!r} contains {shown or 'characters nginx cannot take'}, which nginx would "
         f"read as config syntax; {fix}"
@@ -108,14 +113,18 @@ def check_url(value: str, option: str) -> str:
     """An absolute http(s) URL safe to write as one nginx argument."""
     if UNSAFE.search(value):
         raise _unsafe(option, value, "give a plain URL; nginx variables are not allowed here")
-    match = re.fullmatch(r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(/.*)?", value)
+    match = re.fullmatch(
+        r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(/.*)?", value
+    )
     if (
         not match
         or not (HOSTNAME.match(match.group(2)) or match.group(2).startswith("["))
         or not SAFE_URL_REST.match(match.group(4) or "")
         or (match.group(3) and not 0 < int(match.group(3)) < 65536)
     ):
-        raise SnippetError(f"{option} {value!r} is not an http(s) URL; write e.g. https://host/path")
+        raise SnippetError(
+            f"{option} {value!r} is not an http(s) URL; write e.g. https://host/path"
+        )
     return value
 
 
@@ -152,7 +161,7 @@ def upstream_for(hostname: str, port: int, sock: str = "", secure: bool = False)
     if sock:
         return Upstream(scheme, sock=check_file_path(sock, "the server's sock"))
     host = hostname.strip("[]").lower()
-    if host in ("", "*", "0.0.0.0", "localhost") or host.startswith("127."):
+    if host in ("", "*", "0.0.0.0", "localhost") or host.startswith("127."):  # noqa: S104
         host = "127.0.0.1"
     elif host in ("::", "::1"):
         host = "[::1]"
@@ -200,8 +209,8 @@ class NginxInfo:
     def label(self) -> str:
         """e.g. 'nginx 1.22.1 with OpenSSL 3.0.19'."""
         v = ".".join(map(str, self.version))
-        tls = ".".join(map(str, self.tls_version))
-        return f"nginx {v} with {self.tls_library} {tls}"
+        tls = ".".join(map(str, self.tls_version)) if self.tls_version != UNVERSIONED else ""
+        return f"nginx {v} with {self.tls_library} {tls}".rstrip()
 
     def has(self, module: str) -> bool:
         """True when nginx was built with ``--with-<module>``."""
@@ -254,13 +263,14 @@ def parse_nginx_v(text: str) -> NginxInfo:
     if not match:
         raise SnippetError("cannot read the nginx version from `nginx -V`")
     version = _version(match.group(1))
-    library, tls_version = "OpenSSL", (1, 0, 0)
+    library = "OpenSSL"
+    tls_version: tuple[int, ...] = (1, 0, 0)
     libs = re.findall(r"(?:built|running) with (OpenSSL|LibreSSL|BoringSSL)\s*([\d.]*)", text)
     if libs:
         library = libs[0][0]
         # "built with OpenSSL 3.0.22 (running with OpenSSL 3.0.19)": the older one decides.
         known = [_version(v) for lib, v in libs if lib == library and v]
-        tls_version = min(known) if known else (99,)
+        tls_version = min(known) if known else UNVERSIONED
     modules = frozenset(re.findall(r"--with-(\w+_module)\b", text))
     return NginxInfo(version, library, tls_version, modules)
 
@@ -274,6 +284,8 @@ class SnippetOptions:
 
     server_name: str
     listen_port: int = 443
+    # The port browsers use, when something in front of nginx maps ports (default: listen_port).
+    public_port: int = 0
     listen_address: str = ""
     tls_cert: str = ""
     tls_key: str = ""
@@ -289,8 +301,13 @@ class SnippetOptions:
     @property
     def public_origin(self) -> str:
         """``https://host[:port]``, as a browser writes it in the Origin header."""
-        port = "" if self.listen_port == 443 else f":{self.listen_port}"
+        port = "" if self.browser_port == 443 else f":{self.browser_port}"
         return f"https://{self.server_name}{port}"
+
+    @property
+    def browser_port(self) -> int:
+        """The port in the address bar (and so in Origin and Host)."""
+        return self.public_port or self.listen_port
 
     @property
     def public_url(self) -> str:
@@ -300,15 +317,21 @@ class SnippetOptions:
 
 def companion_settings(opts: SnippetOptions) -> list[str]:
     """The Jupyter settings that must match this proxy (as config-file lines)."""
+    up = opts.upstream
+    local = bool(up.sock) or up.host in ("127.0.0.1", "[::1]")
     lines = []
-    if opts.upstream.sock:
-        lines.append(f"c.ServerApp.sock = {opts.upstream.sock!r}")
-    elif opts.upstream.host in ("127.0.0.1", "[::1]"):
-        lines.append(f"c.ServerApp.ip = {opts.upstream.host.strip('[]')!r}")
+    if up.sock:
+        lines.append(f"c.ServerApp.sock = {up.sock!r}")
+    elif local:
+        lines.append(f"c.ServerApp.ip = {up.host.strip('[]')!r}")
     lines += [
         f"c.ServerApp.base_url = {opts.base_url!r}",
         f"c.ServerApp.local_hostnames = {['localhost', opts.server_name]!r}",
-        "c.ServerApp.trust_xheaders = True",
+    ]
+    # Forwarded headers are trustworthy only when nothing but this proxy reaches Jupyter (JH701).
+    if local:
+        lines.append("c.ServerApp.trust_xheaders = True")
+    lines += [
         "c.IdentityProvider.secure_cookie = True",
         f"c.Hardening.public_url = {opts.public_url!r}",
     ]
@@ -336,6 +359,16 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
         "The Jupyter server must run with these settings (jupyter_server_config.py):",
         *(f"  {line}" for line in companion_settings(opts)),
     ]
+    if not (opts.upstream.sock or opts.upstream.host in ("127.0.0.1", "[::1]")):
+        lines += [
+            f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
+            "port (firewall), and keep trust_xheaders off there.",
+        ]
+    if opts.browser_port != opts.listen_port:
+        lines.append(
+            f"nginx listens on {opts.listen_port}; a port mapping in front of it serves "
+            f"{opts.browser_port}."
+        )
     if opts.location_only:
         lines += [
             "Paste the locations below inside your existing `server { ... }` with",
@@ -355,7 +388,8 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
 
 
 def _jupyter_location(opts: SnippetOptions) -> Stmt:
-    host = "$host" if opts.listen_port == 443 else f"$host:{opts.listen_port}"
+    # Jupyter compares Origin with Host; $host alone drops the port a browser puts in Origin.
+    host = "$host" if opts.browser_port == 443 else f"$host:{opts.browser_port}"
     # A map cannot go inside server {}, so --location-only asks for the upgrade on every
     # request; Jupyter ignores it on plain requests.
     connection = "upgrade" if opts.location_only else CONNECTION_VARIABLE
@@ -439,7 +473,9 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
             "(Debian: apt-get install nginx-light or nginx-full)"
         )
     if not nginx.has("http_ssl_module"):
-        raise SnippetError(f"{nginx.label} was built without TLS (http_ssl_module); install nginx-light")
+        raise SnippetError(
+            f"{nginx.label} was built without TLS (http_ssl_module); install nginx-light"
+        )
     if opts.auth_request and not opts.auth_signin:
         raise SnippetError(
             "--auth-request needs --auth-signin URL: where nginx sends people who are not signed "
@@ -450,7 +486,9 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
     if opts.location_only:
         return payload + locations
     http2 = nginx.has("http_v2_module")
-    listen = _listen(opts, opts.listen_port, "ssl", *(["http2"] if http2 and not nginx.http2_directive else []))
+    listen = _listen(
+        opts, opts.listen_port, "ssl", *(["http2"] if http2 and not nginx.http2_directive else [])
+    )
     server: list[Stmt] = [
         listen,
         *([_d("http2", "on")] if http2 and nginx.http2_directive else []),
@@ -468,7 +506,8 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
             "map",
             "$http_upgrade",
             CONNECTION_VARIABLE,
-            # crossplane writes the directive "" as '""' (a two-quote key); '' needs the empty string.
+            # The empty key must be the directive '' (empty string): crossplane writes the
+            # directive '""' as the two-character key '""', which never matches.
             block=[_d("default", "upgrade"), _d("", "close")],
         )
     )

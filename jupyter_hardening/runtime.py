@@ -34,8 +34,13 @@ class RunningServer:
 
     def describe(self) -> str:
         """A short, token-free description: pid, where it listens, base_url."""
-        where = f"sock {self.sock}" if self.sock else f"port {self.port}"
-        return f"pid {self.pid}, {where}, base_url {self.base_url}"
+        where = f"sock {_printable(self.sock)}" if self.sock else f"port {self.port}"
+        return f"pid {self.pid}, {where}, base_url {_printable(self.base_url)}"
+
+
+def _printable(value: str) -> str:
+    # Runtime files are input too: keep a stray newline from splitting a one-line message.
+    return value if value.isprintable() else repr(value)
 
 
 def pid_alive(pid: int) -> bool:
@@ -139,6 +144,8 @@ def choose_server(
     if len(chosen) == 1:
         return chosen[0]
     if not chosen:
-        raise DiscoveryError(f"no running Jupyter server matches {wanted}; running: {_listing(servers)}")
+        raise DiscoveryError(
+            f"no running Jupyter server matches {wanted}; running: {_listing(servers)}"
+        )
     how = "choose one with --port, --pid or --url" if not wanted else f"{wanted} matches several"
     raise DiscoveryError(f"{len(chosen)} Jupyter servers are running ({how}): {_listing(chosen)}")

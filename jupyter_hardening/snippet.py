@@ -5,13 +5,13 @@ Light on purpose: it reads runtime files and config files, and never imports the
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from jupyter_core.application import JupyterApp
 from traitlets import Bool, Integer, TraitError, Unicode, default
@@ -39,6 +39,41 @@ from .publicurl import PublicURL, parse_public_url
 from .runtime import DiscoveryError, RunningServer, choose_server, running_servers
 
 LETSENCRYPT_LIVE = "/etc/letsencrypt/live"
+NUMERIC_OPTIONS = ("port", "pid", "http-port")
+STANDARD_OPTIONS = ("help", "help-all", "version")
+
+
+def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) -> str:
+    """Why ``argv`` is not usable (unknown option, stray word, non-number), or ''.
+
+    traitlets only warns about unknown options; for a config generator a typo such as
+    --listen-port would silently give the wrong config, so it is an error here.
+    """
+    names = {a for a in aliases if isinstance(a, str)}
+    switches = {f for f in flags if isinstance(f, str)} | set(STANDARD_OPTIONS)
+    args = iter(argv)
+    seen: set[str] = set()
+    for arg in args:
+        if not arg.startswith("-"):
+            return f"unexpected argument {arg!r}; every value follows an option, e.g. --listen 8443"
+        name, has_value, value = arg.lstrip("-").partition("=")
+        if "." in name:  # --Class.trait=value, as in every Jupyter command
+            continue
+        if name in switches:
+            if has_value:
+                return f"--{name} takes no value; write just --{name}"
+            continue
+        if name not in names:
+            option = arg.split("=")[0]
+            return f"unknown option {option!r}; see `jupyter hardening nginx-snippet --help`"
+        if name in seen:
+            return f"--{name} is given twice; give it once"
+        seen.add(name)
+        if not has_value:
+            value = next(args, "")
+        if name in NUMERIC_OPTIONS and not value.isdigit():
+            return f"--{name} {value!r} is not a number"
+    return ""
 
 
 def find_nginx(name: str) -> str | None:
@@ -76,7 +111,9 @@ def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool,
             timeout=60,
             check=False,
         )
-        messages = (result.stderr + result.stdout).replace(str(prefix / "snippet.conf"), "<snippet>")
+        messages = (result.stderr + result.stdout).replace(
+            str(prefix / "snippet.conf"), "<snippet>"
+        )
     return result.returncode == 0, messages.strip()
 
 
@@ -93,10 +130,12 @@ class NginxSnippetApp(JupyterApp):
     version = __version__
     description = __doc__
     examples = """
-    jupyter hardening nginx-snippet --server-name jupyter.example.com --letsencrypt jupyter.example.com
+    jupyter hardening nginx-snippet --server-name jupyter.example.com \\
+        --letsencrypt jupyter.example.com
     jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443 \\
         --tls-cert /etc/ssl/jupyter/fullchain.pem --tls-key /etc/ssl/jupyter/privkey.pem --check
-    jupyter hardening nginx-snippet --port 8888 --http-redirect --output /etc/nginx/conf.d/jupyter.conf
+    jupyter hardening nginx-snippet --port 8888 --http-redirect \\
+        --letsencrypt jupyter.example.com --output /etc/nginx/conf.d/jupyter.conf
     jupyter hardening nginx-snippet --auth-request http://127.0.0.1:4180/oauth2/auth \\
         --auth-signin https://jupyter.example.com/oauth2/start
     jupyter hardening nginx-snippet --location-only --upstream http://10.0.0.5:8888 --base-url /jp/
@@ -115,7 +154,13 @@ class NginxSnippetApp(JupyterApp):
     letsencrypt = Unicode(
         "",
         config=True,
-        help=f"Use certbot's files for DOMAIN: {LETSENCRYPT_LIVE}/DOMAIN/fullchain.pem and privkey.pem.",
+        help=f"Use certbot's files for DOMAIN: {LETSENCRYPT_LIVE}/DOMAIN/fullchain.pem and "
+        "privkey.pem.",
+    )
+    letsencrypt_live = Unicode(
+        LETSENCRYPT_LIVE,
+        config=True,
+        help="certbot's live folder for --letsencrypt (certbot --config-dir DIR uses DIR/live).",
     )
     http_redirect = Bool(
         False, config=True, help="Add a server on port 80 that redirects to https."
@@ -157,7 +202,9 @@ class NginxSnippetApp(JupyterApp):
         config=True,
         help="Jupyter's c.ServerApp.base_url, with --upstream (default: public_url's path, or /).",
     )
-    nginx_binary = Unicode("nginx", config=True, help="nginx to ask for its version and to --check.")
+    nginx_binary = Unicode(
+        "nginx", config=True, help="nginx to ask for its version and to --check."
+    )
 
     aliases = {
         **JupyterApp.aliases,
@@ -166,6 +213,7 @@ class NginxSnippetApp(JupyterApp):
         "tls-cert": "NginxSnippetApp.tls_cert",
         "tls-key": "NginxSnippetApp.tls_key",
         "letsencrypt": "NginxSnippetApp.letsencrypt",
+        "letsencrypt-live": "NginxSnippetApp.letsencrypt_live",
         "http-port": "NginxSnippetApp.http_port",
         "auth-request": "NginxSnippetApp.auth_request",
         "auth-signin": "NginxSnippetApp.auth_signin",
@@ -179,8 +227,12 @@ class NginxSnippetApp(JupyterApp):
         "nginx": "NginxSnippetApp.nginx_binary",
     }
     flags = {
-        **JupyterApp.flags,
-        "http-redirect": ({"NginxSnippetApp": {"http_redirect": True}}, "Redirect port 80 to https."),
+        # No --generate-config: with config_file_name below it would write the server config.
+        **{k: v for k, v in JupyterApp.flags.items() if k not in ("generate-config", "y")},
+        "http-redirect": (
+            {"NginxSnippetApp": {"http_redirect": True}},
+            "Redirect port 80 to https.",
+        ),
         "location-only": (
             {"NginxSnippetApp": {"location_only": True}},
             "Print only the location blocks for an existing server.",
@@ -192,6 +244,14 @@ class NginxSnippetApp(JupyterApp):
     def _config_file_name_default(self) -> str:
         # The server's own config files: that is where c.Hardening.public_url lives.
         return "jupyter_server_config"
+
+    def initialize(self, argv: Any = None) -> None:
+        """Refuse unknown options and non-numbers before traitlets parses the command line."""
+        args = list(sys.argv[1:] if argv is None else argv)
+        problem = argv_problem(args, self.aliases, self.flags)
+        if problem:
+            self.fail(problem)
+        super().initialize(args)
 
     def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or discovery error: one line on stderr, then exit."""
@@ -220,7 +280,11 @@ class NginxSnippetApp(JupyterApp):
         runtime_dir = jupyter_runtime_dir()
         servers = running_servers(runtime_dir)
         return choose_server(
-            servers, port=self.port or None, pid=self.pid or None, url=self.url, runtime_dir=runtime_dir
+            servers,
+            port=self.port or None,
+            pid=self.pid or None,
+            url=self.url,
+            runtime_dir=runtime_dir,
         )
 
     def _tls_paths(self) -> tuple[str, str]:
@@ -228,7 +292,8 @@ class NginxSnippetApp(JupyterApp):
             if self.tls_cert or self.tls_key:
                 raise SnippetError("give either --letsencrypt or --tls-cert/--tls-key, not both")
             domain = check_server_name(self.letsencrypt, "--letsencrypt")
-            live = f"{LETSENCRYPT_LIVE}/{domain}"
+            root = check_file_path(self.letsencrypt_live.rstrip("/") or "/", "--letsencrypt-live")
+            live = f"{root}/{domain}"
             return f"{live}/fullchain.pem", f"{live}/privkey.pem"
         if not (self.tls_cert and self.tls_key):
             if self.location_only:
@@ -237,7 +302,9 @@ class NginxSnippetApp(JupyterApp):
                 "nginx needs a certificate: give --tls-cert FILE --tls-key FILE, or "
                 "--letsencrypt DOMAIN for certbot's files"
             )
-        return check_file_path(self.tls_cert, "--tls-cert"), check_file_path(self.tls_key, "--tls-key")
+        return check_file_path(self.tls_cert, "--tls-cert"), check_file_path(
+            self.tls_key, "--tls-key"
+        )
 
     def options(self) -> tuple[SnippetOptions, str]:
         """Validated options and a description of the Jupyter server (no token)."""
@@ -245,8 +312,8 @@ class NginxSnippetApp(JupyterApp):
         server_name = self.server_name or (public.host if public else "")
         if not server_name:
             raise SnippetError(
-                "--server-name is needed (the host name people type), or set "
-                "c.Hardening.public_url = 'https://jupyter.example.com/' in jupyter_server_config.py"
+                "--server-name is needed (the host name people type), or set c.Hardening."
+                "public_url = 'https://jupyter.example.com/' in jupyter_server_config.py"
             )
         server_name = check_server_name(server_name)
         if self.listen:
@@ -278,6 +345,7 @@ class NginxSnippetApp(JupyterApp):
         opts = SnippetOptions(
             server_name=server_name,
             listen_port=listen_port,
+            public_port=public.port if public else 0,
             listen_address=address,
             tls_cert=cert,
             tls_key=key,
@@ -285,7 +353,9 @@ class NginxSnippetApp(JupyterApp):
             upstream=upstream,
             http_redirect=self.http_redirect,
             http_port=self.http_port,
-            auth_request=check_url(self.auth_request, "--auth-request") if self.auth_request else "",
+            auth_request=check_url(self.auth_request, "--auth-request")
+            if self.auth_request
+            else "",
             auth_signin=check_url(self.auth_signin, "--auth-signin") if self.auth_signin else "",
             max_body_size=parse_body_size(self.max_body_size),
             location_only=self.location_only,
@@ -309,7 +379,7 @@ class NginxSnippetApp(JupyterApp):
         except SnippetError as e:
             self.fail(str(e))
         for path in () if opts.location_only else (opts.tls_cert, opts.tls_key):
-            if path and not os.path.exists(path):
+            if path and not Path(path).exists():
                 self.log.warning("%s does not exist here (or this user cannot see it)", path)
         if self.output:
             Path(self.output).write_text(text)

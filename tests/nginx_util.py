@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 PUBLIC_HOST = "jupyter.example.com"
@@ -31,9 +32,7 @@ def nginx_conf(prefix: Path, http_body: str, *, main: str = "") -> Path:
     Everything nginx writes (pid, temp files) stays under ``prefix``; errors go to stderr.
     """
     prefix.mkdir(parents=True, exist_ok=True)
-    temp = "\n".join(
-        f"    {name}_temp_path {prefix / 'tmp' / name};" for name in TEMP_PATHS
-    )
+    temp = "\n".join(f"    {name}_temp_path {prefix / 'tmp' / name};" for name in TEMP_PATHS)
     (prefix / "tmp").mkdir(exist_ok=True)
     conf = prefix / "nginx.conf"
     conf.write_text(
@@ -84,7 +83,9 @@ def nginx_test(conf: Path, nginx: str = "nginx") -> subprocess.CompletedProcess[
 def assert_nginx_ok(conf: Path, nginx: str = "nginx") -> None:
     """Fail with nginx's own messages unless ``nginx -t`` accepts ``conf``."""
     result = nginx_test(conf, nginx)
-    assert result.returncode == 0, f"nginx -t failed:\n{result.stderr}\n--- {conf}:\n{conf.read_text()}"
+    assert result.returncode == 0, (
+        f"nginx -t failed:\n{result.stderr}\n--- {conf}:\n{conf.read_text()}"
+    )
 
 
 def gixy_findings(conf: Path, gixy: str = "gixy") -> list[dict[str, object]]:
@@ -201,7 +202,9 @@ def make_ca(folder: Path, hostnames: tuple[str, ...] = (PUBLIC_HOST,)) -> TestCA
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -213,7 +216,9 @@ def make_ca(folder: Path, hostnames: tuple[str, ...] = (PUBLIC_HOST,)) -> TestCA
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
@@ -226,9 +231,7 @@ def make_ca(folder: Path, hostnames: tuple[str, ...] = (PUBLIC_HOST,)) -> TestCA
     paths.ca_cert.write_bytes(ca.public_bytes(pem))
     paths.cert.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
     paths.key.write_bytes(
-        key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     paths.key.chmod(0o600)
     return paths
@@ -245,9 +248,10 @@ def resolve_to_loopback(*names: str) -> Iterator[None]:
     real = socket.getaddrinfo
 
     def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
-        if isinstance(host, (str, bytes)) and (
-            host.decode() if isinstance(host, bytes) else host
-        ).lower() in names:
+        if (
+            isinstance(host, (str, bytes))
+            and (host.decode() if isinstance(host, bytes) else host).lower() in names
+        ):
             host = "127.0.0.1"
         return real(host, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -263,3 +267,134 @@ def host_resolver_flag(name: str = PUBLIC_HOST) -> str:
 def nginx_path() -> str | None:
     """The nginx binary (Debian installs it in /usr/sbin, which may not be on PATH)."""
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+class JupyterClient:
+    """A browser-like client of Jupyter behind the proxy: password login cookie, _xsrf, Origin.
+
+    Deliberately no token: token-authenticated requests skip Jupyter's origin check and would
+    hide a proxy that breaks it. Use inside ``resolve_to_loopback()``.
+    """
+
+    def __init__(self, origin: str, base_url: str, ca: TestCA) -> None:
+        import requests
+
+        self.origin = origin.rstrip("/")
+        self.base_url = base_url
+        self.ca = ca
+        self.session = requests.Session()
+        # REQUESTS_CA_BUNDLE and proxy variables would override the test CA and loopback.
+        self.session.trust_env = False
+        self.session.verify = str(ca.ca_cert)
+
+    def url(self, path: str = "") -> str:
+        """The public https URL of ``path`` under base_url."""
+        return self.origin + self.base_url + path.lstrip("/")
+
+    @property
+    def xsrf(self) -> str:
+        """The _xsrf cookie Jupyter set (empty before the first page)."""
+        return str(self.session.cookies.get("_xsrf", ""))
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        """What a browser page sends with a same-origin API call."""
+        return {"Origin": self.origin, "X-XSRFToken": self.xsrf, **extra}
+
+    def login(self, password: str) -> Any:
+        """GET the login page (for _xsrf), then POST the password form; return the response."""
+        self.session.get(self.url("login"), timeout=30).raise_for_status()
+        return self.session.post(
+            self.url("login"),
+            data={"password": password, "_xsrf": self.xsrf},
+            headers={"Origin": self.origin},
+            allow_redirects=False,
+            timeout=30,
+        )
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A same-origin call to ``path`` (e.g. 'api/contents') with cookie, XSRF and Origin."""
+        headers = self.headers(**kwargs.pop("headers", {}))
+        return self.session.request(
+            method, self.url(path), headers=headers, timeout=kwargs.pop("timeout", 60), **kwargs
+        )
+
+    def websocket(self, path: str) -> Any:
+        """Open a websocket to ``path`` the way a page of this origin does (cookie + Origin)."""
+        import websocket
+
+        ws_url = "wss://" + self.url(path).split("://", 1)[1]
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
+        return websocket.create_connection(
+            ws_url,
+            origin=self.origin,
+            cookie=cookie,
+            sslopt={"ca_certs": str(self.ca.ca_cert)},
+            timeout=30,
+        )
+
+
+def run_code(client: JupyterClient, code: str, timeout: float = 60) -> str:
+    """Start a kernel, run ``code`` over its websocket, return the text/plain result."""
+    import uuid
+
+    kernel = client.api("POST", "api/kernels", json={})
+    assert kernel.status_code == 201, f"{kernel.status_code} {kernel.text}"
+    kernel_id = kernel.json()["id"]
+    ws = client.websocket(f"api/kernels/{kernel_id}/channels")
+    try:
+        msg_id = uuid.uuid4().hex
+        ws.send(
+            json.dumps(
+                {
+                    "channel": "shell",
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "version": "5.3",
+                        "date": dt.datetime.now(dt.timezone.utc).isoformat(),
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": {"code": code, "silent": False, "store_history": False},
+                    "buffers": [],
+                }
+            )
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "execute_result":
+                return str(msg["content"]["data"]["text/plain"])
+            if msg["msg_type"] == "error":
+                raise AssertionError(f"kernel error: {msg['content']}")
+        raise AssertionError(f"no result for {code!r} within {timeout}s")
+    finally:
+        ws.close()
+        client.api("DELETE", f"api/kernels/{kernel_id}")
+
+
+def terminal_echo(client: JupyterClient, a: int = 6, b: int = 7, timeout: float = 30) -> str:
+    """Run ``echo jh-$((a*b))`` in a new terminal; return its output up to ``jh-<a*b>``."""
+    term = client.api("POST", "api/terminals")
+    assert term.status_code == 200, f"{term.status_code} {term.text}"
+    name = term.json()["name"]
+    ws = client.websocket(f"terminals/websocket/{name}")
+    seen = ""
+    try:
+        # The shell echoes the typed line (jh-$((6*7))); only the command's output holds jh-42.
+        ws.send(json.dumps(["stdin", f"echo jh-$(({a}*{b}))\r"]))
+        deadline = time.monotonic() + timeout
+        while f"jh-{a * b}" not in seen:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"terminal never printed jh-{a * b}: {seen!r}")
+            kind, *data = json.loads(ws.recv())
+            if kind == "stdout":
+                seen += "".join(data)
+        return seen
+    finally:
+        ws.close()
+        client.api("DELETE", f"api/terminals/{name}")

@@ -1,0 +1,836 @@
+"""`jupyter hardening nginx-snippet` without a live nginx: validation against injection, `nginx -V`
+parsing, the shape of the generated config, runtime-file discovery, defaults from public_url,
+and the command's errors (one line, exit 2)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import crossplane
+import pytest
+
+from jupyter_hardening import nginx
+from jupyter_hardening.nginx import (
+    BASELINE_NGINX,
+    NginxInfo,
+    SnippetError,
+    SnippetOptions,
+    Upstream,
+    build_payload,
+    generate,
+    parse_nginx_v,
+    parse_upstream,
+    upstream_for,
+)
+from jupyter_hardening.runtime import DiscoveryError, choose_server, running_servers
+from jupyter_hardening.snippet import NginxSnippetApp, argv_problem
+
+from .fixtures import require_tool
+from .servers import JupyterHome
+
+DEBIAN_V = """nginx version: nginx/1.22.1
+built with OpenSSL 3.0.22 25 Aug 2026 (running with OpenSSL 3.0.19 27 Jan 2026)
+TLS SNI support enabled
+configure arguments: --with-cc-opt='-g -O2' --prefix=/usr/share/nginx --with-compat \
+--with-http_ssl_module --with-http_stub_status_module --with-http_realip_module \
+--with-http_auth_request_module --with-http_v2_module --with-http_dav_module
+"""
+NGINX_ORG_V = """nginx version: nginx/1.27.4
+built by gcc 12.2.0 (Debian 12.2.0-14)
+built with OpenSSL 3.5.0 8 Apr 2025
+TLS SNI support enabled
+configure arguments: --prefix=/etc/nginx --with-http_ssl_module --with-http_v2_module \
+--with-http_v3_module --with-http_auth_request_module
+"""
+OLD_V = """nginx version: nginx/1.12.2
+built with OpenSSL 1.0.2k-fips  26 Jan 2017
+configure arguments: --with-http_ssl_module
+"""
+LIBRESSL_V = """nginx version: openresty/1.21.4.3
+built with LibreSSL 3.8.2
+configure arguments: --with-http_ssl_module --with-http_v2_module
+"""
+BORINGSSL_V = """nginx version: nginx/1.25.3
+built with BoringSSL
+configure arguments: --with-http_ssl_module --with-http_v2_module
+"""
+
+DEBIAN = parse_nginx_v(DEBIAN_V)
+TOKEN = "d34db33fc0ffee0123456789abcdef0123456789abcdef01"
+
+
+def options(**kw: Any) -> SnippetOptions:
+    """Typical options, overridable."""
+    base: dict[str, Any] = {
+        "server_name": "jupyter.example.com",
+        "listen_port": 8443,
+        "tls_cert": "/etc/ssl/jupyter/fullchain.pem",
+        "tls_key": "/etc/ssl/jupyter/privkey.pem",
+        "base_url": "/jp/",
+        "upstream": Upstream(port=8888),
+    }
+    return SnippetOptions(**{**base, **kw})
+
+
+def parsed(text: str, tmp_path: Path) -> list[dict[str, Any]]:
+    """The config as crossplane reads it back (comments dropped)."""
+    path = tmp_path / "snippet.conf"
+    path.write_text(text)
+    result = crossplane.parse(str(path), single=True, check_ctx=False, comments=False)
+    assert result["status"] == "ok", result["errors"]
+    block: list[dict[str, Any]] = result["config"][0]["parsed"]
+    return block
+
+
+def walk(
+    block: list[dict[str, Any]], parents: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every directive with the names of the blocks around it."""
+    found = []
+    for stmt in block:
+        found.append((parents, stmt))
+        if "block" in stmt:
+            name = " ".join([stmt["directive"], *stmt["args"]])
+            found += walk(stmt["block"], (*parents, name))
+    return found
+
+
+# ----------------------------------------------------------------------------- nginx -V
+
+
+def test_parse_debian_nginx() -> None:
+    """Debian 12: the older of built/running OpenSSL counts; http2 on the listen line."""
+    assert DEBIAN.version == (1, 22, 1)
+    assert DEBIAN.tls_version == (3, 0, 19)
+    assert DEBIAN.label == "nginx 1.22.1 with OpenSSL 3.0.19"
+    assert DEBIAN.has("http_v2_module") and DEBIAN.has("http_auth_request_module")
+    assert DEBIAN.tls13 and not DEBIAN.http2_directive
+    assert DEBIAN.curves == "X25519:prime256v1:secp384r1"
+
+
+@pytest.mark.parametrize(
+    ("text", "tls13", "http2_on", "curves"),
+    [
+        (NGINX_ORG_V, True, True, "X25519MLKEM768:X25519:prime256v1:secp384r1"),
+        (OLD_V, False, False, "prime256v1:secp384r1"),
+        (LIBRESSL_V, True, False, "X25519:prime256v1:secp384r1"),
+        (BORINGSSL_V, True, True, "X25519:prime256v1:secp384r1"),
+    ],
+    ids=["nginx.org-1.27-openssl-3.5", "1.12-openssl-1.0.2", "openresty-libressl", "boringssl"],
+)
+def test_parse_other_builds(text: str, tls13: bool, http2_on: bool, curves: str) -> None:
+    """TLS 1.3, the http2 syntax and the curve list follow what each build supports."""
+    info = parse_nginx_v(text)
+    assert (info.tls13, info.http2_directive, info.curves) == (tls13, http2_on, curves)
+
+
+def test_http2_syntax_follows_the_version() -> None:
+    """`http2 on;` from 1.25.1, `listen ... ssl http2` before; none without the module."""
+    new = generate(options(), parse_nginx_v(NGINX_ORG_V), "test")
+    assert "listen 8443 ssl;" in new and "http2 on;" in new
+    old = generate(options(), DEBIAN, "test")
+    assert "listen 8443 ssl http2;" in old and "http2 on;" not in old
+    bare = generate(options(), parse_nginx_v(OLD_V), "test")
+    assert "listen 8443 ssl;" in bare and "http2" not in bare
+    assert "ssl_protocols TLSv1.2;" in bare
+
+
+def test_garbage_version_is_an_error() -> None:
+    """Output that is not nginx -V is refused."""
+    with pytest.raises(SnippetError, match="nginx version"):
+        parse_nginx_v("command not found")
+
+
+def test_missing_modules_are_errors() -> None:
+    """auth_request and TLS need their modules; the message says what to install."""
+    no_auth = parse_nginx_v(LIBRESSL_V)
+    with pytest.raises(SnippetError, match="auth_request module"):
+        build_payload(
+            options(auth_request="http://127.0.0.1:1/a", auth_signin="https://a/"), no_auth, ""
+        )
+    no_ssl = NginxInfo((1, 22, 1), modules=frozenset())
+    with pytest.raises(SnippetError, match="without TLS"):
+        build_payload(options(), no_ssl, "")
+
+
+# ----------------------------------------------------------------------------- the config
+
+
+def test_header_names_server_and_companions() -> None:
+    """The first lines name the server and every Jupyter setting the proxy relies on."""
+    text = generate(options(), DEBIAN, "pid 4242, port 8888, base_url /jp/ (jpserver-4242.json)")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert text.startswith("# Jupyter behind nginx")
+    assert (
+        "# Made from the Jupyter server pid 4242, port 8888, base_url /jp/ (jpserver-4242.json)."
+        in header
+    )
+    for line in [
+        "c.ServerApp.ip = '127.0.0.1'",
+        "c.ServerApp.base_url = '/jp/'",
+        "c.ServerApp.local_hostnames = ['localhost', 'jupyter.example.com']",
+        "c.ServerApp.trust_xheaders = True",
+        "c.IdentityProvider.secure_cookie = True",
+        "c.Hardening.public_url = 'https://jupyter.example.com:8443/jp/'",
+    ]:
+        assert f"#   {line}" in header
+
+
+@pytest.mark.parametrize(
+    ("upstream", "expected"),
+    [
+        (Upstream(port=8888), set()),
+        (Upstream(sock="/run/jupyter.sock"), set()),
+        (Upstream(host="10.0.0.5", port=8888), {"JH705"}),
+    ],
+    ids=["loopback", "unix-socket", "other-host"],
+)
+def test_companions_satisfy_the_proxy_rules(upstream: Upstream, expected: set[str]) -> None:
+    """A server with exactly the header's settings passes JH701-JH704 (JH705 warns when
+    Jupyter is on another host: only a firewall can keep clients off its port)."""
+    from jupyter_hardening.rules import RULES
+    from jupyter_hardening.snapshot import Snapshot, is_loopback
+
+    opts = options(upstream=upstream)
+    values: dict[str, Any] = {}
+    for line in nginx.companion_settings(opts):
+        name, _, value = line.partition(" = ")
+        values[name.rsplit(".", 1)[-1]] = ast.literal_eval(value)
+    values["local_hostnames"] = tuple(values["local_hostnames"])
+    values.setdefault("ip", upstream.host)
+    values["ip_is_loopback"] = is_loopback(values["ip"])
+    snap = Snapshot(**values)
+    fired = {f.id for rule in RULES if rule.id.startswith("JH7") for f in rule.check(snap)}
+    assert fired == expected
+
+
+@pytest.mark.parametrize(("port", "host"), [(443, "$host"), (8443, "$host:8443")])
+def test_host_keeps_the_public_port(port: int, host: str) -> None:
+    """Jupyter compares Origin with Host: on a port other than 443, Host must carry it."""
+    text = generate(options(listen_port=port), DEBIAN, "test")
+    assert f"proxy_set_header Host {host};" in text
+    assert "$http_host" not in text
+
+
+def test_invariants(tmp_path: Path) -> None:
+    """What every generated config must and must not contain, checked on the parsed tree."""
+    cases = [
+        options(),
+        options(listen_port=443, base_url="/", http_redirect=True),
+        options(
+            auth_request="http://127.0.0.1:4180/oauth2/auth", auth_signin="https://a.example.com/s"
+        ),
+        options(upstream=Upstream(sock="/run/jupyter.sock")),
+        options(location_only=True),
+    ]
+    for opts in cases:
+        tree = walk(parsed(generate(opts, DEBIAN, "test"), tmp_path))
+        names = [stmt["directive"] for _, stmt in tree]
+        headers = [
+            stmt["args"][0].lower() for _, stmt in tree if stmt["directive"] == "proxy_set_header"
+        ]
+        assert "origin" not in headers
+        assert "proxy_buffering" not in names
+        added = [
+            (parents, stmt["args"][0])
+            for parents, stmt in tree
+            if stmt["directive"] == "add_header"
+        ]
+        assert all(name == "Strict-Transport-Security" for _, name in added)
+        assert all(len(parents) == 1 for parents, _ in added), "add_header only at server level"
+        for parents, stmt in tree:
+            if stmt["directive"] == "proxy_set_header":
+                assert parents and parents[-1].startswith("location"), "proxy headers per location"
+            if stmt["directive"] == "proxy_pass" and "_jupyter_auth" not in " ".join(parents):
+                target = stmt["args"][0]
+                assert target in ("http://127.0.0.1:8888", "http://unix:/run/jupyter.sock:")
+        jupyter = [
+            stmt
+            for parents, stmt in tree
+            if stmt["directive"] == "location" and stmt["args"] == [opts.base_url]
+        ]
+        assert len(jupyter) == 1
+        inside = {s["directive"]: s["args"] for s in jupyter[0]["block"]}
+        assert inside["proxy_read_timeout"] == ["1d"] and inside["proxy_send_timeout"] == ["1d"]
+        assert inside["client_max_body_size"] == ["512m"]
+        if opts.location_only:
+            assert "server" not in names and "map" not in names and "add_header" not in names
+        else:
+            assert names.count("server_tokens") == names.count("server")
+
+
+def test_map_has_a_real_empty_key() -> None:
+    """The empty key is written `''`; crossplane would turn a '""' directive into a literal."""
+    text = generate(options(), DEBIAN, "test")
+    assert "    '' close;" in text
+    assert '""' not in text
+
+
+def test_location_only_asks_for_upgrade_without_a_map() -> None:
+    """A map cannot sit inside server{}; --location-only needs none."""
+    text = generate(options(location_only=True), DEBIAN, "test")
+    assert "proxy_set_header Connection upgrade;" in text
+    assert "$jupyter_connection_upgrade" not in text
+
+
+def test_auth_request_shape() -> None:
+    """An internal location for the check; 401 sends the browser to sign in, with the way back."""
+    text = generate(
+        options(
+            auth_request="http://127.0.0.1:4180/oauth2/auth",
+            auth_signin="https://auth.example.com/start",
+        ),
+        DEBIAN,
+        "test",
+    )
+    assert "location = /_jupyter_auth {\n        internal;" in text
+    assert "auth_request /_jupyter_auth;" in text and "error_page 401 = @jupyter_signin;" in text
+    assert (
+        "return 302 https://auth.example.com/start?rd=https://jupyter.example.com:8443$request_uri;"
+        in text
+    )
+    vouch = generate(
+        options(
+            auth_request="http://127.0.0.1:9090/validate",
+            auth_signin="https://v.example.com/login?url=",
+        ),
+        DEBIAN,
+        "test",
+    )
+    assert (
+        "return 302 https://v.example.com/login?url=https://jupyter.example.com:8443$request_uri;"
+        in vouch
+    )
+    with pytest.raises(SnippetError, match="--auth-signin"):
+        build_payload(options(auth_request="http://127.0.0.1:4180/a"), DEBIAN, "test")
+
+
+def test_baseline_without_nginx() -> None:
+    """With no nginx here, the config targets nginx 1.18 / OpenSSL 1.1.1 and says so."""
+    text = generate(options(), BASELINE_NGINX, "test")
+    assert "or newer (no nginx found here)" in text
+    assert "listen 8443 ssl http2;" in text
+
+
+# ----------------------------------------------------------------------------- validation
+
+INJECTIONS = [
+    "x; return 200 pwned",
+    "x}server{",
+    "x{",
+    'x"y',
+    "x'y",
+    "x y",
+    "x$host",
+    "x\ny",
+    "x#y",
+    "x\\y",
+]
+
+
+@pytest.mark.parametrize("bad", INJECTIONS, ids=lambda v: repr(v))
+@pytest.mark.parametrize(
+    "check",
+    [
+        nginx.check_server_name,
+        nginx.parse_listen,
+        lambda v: nginx.check_file_path("/etc/ssl/" + v, "--tls-cert"),
+        nginx.check_base_url,
+        lambda v: nginx.check_url("https://auth.example.com/" + v, "--auth-signin"),
+        lambda v: nginx.parse_upstream("127.0.0.1:8888" + v),
+        nginx.parse_body_size,
+    ],
+    ids=["server-name", "listen", "path", "base-url", "url", "upstream", "body-size"],
+)
+def test_validators_refuse_config_syntax(check: Callable[[str], object], bad: str) -> None:
+    """Nothing that nginx would read as syntax gets through, with a one-line message."""
+    with pytest.raises(SnippetError) as info:
+        check(bad)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("8443", ("", 8443)),
+        ("0.0.0.0:443", ("0.0.0.0", 443)),  # noqa: S104 - an nginx listen address under test
+        ("[::]:8443", ("[::]", 8443)),
+        ("127.0.0.1:8443", ("127.0.0.1", 8443)),
+    ],
+)
+def test_parse_listen(value: str, expected: tuple[str, int]) -> None:
+    """[ADDR:]PORT forms."""
+    assert nginx.parse_listen(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "65536", "http://x:1", "host:", ":8443"])
+def test_parse_listen_rejects(value: str) -> None:
+    """Not ports."""
+    with pytest.raises(SnippetError, match="--listen"):
+        nginx.parse_listen(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "proxy_pass"),
+    [
+        ("127.0.0.1:8888", "http://127.0.0.1:8888"),
+        ("http://127.0.0.1:8888/", "http://127.0.0.1:8888"),
+        ("https://10.0.0.5:8888", "https://10.0.0.5:8888"),
+        ("http://[::1]:8888", "http://[::1]:8888"),
+        ("jupyter-box:8888", "http://jupyter-box:8888"),
+        ("unix:/run/jupyter/j.sock", "http://unix:/run/jupyter/j.sock:"),
+    ],
+)
+def test_parse_upstream(value: str, proxy_pass: str) -> None:
+    """Upstreams become proxy_pass targets without a URI part."""
+    assert parse_upstream(value).proxy_pass == proxy_pass
+
+
+def test_upstream_with_a_path_is_refused() -> None:
+    """A URI part would make nginx rewrite paths; the message points at --base-url."""
+    with pytest.raises(SnippetError, match="--base-url"):
+        parse_upstream("http://127.0.0.1:8888/jp/")
+
+
+@pytest.mark.parametrize(
+    ("hostname", "expected"),
+    [
+        ("localhost", "http://127.0.0.1:9"),
+        ("", "http://127.0.0.1:9"),
+        ("0.0.0.0", "http://127.0.0.1:9"),  # noqa: S104 - runtime-file value under test
+        ("::", "http://[::1]:9"),
+        ("::1", "http://[::1]:9"),
+        ("10.1.2.3", "http://10.1.2.3:9"),
+    ],
+)
+def test_upstream_for_runtime_hostnames(hostname: str, expected: str) -> None:
+    """Wildcards and localhost are reached on loopback."""
+    assert upstream_for(hostname, 9).proxy_pass == expected
+    assert upstream_for(hostname, 9, secure=True).proxy_pass == expected.replace("http:", "https:")
+
+
+@pytest.mark.parametrize(
+    ("value", "size"), [("512m", "512m"), ("1G", "1g"), ("0", "0"), ("100000k", "100000k")]
+)
+def test_body_sizes(value: str, size: str) -> None:
+    """nginx size syntax, lower-cased."""
+    assert nginx.parse_body_size(value) == size
+
+
+def test_base_url_is_normalized() -> None:
+    """Missing slashes are added; dot segments refused."""
+    assert nginx.check_base_url("jp") == "/jp/"
+    assert nginx.check_base_url("/") == "/"
+    with pytest.raises(SnippetError, match=re.escape("'..'")):
+        nginx.check_base_url("/a/../b/")
+
+
+# ----------------------------------------------------------------------------- runtime files
+
+
+def write_runtime(folder: Path, pid: int, port: int, base_url: str = "/", **extra: Any) -> Path:
+    """A jpserver-<pid>.json like jupyter_server writes (with a token)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    info = {
+        "base_url": base_url,
+        "hostname": "localhost",
+        "password": False,
+        "pid": pid,
+        "port": port,
+        "root_dir": "/home/me",
+        "secure": False,
+        "sock": "",
+        "token": TOKEN,
+        "url": f"http://localhost:{port}{base_url}",
+        "version": "2.21.1",
+        **extra,
+    }
+    path = folder / f"jpserver-{pid}.json"
+    path.write_text(json.dumps(info))
+    return path
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    proc = subprocess.run(["true"], check=True)
+    del proc
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_running_servers_skips_stale_and_broken_files(tmp_path: Path) -> None:
+    """Files of dead pids and unreadable JSON are ignored; the token is never kept."""
+    write_runtime(tmp_path, os.getpid(), 8888)
+    write_runtime(tmp_path, dead_pid(), 8889)
+    (tmp_path / "jpserver-77.json").write_text("{not json")
+    servers = running_servers(str(tmp_path))
+    assert [s.port for s in servers] == [8888]
+    assert TOKEN not in repr(servers[0])
+
+
+def test_choose_server(tmp_path: Path) -> None:
+    """None, one, several; chosen by port, pid or URL."""
+    with pytest.raises(DiscoveryError, match="no running Jupyter server found"):
+        choose_server([])
+    write_runtime(tmp_path, os.getpid(), 8888, "/jp/")
+    write_runtime(tmp_path, os.getppid(), 9999)
+    servers = running_servers(str(tmp_path))
+    with pytest.raises(DiscoveryError, match="2 Jupyter servers are running") as info:
+        choose_server(servers)
+    assert "port 8888, base_url /jp/" in str(info.value) and "port 9999" in str(info.value)
+    assert choose_server(servers, port=9999).pid == os.getppid()
+    assert choose_server(servers, pid=os.getpid()).port == 8888
+    assert choose_server(servers, url="http://localhost:8888/jp/lab").port == 8888
+    with pytest.raises(DiscoveryError, match="matches --port 1234; running:"):
+        choose_server(servers, port=1234)
+    with pytest.raises(DiscoveryError, match="no running Jupyter server matches"):
+        choose_server(servers, url="http://localhost:8888/other/")
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+@pytest.fixture
+def jupyter_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Empty config and runtime folders for the command."""
+    folders = {name: tmp_path / name for name in ("config", "runtime", "data")}
+    for path in folders.values():
+        path.mkdir()
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folders["config"]))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(folders["runtime"]))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folders["data"]))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
+    return folders
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the command in-process: (exit status, stdout, stderr)."""
+    app = NginxSnippetApp()
+    app.nginx_binary = "no-such-nginx"  # the baseline profile: no subprocess, same text everywhere
+    status = 0
+    try:
+        app.initialize([*argv, "--nginx=no-such-nginx"])
+        app.start()
+    except SystemExit as e:
+        status = int(e.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+TLS = ["--tls-cert=/etc/ssl/j/fullchain.pem", "--tls-key=/etc/ssl/j/privkey.pem"]
+
+
+def one_error_line(err: str) -> str:
+    """The command's error: exactly one line, prefixed with the command's name."""
+    lines = [
+        line for line in err.splitlines() if line.startswith("jupyter hardening nginx-snippet:")
+    ]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_command_from_live_runtime_file(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One server running: its port and base_url are used, its token never printed."""
+    write_runtime(jupyter_env["runtime"], os.getpid(), 8765, "/jp/")
+    status, out, err = run(["--server-name=jupyter.example.com", "--listen=8443", *TLS], capsys)
+    assert status == 0, err
+    assert f"pid {os.getpid()}, port 8765, base_url /jp/ (jpserver-{os.getpid()}.json)" in out
+    assert "proxy_pass http://127.0.0.1:8765;" in out and "location /jp/ {" in out
+    assert TOKEN not in out + err
+
+
+@pytest.mark.parametrize(
+    ("servers", "argv", "message"),
+    [
+        (0, [], "no running Jupyter server found in"),
+        (2, [], "2 Jupyter servers are running (choose one with --port, --pid or --url)"),
+        (2, ["--port=1"], "no running Jupyter server matches --port 1; running: pid"),
+    ],
+    ids=["none", "several", "no-match"],
+)
+def test_command_discovery_errors(
+    servers: int,
+    argv: list[str],
+    message: str,
+    jupyter_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No server, or several without a choice: one line, exit 2, what runs — and no token."""
+    for pid, port in [(os.getpid(), 8001), (os.getppid(), 8002)][:servers]:
+        write_runtime(jupyter_env["runtime"], pid, port)
+    status, out, err = run(["--server-name=jupyter.example.com", *TLS, *argv], capsys)
+    assert status == 2 and out == ""
+    assert message in one_error_line(err)
+    assert TOKEN not in err
+
+
+def test_command_chooses_by_port_and_pid(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--port and --pid pick one of several."""
+    write_runtime(jupyter_env["runtime"], os.getpid(), 8001)
+    write_runtime(jupyter_env["runtime"], os.getppid(), 8002)
+    status, out, _ = run(["--server-name=jupyter.example.com", *TLS, "--port=8002"], capsys)
+    assert status == 0 and "proxy_pass http://127.0.0.1:8002;" in out
+    status, out, _ = run(
+        ["--server-name=jupyter.example.com", *TLS, f"--pid={os.getpid()}"], capsys
+    )
+    assert status == 0 and "proxy_pass http://127.0.0.1:8001;" in out
+    status, out, _ = run(
+        ["--server-name=jupyter.example.com", *TLS, "--url=http://localhost:8002/"], capsys
+    )
+    assert status == 0 and "proxy_pass http://127.0.0.1:8002;" in out
+
+
+def test_hostile_runtime_file_is_refused(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A base_url or sock in a runtime file is validated like user input."""
+    write_runtime(jupyter_env["runtime"], os.getpid(), 8001, "/jp/;return 200 x;/")
+    status, out, err = run(["--server-name=jupyter.example.com", *TLS], capsys)
+    assert status == 2 and out == ""
+    assert "the server's base_url" in one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--server-name", "jupyter.example.com;return 200 x"),
+        ("--listen", "8443 default_server"),
+        ("--tls-cert", "/etc/ssl/a.pem;include /etc/shadow"),
+        ("--tls-key", "/etc/ssl/a key.pem"),
+        ("--letsencrypt", "example.com/../x"),
+        ("--base-url", "/jp/{"),
+        ("--upstream", "127.0.0.1:8888;"),
+        ("--auth-request", "http://127.0.0.1:4180/auth$args"),
+        ("--auth-signin", "https://a.example.com/'x'"),
+        ("--max-body-size", "1g;"),
+        ("--letsencrypt-live", "/etc/le live"),
+    ],
+)
+def test_command_refuses_injection(
+    option: str, value: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every option: a value with config syntax exits 2 with one line naming the option."""
+    argv = ["--server-name=jupyter.example.com", "--upstream=127.0.0.1:8888", *TLS]
+    if option in ("--letsencrypt", "--letsencrypt-live"):
+        argv = [a for a in argv if not a.startswith("--tls")] + ["--letsencrypt=example.com"]
+    if option.startswith("--auth"):
+        argv += ["--auth-request=http://127.0.0.1:4180/a", "--auth-signin=https://a.example.com/"]
+    argv = [a for a in argv if not a.startswith(option + "=")]
+    status, out, err = run([*argv, f"{option}={value}"], capsys)
+    assert status == 2 and out == ""
+    assert option in one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--listen-port=8443"], "unknown option '--listen-port'"),
+        (["8443"], "unexpected argument '8443'"),
+        (["--port", "abc"], "--port 'abc' is not a number"),
+        (["--check=yes"], "--check takes no value"),
+        (["--listen=1", "--listen", "2"], "--listen is given twice"),
+    ],
+)
+def test_argv_problems(argv: list[str], message: str) -> None:
+    """Typos are errors, not warnings: a wrong config is worse than none."""
+    assert message in argv_problem(argv, NginxSnippetApp.aliases, NginxSnippetApp.flags)
+
+
+def test_argv_ok() -> None:
+    """Known options, --Class.trait=value and flags pass."""
+    argv = [
+        "--listen",
+        "8443",
+        "--check",
+        "--http-redirect",
+        "--NginxSnippetApp.http_port=81",
+        "--port=1",
+    ]
+    assert argv_problem(argv, NginxSnippetApp.aliases, NginxSnippetApp.flags) == ""
+
+
+def test_defaults_from_public_url(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """c.Hardening.public_url in jupyter_server_config.py gives server name, port and path."""
+    (jupyter_env["config"] / "jupyter_server_config.py").write_text(
+        "c.Hardening.public_url = 'https://lab.example.org:9443/team/'\n"
+    )
+    status, out, err = run(["--upstream=127.0.0.1:8888", *TLS], capsys)
+    assert status == 0, err
+    assert "server_name lab.example.org;" in out
+    assert "listen 9443 ssl http2;" in out
+    assert "location /team/ {" in out
+    assert "proxy_set_header Host $host:9443;" in out
+
+
+@pytest.mark.parametrize(
+    ("public_url", "argv", "message"),
+    [
+        ("https://lab.example.org/team/", ["--base-url=/other/"], "public_url has the path /team/"),
+        ("http://lab.example.org/", [], "is not https"),
+        ("https://lab.example.org/a b/", [], "c.Hardening.public_url"),
+    ],
+)
+def test_public_url_conflicts(
+    public_url: str,
+    argv: list[str],
+    message: str,
+    jupyter_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A public_url that the proxy cannot honour is a one-line error."""
+    (jupyter_env["config"] / "jupyter_server_config.json").write_text(
+        json.dumps({"Hardening": {"public_url": public_url}})
+    )
+    status, _, err = run(["--upstream=127.0.0.1:8888", *TLS, *argv], capsys)
+    assert status == 2
+    assert message in one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--upstream=127.0.0.1:1"], "--server-name is needed"),
+        (["--upstream=127.0.0.1:1", "--server-name=j.example.com"], "nginx needs a certificate"),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                "--letsencrypt=j.example.com",
+                *TLS,
+            ],
+            "not both",
+        ),
+        (
+            ["--upstream=127.0.0.1:1", "--server-name=j.example.com", "--check", *TLS],
+            "--check needs nginx",
+        ),
+    ],
+)
+def test_usage_errors(
+    argv: list[str], message: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Missing choices are one-line errors with the fix."""
+    status, _, err = run(argv, capsys)
+    assert status == 2
+    assert message in one_error_line(err)
+
+
+def test_output_file(
+    jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output writes the file and prints nothing on stdout."""
+    target = tmp_path / "jupyter.conf"
+    status, out, err = run(
+        ["--upstream=127.0.0.1:1", "--server-name=j.example.com", *TLS, f"--output={target}"],
+        capsys,
+    )
+    assert status == 0, err
+    assert out == "" and target.read_text().startswith("# Jupyter behind nginx")
+
+
+def test_port_mapping_in_front(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """public_url on 443 while nginx listens on 8443 (docker -p 443:8443): Host has no port."""
+    (jupyter_env["config"] / "jupyter_server_config.py").write_text(
+        "c.Hardening.public_url = 'https://lab.example.org/'\n"
+    )
+    status, out, err = run(["--upstream=127.0.0.1:8888", "--listen=8443", *TLS], capsys)
+    assert status == 0, err
+    assert "listen 8443 ssl http2;" in out and "proxy_set_header Host $host;" in out
+    assert "# nginx listens on 8443; a port mapping in front of it serves 443." in out
+
+
+def test_newline_in_runtime_file_stays_one_line(tmp_path: Path) -> None:
+    """Discovery errors quote odd runtime values instead of breaking the line."""
+    write_runtime(tmp_path, os.getpid(), 8001, "/jp/\nevil/")
+    write_runtime(tmp_path, os.getppid(), 8002)
+    with pytest.raises(DiscoveryError) as info:
+        choose_server(running_servers(str(tmp_path)))
+    assert "\n" not in str(info.value) and "evil" in str(info.value)
+
+
+def test_location_only_needs_no_certificate(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The existing server holds TLS; --location-only prints locations only."""
+    status, out, err = run(
+        ["--upstream=127.0.0.1:1", "--server-name=j.example.com", "--location-only"], capsys
+    )
+    assert status == 0, err
+    assert out.count("location") >= 1 and "ssl_certificate" not in out
+
+
+# ----------------------------------------------------------------------------- with nginx / cheap
+
+
+@pytest.mark.nginx
+def test_check_runs_nginx(jupyter_env: dict[str, Path], tmp_path: Path) -> None:
+    """--check reports ok for a good config, and nginx's own error (exit 1) for a bad one."""
+    require_tool("nginx", "nginx")
+    from .nginx_util import make_ca
+
+    ca = make_ca(tmp_path / "ca")
+    base = [
+        sys.executable,
+        "-m",
+        "jupyter_hardening.cli",
+        "nginx-snippet",
+        "--server-name=jupyter.example.com",
+    ]
+    base += ["--upstream=127.0.0.1:8888", "--check"]
+    good = subprocess.run(
+        [*base, f"--tls-cert={ca.cert}", f"--tls-key={ca.key}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert good.returncode == 0, good.stderr
+    assert "nginx -t (nginx " in good.stderr and "): ok" in good.stderr
+    bad = subprocess.run(
+        [*base, "--tls-cert=/nonexistent/c.pem", "--tls-key=/nonexistent/k.pem"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert "FAILED" in bad.stderr and "/nonexistent/c.pem" in bad.stderr
+    assert bad.stdout.startswith("# Jupyter behind nginx")
+    only = subprocess.run([*base, "--location-only"], capture_output=True, text=True, check=False)
+    assert only.returncode == 0, only.stderr
+
+
+def test_command_does_not_import_the_server(tmp_path: Path) -> None:
+    """The command stays light: jupyter_server's app is never imported."""
+    code = (
+        "import sys\n"
+        "from jupyter_hardening.cli import main\n"
+        "try:\n"
+        "    main(['nginx-snippet', '--upstream=127.0.0.1:1', '--server-name=j.example.com', "
+        "'--location-only'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('jupyter_server')), file=sys.stderr)\n"
+    )
+    env = JupyterHome(tmp_path).env()
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+    assert "location / {" in result.stdout
