@@ -130,6 +130,11 @@ def fmt_s(seconds: float) -> str:
     return f"{seconds:.3f} s" if seconds >= 1 else f"{seconds * 1000:.2f} ms"
 
 
+def spread(values: list[float]) -> str:
+    """Smallest to largest of a list of seconds."""
+    return f"{fmt_s(min(values))} to {fmt_s(max(values))}"
+
+
 def mib(kib: int) -> str:
     """KiB as MiB with one decimal."""
     return f"{kib / 1024:.1f} MiB"
@@ -289,8 +294,8 @@ def phase_startup(bench: Bench) -> list[Figure]:
     a, b = clients.median(wall[True]), clients.median(wall[False])
     paired = clients.median([x - y for x, y in zip(wall[True], wall[False], strict=True)])
     say(
-        f"  median with {fmt_s(a)}, without {fmt_s(b)}; median of the paired differences "
-        f"{paired * 1000:+.0f} ms"
+        f"  median with {fmt_s(a)} (range {spread(wall[True])}), without {fmt_s(b)} "
+        f"(range {spread(wall[False])}); median of the paired differences {paired * 1000:+.0f} ms"
     )
 
     # On a shared machine, start times wander by more than the extension costs. Its own work
@@ -685,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(plan, Path(tmp), stack)
         for phase in PHASES:
             if phase in chosen:
-                say(f"\n== {phase}: {runners[phase].__doc__}")
+                say(f"\n== {phase}: {runners[phase].__doc__} (load average {clients.loadavg()})")
                 figures += runners[phase](bench)
     say(
         f"\n== results ({plan.name} run, {time.monotonic() - began:.0f} s, load average now {clients.loadavg()})"
