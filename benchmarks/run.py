@@ -1,6 +1,6 @@
 """What jupyter_hardening costs a Jupyter server, measured side by side (issue #6).
 
-    python benchmarks/run.py            # the full run (about 6 minutes on 2 cores)
+    python benchmarks/run.py            # the full run (about 7 minutes on 2 cores)
     python benchmarks/run.py --quick    # a smoke run with few rounds (under 90 s), used by CI
     python benchmarks/run.py --only startup,memory
 
@@ -98,7 +98,7 @@ class Plan:
     memory_checkpoints: tuple[int, int]
 
 
-FULL = Plan("full", 10, 5, 5, 5.0, 8, 10, 40, 100, 3, (1_000, 10_000))
+FULL = Plan("full", 24, 5, 5, 5.0, 8, 10, 40, 100, 3, (1_000, 10_000))
 QUICK = Plan("quick", 1, 1, 1, 1.0, 1, 2, 5, 2, 1, (100, 400))
 
 
