@@ -1,0 +1,704 @@
+"""What jupyter_hardening costs a Jupyter server, measured side by side (issue #6).
+
+    python benchmarks/run.py            # the full run (about 7 minutes on 2 cores)
+    python benchmarks/run.py --quick    # a smoke run with few rounds (under 90 s), used by CI
+    python benchmarks/run.py --only startup,memory
+
+Each figure runs A (with the extension, /hardening, nginx-snippet, through nginx) and its
+baseline B alternately over several rounds on real processes, and compares the medians as A/B
+against a target. Servers, nginx and clients all run on 127.0.0.1 in a temporary folder, with
+the jupyter_hardening of this checkout. The figures are measurements, not assertions: the
+exit status is 0 whenever every figure was measured, whatever its result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import contextlib
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+# Every jupyter process started from here must load this checkout's jupyter_hardening.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+)
+
+from benchmarks import clients  # noqa: E402
+from tests import nginx_util  # noqa: E402
+from tests.servers import JupyterHome, ServerProcess, free_port, jupyter_bin, start  # noqa: E402
+
+# Benchmark-only instrumentation for the long-lived server. jupyter_server leaves Nagle's algorithm
+# on for kernel websockets, so every execute waits ~40 ms for the client's delayed ACK, through
+# nginx or not. With ?bench_nodelay=1 a websocket turns it off, which shows what nginx itself adds.
+# It is given to that server alone with --config (which then loads the usual config file itself):
+# nginx-snippet reads jupyter_server_config.py too, and must not pay for this import.
+NODELAY_PATCH = """
+from jupyter_server.services.kernels.websocket import KernelWebsocketHandler as _Handler
+
+_open = _Handler.open
+
+
+def _open_nodelay(self, *args, **kwargs):
+    if self.get_query_argument("bench_nodelay", "") == "1":
+        self.set_nodelay(True)
+    return _open(self, *args, **kwargs)
+
+
+_Handler.open = _open_nodelay
+"""
+
+# Run in a subprocess: a ServerApp initialized exactly as `jupyter server` would, with the
+# extension disabled, then the extension's import and its audit timed on their own.
+OWN_COST = """
+import json, sys, time
+from jupyter_server.serverapp import ServerApp
+
+app = ServerApp()
+app.initialize(argv=sys.argv[1:])
+assert "jupyter_hardening.extension" not in sys.modules
+began = time.perf_counter()
+from jupyter_hardening import extension
+imported = time.perf_counter()
+extension._load_jupyter_server_extension(app)
+print(json.dumps({"import": imported - began, "audit": time.perf_counter() - imported}))
+"""
+
+PHASES = ("startup", "endpoint", "snippet", "proxy", "memory")
+PUBLIC_HOST = nginx_util.PUBLIC_HOST
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many rounds and requests a run makes."""
+
+    name: str
+    startup_pairs: int
+    own_cost_runs: int
+    wrk_rounds: int
+    wrk_seconds: float
+    snippet_pairs: int
+    execute_rounds: int
+    executes_per_round: int
+    save_megabytes: float
+    save_pairs: int
+    memory_checkpoints: tuple[int, int]
+
+
+FULL = Plan("full", 24, 5, 5, 5.0, 8, 10, 40, 100, 3, (1_000, 10_000))
+QUICK = Plan("quick", 1, 1, 1, 1.0, 1, 2, 5, 2, 1, (100, 400))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One result line: A against its baseline B, and the verdict against the target."""
+
+    key: str
+    label: str
+    a: str
+    b: str
+    ratio: float | None
+    target: str
+    passed: bool | None  # None: reported, no target
+
+    @property
+    def result(self) -> str:
+        """PASS, MISS, or 'report' for figures without a target."""
+        return "report" if self.passed is None else ("PASS" if self.passed else "MISS")
+
+
+def say(text: str = "") -> None:
+    """Progress output, flushed so a slow run shows where it is."""
+    print(text, flush=True)
+
+
+def fmt_s(seconds: float) -> str:
+    """Seconds, or milliseconds under one second."""
+    return f"{seconds:.3f} s" if seconds >= 1 else f"{seconds * 1000:.2f} ms"
+
+
+def spread(values: list[float]) -> str:
+    """Smallest to largest of a list of seconds."""
+    return f"{fmt_s(min(values))} to {fmt_s(max(values))}"
+
+
+def mib(kib: int) -> str:
+    """KiB as MiB with one decimal."""
+    return f"{kib / 1024:.1f} MiB"
+
+
+def ratio_figure(
+    key: str,
+    label: str,
+    a: float,
+    b: float,
+    show: Callable[[float], str],
+    limit: float | None,
+    higher_is_better: bool = False,
+) -> Figure:
+    """A figure judged on A/B against ``limit`` (<= unless ``higher_is_better``)."""
+    ratio = a / b
+    if limit is None:
+        return Figure(key, label, show(a), show(b), ratio, "-", None)
+    op = ">=" if higher_is_better else "<="
+    passed = ratio >= limit if higher_is_better else ratio <= limit
+    return Figure(key, label, show(a), show(b), ratio, f"{op} {limit:g}", passed)
+
+
+class Bench:
+    """Shared state of one run: folders, token, the long-lived server, nginx, the test CA."""
+
+    def __init__(self, plan: Plan, root: Path, stack: contextlib.ExitStack):
+        self.plan = plan
+        self.root = root
+        self.stack = stack
+        self.token = secrets.token_hex(24)
+        self.auth = {"Authorization": f"token {self.token}", "Accept": "application/json"}
+        self._server: ServerProcess | None = None
+        self._home: JupyterHome | None = None
+        self.nginx_port = free_port()
+        self._ca: nginx_util.TestCA | None = None
+
+    # -- servers ---------------------------------------------------------------------------
+
+    def start_server(self, home: JupyterHome, *args: str) -> ServerProcess:
+        """Start ``jupyter-server`` in ``home`` with our token; stopped when the run ends."""
+        server = start(home, *args, env={"JUPYTER_TOKEN": self.token})
+        self.stack.callback(server.stop)
+        return server
+
+    def wait_status(self, server: ServerProcess, timeout: float = 180) -> None:
+        """Poll /api/status every 5 ms until it answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {server.proc.returncode}:\n{server.log}")
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            try:
+                conn.request("GET", "/api/status", headers=self.auth)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"/api/status answered {response.status}:\n{server.log}")
+                return
+            except (ConnectionRefusedError, ConnectionResetError):
+                time.sleep(0.005)
+            finally:
+                conn.close()
+        raise RuntimeError(f"server not ready after {timeout} s:\n{server.log}")
+
+    @property
+    def home(self) -> JupyterHome:
+        """The home of the long-lived server, configured as nginx-snippet asks."""
+        if self._home is None:
+            self._home = JupyterHome(self.root / "proxied")
+            self._home.write_config(
+                "c.ServerApp.ip = '127.0.0.1'\n"
+                f"c.ServerApp.local_hostnames = ['localhost', '{PUBLIC_HOST}']\n"
+                "c.ServerApp.trust_xheaders = True\n"
+                "c.IdentityProvider.secure_cookie = True\n"
+                f"c.Hardening.public_url = 'https://{PUBLIC_HOST}:{self.nginx_port}/'\n"
+            )
+        return self._home
+
+    @property
+    def server(self) -> ServerProcess:
+        """The long-lived server with the extension, used by the endpoint/snippet/proxy figures."""
+        if self._server is None:
+            patch = self.root / "bench_nodelay.py"
+            patch.write_text(
+                f"load_subconfig('jupyter_server_config.py', path={str(self.home.config_dir)!r})\n"
+                + NODELAY_PATCH
+            )
+            self._server = self.start_server(self.home, f"--config={patch}")
+            self.wait_status(self._server)
+            assert_extension(self._server, enabled=True)
+        return self._server
+
+    @property
+    def ca(self) -> nginx_util.TestCA:
+        """A test CA and a certificate for PUBLIC_HOST that nginx serves."""
+        if self._ca is None:
+            self._ca = nginx_util.make_ca(self.root / "ca")
+        return self._ca
+
+    def snippet_args(self) -> list[str]:
+        """nginx-snippet's arguments for the long-lived server (the rest comes from public_url)."""
+        return [
+            "nginx-snippet",
+            f"--port={self.server.port}",
+            f"--listen=127.0.0.1:{self.nginx_port}",
+            f"--tls-cert={self.ca.cert}",
+            f"--tls-key={self.ca.key}",
+        ]
+
+
+def assert_extension(server: ServerProcess, enabled: bool) -> None:
+    """Fail unless the server's log shows the extension audited (or did not, when disabled)."""
+    audited = "[jupyter_hardening] verdict" in server.log
+    if audited != enabled:
+        state = "ran" if audited else "did not run"
+        raise RuntimeError(f"jupyter_hardening {state} (expected enabled={enabled}):\n{server.log}")
+
+
+def extension_flag(enabled: bool) -> str:
+    """The command-line switch for the extension; both arms pass one, so argv is alike."""
+    return f"--ServerApp.jpserver_extensions=jupyter_hardening={enabled}"
+
+
+def alternating(rounds: int) -> Iterator[tuple[int, tuple[bool, bool]]]:
+    """(round, order) with A first in even rounds and B first in odd ones."""
+    for i in range(rounds):
+        yield i, ((True, False) if i % 2 == 0 else (False, True))
+
+
+# -- 1. startup ---------------------------------------------------------------------------------
+
+
+def phase_startup(bench: Bench) -> list[Figure]:
+    """Process start until /api/status answers, with the extension enabled vs disabled."""
+    home = JupyterHome(bench.root / "startup")
+    wall: dict[bool, list[float]] = {True: [], False: []}
+
+    def once(enabled: bool) -> float:
+        began = time.perf_counter()
+        server = start(home, extension_flag(enabled), env={"JUPYTER_TOKEN": bench.token})
+        try:
+            bench.wait_status(server)
+            elapsed = time.perf_counter() - began
+            assert_extension(server, enabled)
+        finally:
+            server.stop()
+        return elapsed
+
+    # A discarded start of each: the page cache and kernel specs are warm afterwards.
+    once(True)
+    once(False)
+    for i, order in alternating(bench.plan.startup_pairs):
+        for enabled in order:
+            wall[enabled].append(once(enabled))
+        say(f"  round {i + 1}: with {fmt_s(wall[True][-1])}, without {fmt_s(wall[False][-1])}")
+    a, b = clients.median(wall[True]), clients.median(wall[False])
+    paired = clients.median([x - y for x, y in zip(wall[True], wall[False], strict=True)])
+    say(
+        f"  median with {fmt_s(a)} (range {spread(wall[True])}), without {fmt_s(b)} "
+        f"(range {spread(wall[False])}); median of the paired differences {paired * 1000:+.0f} ms"
+    )
+
+    # On a shared machine, start times wander by more than the extension costs. Its own work
+    # (importing it, auditing) is small and steady, so it is timed apart, in a server process
+    # set up like the ones above, and set against the baseline start.
+    own: dict[str, list[float]] = {"import": [], "audit": []}
+    argv = [f"--port={free_port()}", "--port-retries=0", "--allow-root", extension_flag(False)]
+    env = home.env(JUPYTER_TOKEN=bench.token)
+    for _ in range(bench.plan.own_cost_runs):
+        done = subprocess.run(
+            [sys.executable, "-c", OWN_COST, *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=home.work_dir,
+            timeout=180,
+            check=True,
+        )
+        for name, seconds in json.loads(done.stdout.splitlines()[-1]).items():
+            own[name].append(seconds)
+    imported, audited = clients.median(own["import"]), clients.median(own["audit"])
+    say(
+        f"  the extension's own work: import {fmt_s(imported)}, audit {fmt_s(audited)} "
+        f"(medians of {bench.plan.own_cost_runs} server processes)"
+    )
+    total = imported + audited
+    return [
+        ratio_figure("startup", "start -> /api/status answers", a, b, fmt_s, 1.03),
+        Figure(
+            "startup-own",
+            "baseline start + the extension's import and audit",
+            f"+{fmt_s(total)}",
+            fmt_s(b),
+            (b + total) / b,
+            "<= 1.03",
+            (b + total) / b <= 1.03,
+        ),
+    ]
+
+
+# -- 2. /hardening vs /api/status under wrk ------------------------------------------------------
+
+
+def phase_endpoint(bench: Bench) -> list[Figure]:
+    """wrk, 16 connections: /hardening (JSON, token header) vs /api/status."""
+    server = bench.server
+    paths = {True: "/hardening", False: "/api/status"}
+    results: dict[bool, list[clients.WrkResult]] = {True: [], False: []}
+
+    def once(is_a: bool, seconds: float) -> clients.WrkResult:
+        result = clients.wrk(server.url(paths[is_a]), bench.auth, seconds)
+        if result.bad:
+            raise RuntimeError(f"wrk saw {result.bad} errors on {paths[is_a]}:\n{server.log}")
+        return result
+
+    once(True, 1)
+    once(False, 1)
+    for i, order in alternating(bench.plan.wrk_rounds):
+        for is_a in order:
+            results[is_a].append(once(is_a, bench.plan.wrk_seconds))
+        ra, rb = results[True][-1], results[False][-1]
+        say(
+            f"  round {i + 1}: /hardening {ra.requests_per_second:.0f} req/s p99 {fmt_s(ra.p99)}; "
+            f"/api/status {rb.requests_per_second:.0f} req/s p99 {fmt_s(rb.p99)}"
+        )
+    rps = {k: clients.median([r.requests_per_second for r in v]) for k, v in results.items()}
+    p99 = {k: clients.median([r.p99 for r in v]) for k, v in results.items()}
+    return [
+        ratio_figure(
+            "rps",
+            "/hardening vs /api/status req/s",
+            rps[True],
+            rps[False],
+            lambda v: f"{v:.0f} req/s",
+            0.9,
+            higher_is_better=True,
+        ),
+        ratio_figure("p99", "/hardening vs /api/status p99", p99[True], p99[False], fmt_s, 1.5),
+    ]
+
+
+# -- 3. nginx-snippet vs jupyter server list -----------------------------------------------------
+
+
+def phase_snippet(bench: Bench) -> list[Figure]:
+    """Wall time of `jupyter hardening nginx-snippet` vs `jupyter server list --json`."""
+    server = bench.server
+    env = bench.home.env()
+    jupyter = jupyter_bin("jupyter")
+    commands = {
+        True: [jupyter, "hardening", *bench.snippet_args()],
+        False: [jupyter, "server", "list", "--json"],
+    }
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for is_a in (True, False):
+        clients.wall_time(commands[is_a], env)
+    for i, order in alternating(bench.plan.snippet_pairs):
+        for is_a in order:
+            times[is_a].append(clients.wall_time(commands[is_a], env))
+        say(
+            f"  round {i + 1}: nginx-snippet {fmt_s(times[True][-1])}, server list {fmt_s(times[False][-1])}"
+        )
+    a, b = clients.median(times[True]), clients.median(times[False])
+
+    snippet_imports = clients.imports_of(
+        [jupyter_bin("jupyter-hardening"), *bench.snippet_args()], env
+    )
+    list_imports = clients.imports_of([jupyter_bin("jupyter-server"), "list", "--json"], env)
+    names = {i.module for i in snippet_imports}
+    heavy = sorted((i for i in snippet_imports if i.depth == 0), key=lambda i: -i.cumulative)[:6]
+    say(
+        f"  nginx-snippet imports {len(names)} modules; slowest top-level: "
+        + ", ".join(f"{i.module} {i.cumulative * 1000:.0f} ms" for i in heavy)
+    )
+    server_app = "jupyter_server.serverapp"
+    loads_app = server_app in names
+    loads_tornado = "tornado.web" in names
+    say(
+        f"  imports {server_app}: {'yes' if loads_app else 'no'}; tornado.web: {'yes' if loads_tornado else 'no'}"
+    )
+    if server.proc.poll() is not None:
+        raise RuntimeError(f"the server died during the snippet runs:\n{server.log}")
+    return [
+        ratio_figure("snippet", "nginx-snippet vs server list --json", a, b, fmt_s, 0.5),
+        Figure(
+            "imports",
+            f"modules imported (-X importtime); {server_app}",
+            f"{len(names)}; {'yes' if loads_app else 'no'}",
+            f"{len({i.module for i in list_imports})}; yes",
+            len(names) / len({i.module for i in list_imports}),
+            "no serverapp",
+            not loads_app,
+        ),
+    ]
+
+
+# -- 4. through nginx vs direct ------------------------------------------------------------------
+
+
+def phase_proxy(bench: Bench) -> list[Figure]:
+    """Kernel execute round trips and a large notebook save, through the generated nginx vs direct."""
+    import requests
+
+    server = bench.server
+    env = bench.home.env()
+    done = subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", *bench.snippet_args()],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    conf = nginx_util.nginx_conf_including(bench.root / "nginx", done.stdout)
+    bench.stack.enter_context(nginx_util.running_nginx(conf, bench.nginx_port, nginx=nginx_bin()))
+    bench.stack.enter_context(nginx_util.resolve_to_loopback(PUBLIC_HOST))
+    direct = f"127.0.0.1:{server.port}"
+    proxied = f"{PUBLIC_HOST}:{bench.nginx_port}"
+    verify = str(bench.ca.ca_cert)
+    http = requests.Session()
+    http.trust_env = False  # no REQUESTS_CA_BUNDLE or *_proxy: our CA, straight to loopback
+    http.headers.update(bench.auth)
+    http.verify = verify
+
+    kernel = http.post(f"http://{direct}/api/kernels", json={"name": "python3"}, timeout=60)
+    kernel.raise_for_status()
+    kernel_id = kernel.json()["id"]
+    channels = f"/api/kernels/{kernel_id}/channels"
+    plan = bench.plan
+    figures = []
+    for nodelay in (False, True):
+        query = "?bench_nodelay=1" if nodelay else ""
+        sockets = {
+            True: clients.KernelChannel(
+                f"wss://{proxied}{channels}{query}", bench.auth, {"ca_certs": verify}
+            ),
+            False: clients.KernelChannel(f"ws://{direct}{channels}{query}", bench.auth),
+        }
+        name = "TCP_NODELAY patch" if nodelay else "stock server"
+        say(f"  kernel execute 6*7, {name}:")
+        try:
+            for channel in sockets.values():
+                for _ in range(5):
+                    _, result = channel.execute("6*7")
+                    if result != "42":
+                        raise RuntimeError(f"6*7 gave {result!r}")
+            trips: dict[bool, list[float]] = {True: [], False: []}
+            for i, order in alternating(plan.execute_rounds):
+                for is_a in order:
+                    for _ in range(plan.executes_per_round):
+                        trips[is_a].append(sockets[is_a].execute("6*7")[0])
+                n = plan.executes_per_round
+                say(
+                    f"    round {i + 1}: via nginx {fmt_s(clients.median(trips[True][-n:]))}, "
+                    f"direct {fmt_s(clients.median(trips[False][-n:]))} (median of {n})"
+                )
+        finally:
+            for channel in sockets.values():
+                channel.close()
+        a, b = clients.median(trips[True]), clients.median(trips[False])
+        say(
+            f"    median via nginx {fmt_s(a)}, direct {fmt_s(b)}: nginx adds {(a - b) * 1000:+.2f} ms"
+        )
+        figures.append(
+            ratio_figure(
+                "execute-nodelay" if nodelay else "execute",
+                f"execute 6*7 round trip, nginx/direct ({name})",
+                a,
+                b,
+                fmt_s,
+                1.15,
+            )
+        )
+    http.delete(f"http://{direct}/api/kernels/{kernel_id}", timeout=60)
+
+    body = clients.notebook_body(bench.plan.save_megabytes)
+    size = f"{len(body) / 1e6:.0f} MB"
+    bases = {True: f"https://{proxied}", False: f"http://{direct}"}
+    saves: dict[bool, list[float]] = {True: [], False: []}
+
+    def save(is_a: bool) -> float:
+        # Each path overwrites its own file: every timed save does the same work (200, not 201).
+        url = f"{bases[is_a]}/api/contents/bench-{'nginx' if is_a else 'direct'}.ipynb"
+        began = time.perf_counter()
+        response = http.put(url, data=body, timeout=600)
+        elapsed = time.perf_counter() - began
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"save answered {response.status_code}: {response.text[:500]}")
+        return elapsed
+
+    # The first save of a server pays one-time costs (nbformat's validator, the signature
+    # database); the first through nginx also its TLS handshake. Neither is what we compare.
+    save(True)
+    save(False)
+    for i, order in alternating(bench.plan.save_pairs):
+        for is_a in order:
+            saves[is_a].append(save(is_a))
+        say(
+            f"  round {i + 1}: {size} save via nginx {fmt_s(saves[True][-1])}, "
+            f"direct {fmt_s(saves[False][-1])}"
+        )
+    save = ratio_figure(
+        "save",
+        f"{size} notebook save (PUT), nginx vs direct",
+        clients.median(saves[True]),
+        clients.median(saves[False]),
+        fmt_s,
+        None,
+    )
+    http.close()
+    return [*figures, save]
+
+
+def nginx_bin() -> str:
+    """Debian's nginx."""
+    found = nginx_util.nginx_path()
+    if not found:
+        raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
+    return found
+
+
+# -- memory --------------------------------------------------------------------------------------
+
+
+def phase_memory(bench: Bench) -> list[Figure]:
+    """RSS of a server with the extension serving /hardening vs one without serving /api/status."""
+    home = JupyterHome(bench.root / "memory")
+    servers = {
+        True: bench.start_server(home, extension_flag(True)),
+        False: bench.start_server(home, extension_flag(False)),
+    }
+    paths = {True: "/hardening", False: "/api/status"}
+    for enabled, server in servers.items():
+        bench.wait_status(server)
+        assert_extension(server, enabled)
+    first, last = bench.plan.memory_checkpoints
+    rss: dict[bool, dict[int, tuple[int, int]]] = {True: {}, False: {}}
+    for enabled, server in servers.items():
+        rss[enabled][0] = clients.memory_kib(server.proc.pid)
+    sent = 0
+    for checkpoint in (first, last):
+        while sent < checkpoint:
+            batch = min(first, checkpoint - sent)
+            # Batches alternate which server goes first, so both see the same machine load.
+            order = (True, False) if (sent // first) % 2 == 0 else (False, True)
+            for enabled in order:
+                clients.http_load(servers[enabled].port, paths[enabled], bench.auth, batch)
+            sent += batch
+        for enabled, server in servers.items():
+            rss[enabled][sent] = clients.memory_kib(server.proc.pid)
+        say(
+            f"  after {sent:,} requests: with (/hardening) RSS {mib(rss[True][sent][0])}, "
+            f"without (/api/status) RSS {mib(rss[False][sent][0])}"
+        )
+    growth = {k: v[last][0] - v[first][0] for k, v in rss.items()}
+    tolerance_kib = 1024
+    for enabled, label in ((True, "with"), (False, "without")):
+        r = rss[enabled]
+        say(
+            f"  {label}: RSS idle {mib(r[0][0])}, after {first:,} {mib(r[first][0])}, after {last:,} "
+            f"{mib(r[last][0])} ({growth[enabled] / 1024:+.1f} MiB); peak (VmHWM) {mib(r[last][1])}"
+        )
+    return [
+        ratio_figure(
+            "peak-rss",
+            f"peak RSS (VmHWM) after {last:,} requests",
+            rss[True][last][1],
+            rss[False][last][1],
+            lambda v: mib(int(v)),
+            None,
+        ),
+        Figure(
+            "rss-growth",
+            f"RSS growth from {first:,} to {last:,} requests",
+            f"{growth[True] / 1024:+.1f} MiB",
+            f"{growth[False] / 1024:+.1f} MiB",
+            None,
+            f"<= {tolerance_kib // 1024} MiB over B",
+            growth[True] <= max(growth[False], 0) + tolerance_kib,
+        ),
+    ]
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def machine() -> list[str]:
+    """Where the figures come from: CPUs, load, versions."""
+    import jupyter_server
+    import tornado
+
+    import jupyter_hardening
+
+    nginx = clients.tool_version([nginx_util.nginx_path() or "nginx", "-v"], r"nginx/(\S+)")
+    wrk = clients.tool_version(["wrk", "-v"], r"wrk (\S+)")
+    return [
+        f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"machine: {clients.cpu_count()} CPUs ({os.cpu_count()} online), {clients.cpu_model()}, "
+        f"{platform.system()} {platform.release()}, load average {clients.loadavg()}",
+        f"software: Python {platform.python_version()}, jupyter_server {jupyter_server.__version__}, "
+        f"tornado {tornado.version}, nginx {nginx}, wrk {wrk}",
+        f"jupyter_hardening {jupyter_hardening.__version__} from {Path(jupyter_hardening.__file__).parent}",
+    ]
+
+
+def table(figures: list[Figure]) -> list[str]:
+    """The results as aligned text, one figure per line."""
+    rows = [("figure", "A", "B (baseline)", "A/B", "target", "result")]
+    for f in figures:
+        ratio = "-" if f.ratio is None else f"{f.ratio:.3f}"
+        rows.append((f"[{f.key}] {f.label}", f.a, f.b, ratio, f.target, f.result))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen phases and print the results table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="few rounds and requests (CI smoke run)"
+    )
+    parser.add_argument(
+        "--only", default=",".join(PHASES), help=f"comma-separated phases: {','.join(PHASES)}"
+    )
+    args = parser.parse_args(argv)
+    chosen = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = sorted(set(chosen) - set(PHASES))
+    if unknown:
+        parser.error(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(PHASES)}")
+    plan = QUICK if args.quick else FULL
+    runners = {
+        "startup": phase_startup,
+        "endpoint": phase_endpoint,
+        "snippet": phase_snippet,
+        "proxy": phase_proxy,
+        "memory": phase_memory,
+    }
+    began = time.monotonic()
+    # pip compiles a package's bytecode when it installs it; a checkout (and this environment's
+    # PYTHONDONTWRITEBYTECODE) would make every server compile jupyter_hardening from source.
+    compileall.compile_dir(str(REPO / "jupyter_hardening"), quiet=1)
+    say(f"jupyter_hardening benchmarks ({plan.name} run)")
+    for line in machine():
+        say(line)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="jh-bench-") as tmp, contextlib.ExitStack() as stack:
+        bench = Bench(plan, Path(tmp), stack)
+        for phase in PHASES:
+            if phase in chosen:
+                say(f"\n== {phase}: {runners[phase].__doc__} (load average {clients.loadavg()})")
+                figures += runners[phase](bench)
+    say(
+        f"\n== results ({plan.name} run, {time.monotonic() - began:.0f} s, load average now {clients.loadavg()})"
+    )
+    for line in table(figures):
+        say(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
