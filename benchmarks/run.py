@@ -1,6 +1,6 @@
 """What jupyter_hardening costs a Jupyter server, measured side by side (issue #6).
 
-    python benchmarks/run.py            # the full run (about 7 minutes on 2 cores)
+    python benchmarks/run.py            # the full run (about 8 minutes on 2 cores)
     python benchmarks/run.py --quick    # a smoke run with few rounds (under 90 s), used by CI
     python benchmarks/run.py --only startup,memory
 
