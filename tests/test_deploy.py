@@ -162,11 +162,11 @@ def test_guide_systemd_unit(tmp_path: Path) -> None:
     lines = unit_lines(unit.read_text())
     assert lines["ExecStart"] == [f"{jupyter_bin('jupyter-lab')} --no-browser"]
     assert lines["User"] == [user.pw_name]
-    if shutil.which("systemd-analyze"):
-        verify = subprocess.run(
-            ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60
-        )
-        assert (verify.returncode, verify.stdout + verify.stderr) == (0, "")
+    systemd_analyze = require_tool("systemd-analyze", "systemd-analyze (Debian package systemd)")
+    verify = subprocess.run(
+        [systemd_analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    assert (verify.returncode, verify.stdout + verify.stderr) == (0, "")
 
 
 @pytest.fixture
