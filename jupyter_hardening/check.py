@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from jupyter_core.application import JupyterApp
@@ -37,6 +40,42 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     return own, server
 
 
+class _ConfigErrors(logging.Filter):
+    """Hold back traitlets' "Bad config encountered" line; the command prints its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.CRITICAL and record.msg.startswith("Bad config encountered"):
+            self.messages.append(str(record.args[0]) if record.args else record.getMessage())
+            return False
+        return True
+
+
+@contextmanager
+def config_errors(log: logging.Logger | logging.LoggerAdapter[Any]) -> Iterator[_ConfigErrors]:
+    """Capture the config error an app logs before it exits, so it can be told in one line."""
+    logger = log.logger if isinstance(log, logging.LoggerAdapter) else log
+    errors = _ConfigErrors()
+    logger.addFilter(errors)
+    try:
+        yield errors
+    finally:
+        logger.removeFilter(errors)
+
+
+@contextmanager
+def quiet_info() -> Iterator[None]:
+    """Silence the INFO lines other extensions (JupyterLab ...) log while they load."""
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 class CheckApp(JupyterApp):
     """Audit the configuration a Jupyter server would start with, without starting it.
 
@@ -66,11 +105,17 @@ class CheckApp(JupyterApp):
     def initialize(self, argv: Any = None) -> None:
         """Parse our own options; keep the rest for the ServerApp."""
         own, self.server_argv = split_argv(list(sys.argv[1:] if argv is None else argv))
-        try:
-            super().initialize(own)
-        except SystemExit as e:
-            # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
-            raise SystemExit(2 if e.code else 0) from None
+        with config_errors(self.log) as errors:
+            try:
+                super().initialize(own)
+            except SystemExit as e:
+                # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
+                if e.code and errors.messages:
+                    message = errors.messages[0]
+                    if "'output_format'" in message:
+                        message = "--format must be text or json"
+                    self.fail(message)
+                raise SystemExit(2 if e.code else 0) from None
 
     def fail(self, message: str) -> None:
         """Usage or configuration error: one line on stderr, exit 2."""
@@ -94,14 +139,16 @@ class CheckApp(JupyterApp):
         serverapp = ServerApp.instance(
             log_level="WARN", open_browser=False, raise_config_file_errors=True
         )
-        try:
-            serverapp.initialize(argv=self.server_argv, new_httpserver=False)
-        except SystemExit as e:
-            if e.code:
-                self.fail("the server's configuration is invalid (see the message above)")
-            raise
-        except Exception as e:  # a broken config file: one line, not a traceback
-            self.fail(f"cannot load the server's configuration: {type(e).__name__}: {e}")
+        with config_errors(serverapp.log) as errors, quiet_info():
+            try:
+                serverapp.initialize(argv=self.server_argv, new_httpserver=False)
+            except SystemExit as e:
+                if e.code:
+                    reason = errors.messages[0] if errors.messages else "see the message above"
+                    self.fail(f"the server's configuration is invalid: {reason}")
+                raise
+            except Exception as e:  # a broken config file: one line, not a traceback
+                self.fail(f"cannot load the server's configuration: {type(e).__name__}: {e}")
         try:
             hardening = Hardening(parent=serverapp)
         except TraitError as e:

@@ -322,6 +322,16 @@ class NginxSnippetApp(JupyterApp):
             address, listen_port = "", public.port if public else 443
         base_url = check_base_url(self.base_url) if self.base_url else ""
         if self.upstream:
+            chosen = [
+                name
+                for name, value in (("--port", self.port), ("--pid", self.pid), ("--url", self.url))
+                if value
+            ]
+            if chosen:
+                raise SnippetError(
+                    f"{chosen[0]} chooses a running server but --upstream describes one; "
+                    "give one or the other"
+                )
             upstream = parse_upstream(self.upstream)
             base_url = base_url or (public.path if public else "/")
             where = f"unix:{upstream.sock}" if upstream.sock else f"{upstream.host}:{upstream.port}"

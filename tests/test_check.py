@@ -105,10 +105,10 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
 @pytest.mark.parametrize(
     ("args", "config", "needle"),
     [
-        (["--format", "xml"], "", "format"),
+        (["--format", "xml"], "", "--format must be text or json"),
         ([], "c.ServerApp.ip = (\n", "cannot load the server's configuration"),
         ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
-        ([], "c.ServerApp.port = 'eighty'\n", "invalid"),
+        ([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait"),
     ],
     ids=["bad-format", "syntax-error", "bad-hardening-value", "wrong-type"],
 )
@@ -121,6 +121,7 @@ def test_usage_and_config_errors_exit_2(
     out = check(home, *args)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
 def test_list_rules(home: JupyterHome) -> None:

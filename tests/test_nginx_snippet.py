@@ -720,6 +720,10 @@ def test_public_url_conflicts(
             ["--upstream=127.0.0.1:1", "--server-name=j.example.com", "--check", *TLS],
             "--check needs nginx",
         ),
+        (
+            ["--upstream=127.0.0.1:1", "--url=http://127.0.0.1:2/", "--server-name=j.example.com"],
+            "--url chooses a running server but --upstream describes one",
+        ),
     ],
 )
 def test_usage_errors(
