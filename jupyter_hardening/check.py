@@ -49,7 +49,7 @@ class _ConfigErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.CRITICAL and record.msg.startswith("Bad config encountered"):
-            self.messages.append(str(record.args[0]) if record.args else record.getMessage())
+            self.messages.append(record.getMessage().split(": ", 1)[-1])
             return False
         return True
 
