@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from types import SimpleNamespace
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import pytest
 from jupyter_server.auth import Authorizer
@@ -71,20 +71,27 @@ def jp_server_config(request, tmp_path):
 
 
 @pytest.fixture
-def get(jp_serverapp, http_server_client, jp_base_url):
-    """GET a path under base_url; token=True sends the server's token, None sends nothing."""
+def get(jp_fetch):
+    """GET a path under base_url through pytest-jupyter's jp_fetch.
+
+    token=True sends the server's token (jp_fetch's own header), a string sends that token, None
+    sends an empty Authorization header: an anonymous request.
+    """
 
     async def _get(path="hardening", *, accept=None, token=True, query="", headers=None):
         headers = dict(headers or {})
         if accept:
             headers["Accept"] = accept
-        if token is True:
-            token = jp_serverapp.identity_provider.token
-        if token:
+        if token is None:
+            headers["Authorization"] = ""
+        elif token is not True:
             headers["Authorization"] = f"token {token}"
-        url = url_path_join(jp_base_url, path) + (f"?{query}" if query else "")
-        return await http_server_client.fetch(
-            url, headers=headers, raise_error=False, follow_redirects=False
+        return await jp_fetch(
+            *path.split("/"),
+            headers=headers,
+            params=dict(parse_qsl(query)),
+            raise_error=False,
+            follow_redirects=False,
         )
 
     return _get
