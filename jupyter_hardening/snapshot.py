@@ -292,10 +292,19 @@ def _csp_from_headers(headers: Any) -> tuple[str | None, str | None]:
             "ServerApp.tornado_settings['headers'] is a "
             f"{type(headers).__name__}, not a dict: jupyter_server will fail on every request"
         )
-    for name, value in headers.items():
-        if str(name).lower() == "content-security-policy":
-            return str(value), None
-    return None, None
+    # jupyter_server looks the key up case-sensitively: under any other spelling its default
+    # policy is sent after the custom one and replaces it.
+    if "Content-Security-Policy" not in headers:
+        return None, None
+    value = headers["Content-Security-Policy"]
+    if isinstance(value, str):
+        return value, None
+    problem = (
+        "ServerApp.tornado_settings['headers']['Content-Security-Policy'] is a "
+        f"{type(value).__name__}, not a str: jupyter_server fails on API requests"
+    )
+    # tornado sends bytes as they are on pages; anything else is dropped (no CSP at all).
+    return (value.decode("latin-1") if isinstance(value, bytes) else ""), problem
 
 
 def _safe(get: Any, default: Any, name: str, problems: list[str]) -> Any:

@@ -23,9 +23,9 @@ PROXIED = {
 }
 
 
-def csp(value: str) -> dict[str, Any]:
+def csp(value: Any, key: str = "Content-Security-Policy") -> dict[str, Any]:
     """tornado_settings carrying a custom Content-Security-Policy."""
-    return {"tornado_settings": {"headers": {"Content-Security-Policy": value}}}
+    return {"tornado_settings": {"headers": {key: value}}}
 
 
 Config = dict[str, Any]
@@ -35,7 +35,10 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "trigger": {
             "headers-not-dict": {
                 "ServerApp": {"tornado_settings": {"headers": "frame-ancestors 'self'"}}
-            }
+            },
+            # tornado sends bytes on pages, but API handlers fail concatenating them to a str
+            "csp-bytes": {"ServerApp": csp(b"frame-ancestors 'self'")},
+            "csp-list": {"ServerApp": csp(["frame-ancestors 'self'"])},
         },
         "clean": {
             "headers-dict": {"ServerApp": {"tornado_settings": {"headers": {"X-Team": "ds"}}}}
@@ -242,9 +245,14 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "star": {"ServerApp": csp("frame-ancestors *")},
             "scheme-only": {"ServerApp": csp("frame-ancestors 'self' https:")},
             "plain-http-host": {"ServerApp": csp("frame-ancestors 'self' http://my.example.com")},
+            "star-as-bytes": {"ServerApp": csp(b"frame-ancestors *")},
         },
         "clean": {
-            "https-host": {"ServerApp": csp("frame-ancestors 'self' https://my.example.com")}
+            "https-host": {"ServerApp": csp("frame-ancestors 'self' https://my.example.com")},
+            # jupyter_server matches the key case-sensitively and sends its own policy instead
+            "lowercase-key-ignored": {
+                "ServerApp": csp("frame-ancestors *", key="content-security-policy")
+            },
         },
     },
     "JH603": {
