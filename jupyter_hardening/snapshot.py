@@ -72,6 +72,9 @@ class Snapshot:
     base_url: str = "/"
     allow_origin: str = ""
     allow_origin_pat: str = ""
+    # jupyter_server >= 2.18 matches allow_origin_pat against the whole origin (re.fullmatch),
+    # older versions only its start (re.match).
+    origin_pat_fullmatch: bool = True
     allow_credentials: bool = False
     allow_remote_access: bool = False
     local_hostnames: tuple[str, ...] = ("localhost",)
@@ -355,6 +358,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         base_url=str(serverapp.base_url),
         allow_origin=str(serverapp.allow_origin),
         allow_origin_pat=str(serverapp.allow_origin_pat),
+        origin_pat_fullmatch=_origin_pat_fullmatch(),
         allow_credentials=bool(serverapp.allow_credentials),
         allow_remote_access=bool(serverapp.allow_remote_access),
         local_hostnames=tuple(str(h) for h in serverapp.local_hostnames),
@@ -381,6 +385,13 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         problems=tuple(problems),
         server_version=server_version,
     )
+
+
+def _origin_pat_fullmatch() -> bool:
+    """True when this jupyter_server matches allow_origin_pat with re.fullmatch (>= 2.18)."""
+    from jupyter_server import utils
+
+    return hasattr(utils, "origin_matches_pat")
 
 
 def _secure_cookie(idp: Any) -> bool | None:

@@ -131,28 +131,48 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
     "JH301": {
         "trigger": {
             "star": {"ServerApp": {"allow_origin": "*"}},
+            "null": {"ServerApp": {"allow_origin": "null"}},
             "pattern-dot-star": {"ServerApp": {"allow_origin_pat": ".*"}},
             "pattern-https-anything": {"ServerApp": {"allow_origin_pat": r"https?://.*"}},
         },
         "clean": {
             "exact-origin": {"ServerApp": {"allow_origin": "https://app.example.com"}},
             "anchored-pattern": {"ServerApp": {"allow_origin_pat": r"^https://app\.example\.com$"}},
+            # jupyter_server >= 2.18 matches the whole origin: a bare prefix matches nothing
+            "prefix-only-pattern": {"ServerApp": {"allow_origin_pat": r"https?://"}},
         },
     },
     "JH302": {
         "trigger": {
-            "unanchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com"}},
+            "unescaped-dot": {"ServerApp": {"allow_origin_pat": r"https://app.example.com"}},
+            "trailing-wildcard": {
+                "ServerApp": {"allow_origin_pat": r"^https://app\.example\.com.*"}
+            },
         },
-        "clean": {"anchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com$"}}},
+        "clean": {
+            "anchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com$"}},
+            # no '$' needed where jupyter_server uses re.fullmatch (>= 2.18)
+            "unanchored-full-match": {
+                "ServerApp": {"allow_origin_pat": r"https://app\.example\.com"}
+            },
+            "any-subdomain": {"ServerApp": {"allow_origin_pat": r"https://.*\.example\.com"}},
+        },
     },
     "JH303": {
         "trigger": {
-            "star-credentials": {"ServerApp": {"allow_origin": "*", "allow_credentials": True}}
+            "star-credentials": {"ServerApp": {"allow_origin": "*", "allow_credentials": True}},
+            "null-credentials": {"ServerApp": {"allow_origin": "null", "allow_credentials": True}},
         },
         "clean": {
             "exact-credentials": {
                 "ServerApp": {"allow_origin": "https://app.example.com", "allow_credentials": True}
-            }
+            },
+            "z-anchored-credentials": {
+                "ServerApp": {
+                    "allow_origin_pat": r"^https://app\.example\.com\Z",
+                    "allow_credentials": True,
+                }
+            },
         },
     },
     "JH401": {

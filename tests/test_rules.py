@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jupyter_hardening.config import Hardening
-from jupyter_hardening.report import Report, evaluate
+from jupyter_hardening.report import Report, evaluate, run_rules
 from jupyter_hardening.rules import RULES, RULES_BY_ID, Severity
 from jupyter_hardening.snapshot import Snapshot, take_snapshot, token_strength
 
@@ -211,3 +213,47 @@ def test_certificate_expiry_uses_snapshot_time(audit) -> None:
     snap = audit(CASES["JH403"]["clean"]["90-days"]).snapshot
     later = dataclasses.replace(snap, taken_at=snap.taken_at + dt.timedelta(days=80))
     assert "JH403" in {i.finding.id for i in evaluate(later).items}
+
+
+# Origins an attacker can use: anything, an opaque origin, and look-alikes of app.example.com.
+LOOKALIKE_ORIGINS = (
+    "https://attacker.example",
+    "null",
+    "https://app.example.com.attacker.net",
+    "https://app-example.com",
+)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"https?://",
+        r"https://app\.example\.com",
+        r"^https://app\.example\.com$",
+        r"https://app.example.com",
+        r"^https://app\.example\.com.*",
+        r"https://.*\.example\.com",
+        r"https?://.*",
+    ],
+)
+def test_origin_rules_agree_with_the_installed_server(audit, pattern: str) -> None:
+    """JH301/JH302 fire exactly when this jupyter_server's own check lets a look-alike in."""
+    from jupyter_server import utils
+
+    matches = getattr(utils, "origin_matches_pat", lambda pat, origin: bool(re.match(pat, origin)))
+    with warnings.catch_warnings():  # the server warns when a pattern matched only a prefix
+        warnings.simplefilter("ignore", UserWarning)
+        admitted = [o for o in LOOKALIKE_ORIGINS if matches(pattern, o)]
+    fired = {i.finding.id for i in audit({"ServerApp": {"allow_origin_pat": pattern}}).items}
+    assert bool(fired & {"JH301", "JH302"}) == bool(admitted), (admitted, fired)
+
+
+def test_prefix_matching_servers_need_the_dollar() -> None:
+    """Before jupyter_server 2.18 (re.match), every branch of the pattern needs its '$'."""
+    old = {"origin_pat_fullmatch": False}
+    for pattern in (r"https://app\.example\.com", r"^https://a\.example\.com|^https://b\.x\.com$"):
+        found = {f.id: f for f in run_rules(Snapshot(allow_origin_pat=pattern, **old))}
+        assert "JH302" in found and found["JH302"].fix.endswith("$'"), pattern
+    found = {f.id for f in run_rules(Snapshot(allow_origin_pat=r"^(https://a\.b\.com)$", **old))}
+    assert not found & {"JH301", "JH302"}
+    assert "JH301" in {f.id for f in run_rules(Snapshot(allow_origin_pat="https?://", **old))}
