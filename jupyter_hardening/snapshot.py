@@ -23,8 +23,11 @@ from pathlib import Path
 from typing import Any
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
-_SALTED_HASH = re.compile(
-    r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[0-9a-fA-F]*):(?P<digest>[0-9a-fA-F]+)$"
+# jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
+_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)$")
+# argon2-cffi's encoded form; anything else makes PasswordHasher.verify raise on every login.
+_ARGON2_HASH = re.compile(
+    r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
 )
 
 
@@ -188,10 +191,17 @@ def password_kind(hashed: str) -> str:
     if not hashed:
         return ""
     if hashed.startswith("argon2:"):
-        return "argon2"
+        return "argon2" if _ARGON2_HASH.match(hashed.removeprefix("argon2:")) else "invalid"
     match = _SALTED_HASH.match(hashed)
     if match and match["algo"].lower() in hashlib.algorithms_available:
-        return match["algo"].lower()
+        # A digest of the wrong length (or of a variable-length algorithm) can never match.
+        try:
+            size = hashlib.new(match["algo"]).digest_size
+        except ValueError:  # listed, but disabled in this OpenSSL (md4 ...)
+            size = 0
+        if size and len(match["digest"]) == 2 * size:
+            return match["algo"].lower()
+        return "invalid"
     if hashed.startswith(("$argon2", "sha1:", "md5:", "sha256:")) or ":" in hashed:
         return "invalid"
     return "plaintext"

@@ -113,6 +113,13 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "bare-argon2": {
                 "PasswordIdentityProvider": {"hashed_password": ARGON2.removeprefix("argon2:")}
             },
+            # passwd_check raises InvalidHashError on every login attempt
+            "argon2-prefix-garbage": {"PasswordIdentityProvider": {"hashed_password": "argon2:x"}},
+            # a digest that is not a full sha1 hexdigest can never compare equal
+            "sha1-short-digest": {
+                "PasswordIdentityProvider": {"hashed_password": "sha1::0123abcd"}
+            },
+            "sha1-as-bytes": {"PasswordIdentityProvider": {"hashed_password": b"sha1:aa:bb"}},
         },
         "clean": {"argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
     },
