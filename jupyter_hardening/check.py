@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,19 @@ from .config import Hardening
 from .report import evaluate, render_text
 from .rules import RULES
 from .snapshot import take_snapshot
+
+# Traits whose value must not be repeated when traitlets rejects it ("..., not the str 'abc'").
+SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret")
+_REJECTED_VALUE = re.compile(r"^(The '(\w+)' trait of .*?, not the [\w.]+) .*$", re.DOTALL)
+
+
+def hide_secret_value(message: str) -> str:
+    """traitlets' message for a rejected value, without the value when the trait is a secret."""
+    match = _REJECTED_VALUE.match(message)
+    if match and match[2] in SECRET_TRAITS:
+        return f"{match[1]} (value not shown)."
+    return message
+
 
 # Options that belong to `check`; every other argument goes to the ServerApp, as for `jupyter server`.
 OWN_OPTIONS = {"--format": True, "--list-rules": False}
@@ -144,7 +158,11 @@ class CheckApp(JupyterApp):
                 serverapp.initialize(argv=self.server_argv, new_httpserver=False)
             except SystemExit as e:
                 if e.code:
-                    reason = errors.messages[0] if errors.messages else "see the message above"
+                    reason = (
+                        hide_secret_value(errors.messages[0])
+                        if errors.messages
+                        else "see the message above"
+                    )
                     self.fail(f"the server's configuration is invalid: {reason}")
                 raise
             except Exception as e:  # a broken config file: one line, not a traceback

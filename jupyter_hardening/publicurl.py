@@ -34,6 +34,8 @@ class PublicURL:
 def parse_public_url(url: str) -> PublicURL:
     """Parse a public URL, or raise ValueError with a message naming the problem."""
     parts = urlsplit(url.strip())
+    # Messages are logged and printed: never repeat a user:password written into the URL.
+    url = re.sub(r"(^|//)[^/]*@", r"\1<user>@", url)
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"{url!r} must start with https:// (or http://)")
     if parts.query or parts.fragment or parts.username or parts.password:

@@ -124,6 +124,25 @@ def test_usage_and_config_errors_exit_2(
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
+@pytest.mark.parametrize(
+    ("config", "secret"),
+    [
+        ("c.ServerApp.cookie_secret = 'my-cookie-secret-42'\n", "my-cookie-secret-42"),
+        ("c.IdentityProvider.token = 914276530811\n", "914276530811"),
+        ("c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n", "hunter2x"),
+    ],
+    ids=["cookie-secret-as-str", "token-as-int", "public-url-with-password"],
+)
+def test_rejected_secret_is_not_repeated(home: JupyterHome, config: str, secret: str) -> None:
+    """A secret of the wrong type or place: exit 2, one line naming the setting, not its value."""
+    home.write_config(config)
+    out = check(home)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert secret not in out.stdout + out.stderr, out.stderr
+    assert config.split("=")[0].split(".")[-1].strip() in out.stderr, out.stderr
+
+
 def test_list_rules(home: JupyterHome) -> None:
     """--list-rules prints every rule id."""
     out = check(home, "--list-rules")

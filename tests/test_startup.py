@@ -130,6 +130,15 @@ def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, ne
     )
 
 
+def test_public_url_password_is_not_logged(home: JupyterHome) -> None:
+    """A public_url with user:password in it is refused without writing the password to the log."""
+    home.write_config("c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n")
+    server, was_open = run_until_exit(home)
+    assert server.proc.returncode == 1 and not was_open, server.log
+    assert "c.Hardening.public_url" in server.log and "[C " in server.log, server.log
+    assert "hunter2x" not in server.log, server.log
+
+
 def test_missing_certificate_refuses_before_bind(home: JupyterHome) -> None:
     """The seeds' placeholder cert path is a JH401 refusal, not a traceback at bind time."""
     home.write_config(
