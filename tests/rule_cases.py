@@ -203,7 +203,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "ServerApp": {"certfile": "{tls}/open.pem", "keyfile": "{tls}/open.key"}
             }
         },
-        "clean": {"mode-600": {"ServerApp": TLS}},
+        "clean": {
+            "mode-600": {"ServerApp": TLS},
+            # the 0644 certificate is taken as the key file but holds no key (that is JH401)
+            "certfile-without-key": {"ServerApp": {"certfile": "{tls}/good.pem"}},
+        },
     },
     "JH403": {
         "trigger": {

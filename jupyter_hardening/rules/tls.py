@@ -85,7 +85,14 @@ class KeyFilePermissions(Rule):
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the key file's mode grants read to group or others."""
         key = snap.tls.keyfile
-        if snap.certfile and key is not None and key.readable and key.group_or_world_readable:
+        # Only a file that holds a usable key: a certfile without one has nothing to protect.
+        if (
+            snap.certfile
+            and key is not None
+            and key.readable
+            and snap.tls.key_error is None
+            and key.group_or_world_readable
+        ):
             yield self.finding(
                 f"The private key {key.path!r} has mode {key.mode:04o}: other local users can read it.",
                 f"chmod 600 {key.path}",
