@@ -71,7 +71,7 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
         seen.add(name)
         if not has_value:
             value = next(args, "")
-        if name in NUMERIC_OPTIONS and not value.isdigit():
+        if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
             return f"--{name} {value!r} is not a number"
     return ""
 
