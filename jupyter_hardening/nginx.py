@@ -129,6 +129,12 @@ def check_base_url(value: str, option: str = "--base-url") -> str:
     problem = base_url_problem(path)
     if problem:
         raise SnippetError(f"{option} {value!r} {problem}; use a plain path such as /jp/")
+    if "%" in path:
+        # nginx matches locations against the decoded path: `location /a%41/` never matches.
+        raise SnippetError(
+            f"{option} {value!r} contains a %-escape, which an nginx location never matches; "
+            "use a plain path such as /jp/"
+        )
     return path
 
 

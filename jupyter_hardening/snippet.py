@@ -333,7 +333,9 @@ class NginxSnippetApp(JupyterApp):
                     "give one or the other"
                 )
             upstream = parse_upstream(self.upstream)
-            base_url = base_url or (public.path if public else "/")
+            if not base_url and public:
+                base_url = check_base_url(public.path, "the path of c.Hardening.public_url")
+            base_url = base_url or "/"
             where = f"unix:{upstream.sock}" if upstream.sock else f"{upstream.host}:{upstream.port}"
             source = f"at {where} (given with --upstream; base_url {base_url})"
         else:

@@ -503,6 +503,18 @@ def test_base_url_is_normalized() -> None:
         nginx.check_base_url("/a/../b/")
 
 
+@pytest.mark.parametrize("option", ["--base-url", "public_url", "runtime base_url"])
+def test_percent_escaped_base_url_is_refused(
+    option: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nginx matches `location /a%41/` against the decoded path /aA/: it would never match, and
+    every request would miss Jupyter. Refused wherever the base_url comes from."""
+    value = "https://lab.example.org/a%41/" if option == "public_url" else "/a%41/"
+    status, out, err = run(arbitrary_argv(option, value, jupyter_env), capsys)
+    assert status == 2 and out == ""
+    assert "%-escape" in one_error_line(err)
+
+
 # ----------------------------------------------------------------------------- runtime files
 
 
