@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -837,6 +838,39 @@ def test_public_url_conflicts(
             ["--upstream=127.0.0.1:1", "--url=http://127.0.0.1:2/", "--server-name=j.example.com"],
             "--url chooses a running server but --upstream describes one",
         ),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                *TLS,
+                "--listen=8443",
+                "--http-redirect",
+                "--http-port=8443",
+            ],
+            "--http-port 8443 is also the https port",
+        ),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                "--location-only",
+                "--http-redirect",
+            ],
+            "--location-only prints locations for a server you already have, so --http-redirect",
+        ),
+        (
+            ["--upstream=127.0.0.1:1", "--server-name=j.example.com", "--location-only", *TLS],
+            "so --tls-cert would be left out",
+        ),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                "--location-only",
+                "--letsencrypt=j.example.com",
+            ],
+            "so --letsencrypt would be left out",
+        ),
     ],
 )
 def test_usage_errors(
@@ -859,6 +893,84 @@ def test_output_file(
     )
     assert status == 0, err
     assert out == "" and target.read_text().startswith("# Jupyter behind nginx")
+
+
+OUTPUT_ARGS = ["--upstream=127.0.0.1:1", "--server-name=j.example.com", *TLS]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("missing/jupyter.conf", "No such file or directory"),
+        (".", "is a folder; give a file name such as jupyter.conf"),
+        ("/dev/full", "No space left on device"),
+    ],
+)
+def test_output_errors_are_one_line(
+    where: str,
+    message: str,
+    jupyter_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An --output that cannot be written: one line naming it, exit 2, no traceback."""
+    target = where if where.startswith("/") else str(tmp_path / where)
+    status, out, err = run([*OUTPUT_ARGS, f"--output={target}"], capsys)
+    assert status == 2 and out == ""
+    line = one_error_line(err)
+    assert f"cannot write --output {target}: {message}" in line
+
+
+def test_output_replaces_the_file_in_one_step(
+    jupyter_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Written through a symlink (sites-enabled -> sites-available), the link stays a link and
+    the file keeps its mode; a write that fails (disk full) leaves the old file whole."""
+    available = tmp_path / "sites-available"
+    enabled = tmp_path / "sites-enabled"
+    available.mkdir()
+    enabled.mkdir()
+    real = available / "jupyter"
+    real.write_text("# the config that works\n")
+    real.chmod(0o640)
+    link = enabled / "jupyter"
+    link.symlink_to(real)
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", disk_full)
+        status, _, err = run([*OUTPUT_ARGS, f"--output={link}"], capsys)
+    assert status == 2 and "No space left on device" in one_error_line(err)
+    assert real.read_text() == "# the config that works\n"
+    assert sorted(p.name for p in available.iterdir()) == ["jupyter"]
+
+    status, out, err = run([*OUTPUT_ARGS, f"--output={link}"], capsys)
+    assert status == 0 and out == "", err
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("# Jupyter behind nginx")
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in available.iterdir()) == ["jupyter"]
+
+
+def test_output_to_a_pipe_writes_into_it(
+    jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output /dev/stdout or a named pipe is written to, never replaced by a file."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    status, _, err = run([*OUTPUT_ARGS, f"--output={fifo}"], capsys)
+    reader.join(30)
+    assert status == 0, err
+    assert fifo.is_fifo()
+    assert received and received[0].startswith("# Jupyter behind nginx")
 
 
 def test_port_mapping_in_front(
@@ -929,6 +1041,22 @@ def test_check_runs_nginx(jupyter_env: dict[str, Path], tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "FAILED" in bad.stderr and "/nonexistent/c.pem" in bad.stderr
     assert bad.stdout.startswith("# Jupyter behind nginx")
+    # With --output, a config nginx rejects never replaces the one in place.
+    target = tmp_path / "jupyter.conf"
+    target.write_text("# the config that works\n")
+    kept = subprocess.run(
+        [
+            *base,
+            "--tls-cert=/nonexistent/c.pem",
+            "--tls-key=/nonexistent/k.pem",
+            f"--output={target}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert kept.returncode == 1 and "was not written (left as it was)" in kept.stderr
+    assert target.read_text() == "# the config that works\n"
     only = subprocess.run([*base, "--location-only"], capture_output=True, text=True, check=False)
     assert only.returncode == 0, only.stderr
 
