@@ -898,6 +898,21 @@ def test_output_file(
 OUTPUT_ARGS = ["--upstream=127.0.0.1:1", "--server-name=j.example.com", *TLS]
 
 
+def test_nginx_that_cannot_run_is_one_line(
+    jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--nginx pointing at something executable that is not a program: no traceback."""
+    broken = tmp_path / "nginx"
+    broken.write_bytes(b"\x7fELF garbage")
+    broken.chmod(0o755)
+    app = NginxSnippetApp()
+    with pytest.raises(SystemExit) as info:
+        app.initialize([*OUTPUT_ARGS, f"--nginx={broken}"])
+        app.start()
+    assert info.value.code == 2
+    assert f"cannot run `{broken} -V`" in one_error_line(capsys.readouterr().err)
+
+
 @pytest.mark.parametrize(
     ("where", "message"),
     [
