@@ -114,10 +114,10 @@ def _listing(servers: list[RunningServer]) -> str:
 
 
 def _matches_url(server: RunningServer, url: str) -> bool:
-    parts = urlsplit(url if "://" in url else f"http://{url}")
     try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
         port = parts.port
-    except ValueError:
+    except ValueError:  # "Invalid IPv6 URL" for a stray '[', a port out of range
         return False
     if port is None:
         port = 443 if parts.scheme == "https" else 80

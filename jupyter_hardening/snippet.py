@@ -302,6 +302,8 @@ class NginxSnippetApp(JupyterApp):
 
     def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or discovery error: one line on stderr, then exit."""
+        # Values from the command line or a runtime file may hold newlines or escape codes.
+        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
         print(f"jupyter hardening nginx-snippet: {message}", file=sys.stderr)
         self.exit(status)
         raise SystemExit(status)  # pragma: no cover - exit() raises

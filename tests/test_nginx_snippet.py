@@ -1010,6 +1010,27 @@ def test_newline_in_runtime_file_stays_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(info.value) and "evil" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--base-url=/x/"],
+        ["--url=http://localhost:1/\nx"],
+        ["--url=http://\x1b[31mred:1/"],
+        ["--url=http://[x:1/"],
+    ],
+    ids=["base-url-mismatch", "url-newline", "url-escape", "url-bracket"],
+)
+def test_errors_with_odd_values_stay_one_line(
+    argv: list[str], jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newline or terminal escape in a runtime file or an option never splits the error."""
+    write_runtime(jupyter_env["runtime"], os.getpid(), 8001, "/jp/\nevil/")
+    status, out, err = run(["--server-name=jupyter.example.com", *TLS, *argv], capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert one_error_line(err)
+
+
 def test_location_only_needs_no_certificate(
     jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
