@@ -7,6 +7,7 @@ every value from the user or a runtime file is checked before it reaches the pay
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,8 @@ TLS12_CIPHERS = ":".join(
 UNSAFE = re.compile(r"[;{}\"'$#\\`\s]")
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._@+=,:~/%-]*$")
 SAFE_URL_REST = re.compile(r"^[A-Za-z0-9._~!&()*+,=:@%/?-]*$")
-BODY_SIZE = re.compile(r"^(\d{1,6})([kKmMgG]?)$")
+# [0-9], not \d: Python's \d takes any script's digits, which nginx reads as garbage.
+BODY_SIZE = re.compile(r"^([0-9]{1,6})([kKmMgG]?)$")
 
 
 # BoringSSL prints no version; it has every feature used here.
@@ -67,6 +69,27 @@ def _unsafe(option: str, value: str, fix: str) -> SnippetError:
 # ----------------------------------------------------------------------------- validation
 
 
+def host_ok(host: str) -> bool:
+    """A host nginx can take: a DNS name, a dotted IPv4 address or a bracketed IPv6 address.
+
+    nginx reads anything that is not an address as a name to resolve, so ``[:1]`` or
+    ``0127.0.0.1`` would fail at start-up instead of here.
+    """
+    if host.startswith("[") and host.endswith("]") and "%" not in host:  # no zone ids in nginx
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    if re.fullmatch(r"[0-9.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+        return True
+    return bool(HOSTNAME.match(host)) and not UNSAFE.search(host)
+
+
 def check_server_name(value: str, option: str = "--server-name") -> str:
     """A DNS host name (what people type), lower-cased."""
     if UNSAFE.search(value):
@@ -80,9 +103,9 @@ def parse_listen(value: str, option: str = "--listen") -> tuple[str, int]:
     """``[ADDR:]PORT`` as (address or '', port); ADDR is IPv4, [IPv6] or a host name."""
     if UNSAFE.search(value):
         raise _unsafe(option, value, "write [ADDR:]PORT, e.g. 8443 or 0.0.0.0:443 or [::]:443")
-    match = re.fullmatch(r"(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?(\d{1,5})", value)
+    match = re.fullmatch(r"(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?([0-9]{1,5})", value)
     port = int(match.group(2)) if match else 0
-    if not match or not 0 < port < 65536:
+    if not match or not 0 < port < 65536 or not host_ok(match.group(1) or "0.0.0.0"):  # noqa: S104
         raise SnippetError(f"{option} {value!r} is not [ADDR:]PORT; write e.g. 8443 or 0.0.0.0:443")
     return match.group(1) or "", port
 
@@ -106,6 +129,12 @@ def check_base_url(value: str, option: str = "--base-url") -> str:
     problem = base_url_problem(path)
     if problem:
         raise SnippetError(f"{option} {value!r} {problem}; use a plain path such as /jp/")
+    if "%" in path:
+        # nginx matches locations against the decoded path: `location /a%41/` never matches.
+        raise SnippetError(
+            f"{option} {value!r} contains a %-escape, which an nginx location never matches; "
+            "use a plain path such as /jp/"
+        )
     return path
 
 
@@ -114,11 +143,11 @@ def check_url(value: str, option: str) -> str:
     if UNSAFE.search(value):
         raise _unsafe(option, value, "give a plain URL; nginx variables are not allowed here")
     match = re.fullmatch(
-        r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(/.*)?", value
+        r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?(/.*)?", value
     )
     if (
         not match
-        or not (HOSTNAME.match(match.group(2)) or match.group(2).startswith("["))
+        or not host_ok(match.group(2))
         or not SAFE_URL_REST.match(match.group(4) or "")
         or (match.group(3) and not 0 < int(match.group(3)) < 65536)
     ):
@@ -148,6 +177,16 @@ class Upstream:
     sock: str = ""
 
     @property
+    def loopback(self) -> bool:
+        """True when Jupyter is on this machine: a unix socket or a loopback address."""
+        if self.sock:
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
     def proxy_pass(self) -> str:
         """The proxy_pass argument, without a URI part so paths pass unchanged."""
         if self.sock:
@@ -160,14 +199,22 @@ def upstream_for(hostname: str, port: int, sock: str = "", secure: bool = False)
     scheme = "https" if secure else "http"
     if sock:
         return Upstream(scheme, sock=check_file_path(sock, "the server's sock"))
-    host = hostname.strip("[]").lower()
-    if host in ("", "*", "0.0.0.0", "localhost") or host.startswith("127."):  # noqa: S104
+    host = hostname.lower()
+    # Listening on every address (or on localhost) means reachable on loopback; any other
+    # address, 127.0.0.2 included, is the only one the server answers on.
+    if host in ("", "*", "0.0.0.0", "localhost"):  # noqa: S104
         host = "127.0.0.1"
-    elif host in ("::", "::1"):
+    elif host in ("::", "[::]"):
         host = "[::1]"
-    elif ":" in host:
+    elif ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return parse_upstream(f"{scheme}://{host}:{port}")
+    if not host_ok(host) or not 0 < port < 65536:
+        shown = hostname if hostname.isprintable() else repr(hostname)
+        raise SnippetError(
+            f"the server's hostname/port {shown}:{port} (from its runtime file) is not a host "
+            "and port nginx can reach; choose another server, or give --upstream"
+        )
+    return Upstream(scheme, host, port)
 
 
 def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
@@ -177,7 +224,7 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
     if value.startswith("unix:"):
         return Upstream(sock=check_file_path(value[5:].rstrip(":"), option))
     match = re.fullmatch(
-        r"(?:(https?)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})(/?)", value.strip()
+        r"(?:(https?)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})(/?)", value.strip()
     )
     if match is None:
         if re.fullmatch(r"(?:https?://)?[^/]+:\d+/.+", value):
@@ -187,7 +234,7 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
             )
         raise SnippetError(f"{option} {value!r} is not http://HOST:PORT or unix:/path/to.sock")
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
-    if not (host.startswith("[") or HOSTNAME.match(host)) or not 0 < port < 65536:
+    if not host_ok(host) or not 0 < port < 65536:
         raise SnippetError(f"{option} {value!r} is not http://HOST:PORT or unix:/path/to.sock")
     return Upstream(scheme, host.lower(), port)
 
@@ -318,7 +365,7 @@ class SnippetOptions:
 def companion_settings(opts: SnippetOptions) -> list[str]:
     """The Jupyter settings that must match this proxy (as config-file lines)."""
     up = opts.upstream
-    local = bool(up.sock) or up.host in ("127.0.0.1", "[::1]")
+    local = up.loopback
     lines = []
     if up.sock:
         lines.append(f"c.ServerApp.sock = {up.sock!r}")
@@ -359,7 +406,7 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
         "The Jupyter server must run with these settings (jupyter_server_config.py):",
         *(f"  {line}" for line in companion_settings(opts)),
     ]
-    if not (opts.upstream.sock or opts.upstream.host in ("127.0.0.1", "[::1]")):
+    if not opts.upstream.loopback:
         lines += [
             f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
             "port (firewall), and keep trust_xheaders off there.",

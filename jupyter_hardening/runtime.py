@@ -53,25 +53,40 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    except OSError:
+    except (OSError, OverflowError):
         return False
     return True
 
 
+def _field(info: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    # jupyter_server writes each key with one JSON type; anything else is not its file, and
+    # coercing it (bool("false"), int(True), str(["x"])) would describe a server that is not there.
+    value = info.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(key)
+    return value
+
+
 def _server_from(info: dict[str, Any], path: Path) -> RunningServer | None:
     try:
+        pid = _field(info, "pid", int, 0)
+        port = _field(info, "port", int, 0)
+        if not (0 < pid < 2**31 and 0 <= port < 65536):
+            return None
         server = RunningServer(
-            pid=int(info["pid"]),
-            port=int(info.get("port") or 0),
-            base_url=str(info.get("base_url") or "/"),
-            hostname=str(info.get("hostname") or "localhost"),
-            sock=str(info.get("sock") or ""),
-            secure=bool(info.get("secure")),
-            url=str(info.get("url") or ""),
-            version=str(info.get("version") or ""),
+            pid=pid,
+            port=port,
+            base_url=_field(info, "base_url", str, "") or "/",
+            hostname=_field(info, "hostname", str, "") or "localhost",
+            sock=_field(info, "sock", str, ""),
+            secure=_field(info, "secure", bool, False),
+            url=_field(info, "url", str, ""),
+            version=_field(info, "version", str, ""),
             info_file=str(path),
         )
-    except (KeyError, TypeError, ValueError):
+    except TypeError:
         return None
     return server
 
@@ -99,10 +114,10 @@ def _listing(servers: list[RunningServer]) -> str:
 
 
 def _matches_url(server: RunningServer, url: str) -> bool:
-    parts = urlsplit(url if "://" in url else f"http://{url}")
     try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
         port = parts.port
-    except ValueError:
+    except ValueError:  # "Invalid IPv6 URL" for a stray '[', a port out of range
         return False
     if port is None:
         port = 443 if parts.scheme == "https" else 80

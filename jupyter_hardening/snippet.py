@@ -5,7 +5,10 @@ Light on purpose: it reads runtime files and config files, and never imports the
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -71,7 +74,7 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
         seen.add(name)
         if not has_value:
             value = next(args, "")
-        if name in NUMERIC_OPTIONS and not value.isdigit():
+        if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
             return f"--{name} {value!r} is not a number"
     return ""
 
@@ -83,8 +86,52 @@ def find_nginx(name: str) -> str | None:
 
 def nginx_info(binary: str) -> NginxInfo:
     """Run ``nginx -V`` and parse what it reports."""
-    result = subprocess.run([binary, "-V"], capture_output=True, text=True, timeout=30, check=False)
+    try:
+        result = subprocess.run(
+            [binary, "-V"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SnippetError(f"cannot run `{binary} -V`: {e}; point --nginx at nginx") from None
     return parse_nginx_v(result.stderr + result.stdout)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace the file at ``path`` with ``text`` in one step, or raise OSError.
+
+    A failure (no such folder, no permission, disk full) leaves an existing file as it was: a
+    half-written file in /etc/nginx would stop nginx at its next start. A symlink (Debian's
+    sites-enabled -> sites-available) stays a symlink: its target is replaced. The file keeps
+    its mode and owner. A device or pipe (``--output /dev/stdout``) is written to, not replaced.
+    """
+    try:
+        old: os.stat_result | None = Path(path).stat()
+    except FileNotFoundError:
+        old = None
+    if old and stat.S_ISDIR(old.st_mode):
+        raise IsADirectoryError(21, "is a folder; give a file name such as jupyter.conf")
+    if old and not stat.S_ISREG(old.st_mode):  # /dev/stdout, a pipe: write through, never replace
+        with Path(path).open("w") as out:
+            out.write(text)
+        return
+    target = Path(os.path.realpath(path))
+    umask = os.umask(0)
+    os.umask(umask)
+    # The suffix keeps a leftover out of nginx's `include conf.d/*.conf`.
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.chmod(stat.S_IMODE(old.st_mode) if old else 0o666 & ~umask)
+        if old and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(PermissionError):  # only root may give files away
+                os.chown(tmp, old.st_uid, old.st_gid)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool, str]:
@@ -255,6 +302,8 @@ class NginxSnippetApp(JupyterApp):
 
     def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or discovery error: one line on stderr, then exit."""
+        # Values from the command line or a runtime file may hold newlines or escape codes.
+        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
         print(f"jupyter hardening nginx-snippet: {message}", file=sys.stderr)
         self.exit(status)
         raise SystemExit(status)  # pragma: no cover - exit() raises
@@ -288,6 +337,24 @@ class NginxSnippetApp(JupyterApp):
         )
 
     def _tls_paths(self) -> tuple[str, str]:
+        if self.location_only:
+            # The locations go into the user's own server, which already holds TLS and port 80.
+            extra = [
+                option
+                for option, given in (
+                    ("--tls-cert", self.tls_cert),
+                    ("--tls-key", self.tls_key),
+                    ("--letsencrypt", self.letsencrypt),
+                    ("--http-redirect", self.http_redirect),
+                )
+                if given
+            ]
+            if extra:
+                raise SnippetError(
+                    f"--location-only prints locations for a server you already have, so "
+                    f"{extra[0]} would be left out; drop it, or drop --location-only"
+                )
+            return "", ""
         if self.letsencrypt:
             if self.tls_cert or self.tls_key:
                 raise SnippetError("give either --letsencrypt or --tls-cert/--tls-key, not both")
@@ -296,8 +363,6 @@ class NginxSnippetApp(JupyterApp):
             live = f"{root}/{domain}"
             return f"{live}/fullchain.pem", f"{live}/privkey.pem"
         if not (self.tls_cert and self.tls_key):
-            if self.location_only:
-                return "", ""
             raise SnippetError(
                 "nginx needs a certificate: give --tls-cert FILE --tls-key FILE, or "
                 "--letsencrypt DOMAIN for certbot's files"
@@ -333,7 +398,9 @@ class NginxSnippetApp(JupyterApp):
                     "give one or the other"
                 )
             upstream = parse_upstream(self.upstream)
-            base_url = base_url or (public.path if public else "/")
+            if not base_url and public:
+                base_url = check_base_url(public.path, "the path of c.Hardening.public_url")
+            base_url = base_url or "/"
             where = f"unix:{upstream.sock}" if upstream.sock else f"{upstream.host}:{upstream.port}"
             source = f"at {where} (given with --upstream; base_url {base_url})"
         else:
@@ -372,6 +439,11 @@ class NginxSnippetApp(JupyterApp):
         )
         if self.http_redirect and not 0 < self.http_port < 65536:
             raise SnippetError(f"--http-port {self.http_port} is not a port number")
+        if self.http_redirect and self.http_port == listen_port:
+            raise SnippetError(
+                f"--http-port {self.http_port} is also the https port (--listen); the redirect "
+                "needs a port of its own, e.g. --http-port 80"
+            )
         return opts, source
 
     def start(self) -> None:
@@ -391,14 +463,22 @@ class NginxSnippetApp(JupyterApp):
         for path in () if opts.location_only else (opts.tls_cert, opts.tls_key):
             if path and not Path(path).exists():
                 self.log.warning("%s does not exist here (or this user cannot see it)", path)
-        if self.output:
-            Path(self.output).write_text(text)
-            self.log.info("Wrote %s", self.output)
-        else:
-            sys.stdout.write(text)
+        ok = True
         if self.check and binary:
+            # Before writing: a config nginx rejects must not land in /etc/nginx.
             ok, messages = check_with_nginx(text, binary, opts.location_only)
             print(f"nginx -t ({info.label}): {'ok' if ok else 'FAILED'}", file=sys.stderr)
             if not ok:
                 print(messages, file=sys.stderr)
-                self.exit(1)
+        if self.output and not ok:
+            print(f"{self.output} was not written (left as it was).", file=sys.stderr)
+        elif self.output:
+            try:
+                write_atomically(self.output, text)
+            except OSError as e:
+                self.fail(f"cannot write --output {self.output}: {e.strerror or e}")
+            self.log.info("Wrote %s", self.output)
+        else:
+            sys.stdout.write(text)
+        if not ok:
+            self.exit(1)

@@ -161,7 +161,7 @@ async def test_json_report_has_the_check_schema(get, live):
     assert response.code == 200
     assert response.headers["Content-Type"] == "application/json; charset=UTF-8"
     assert response.headers["Vary"] == "Accept"
-    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["Cache-Control"] == "no-store"
     data = json.loads(response.body)
     assert set(data) == SCHEMA_KEYS
     assert data["version"] == __version__
@@ -213,6 +213,9 @@ async def test_html_page_is_complete_and_scriptless(get, jp_serverapp, jp_base_u
     assert "re-run at most every 5 minutes" in page
     assert f'href="{jp_base_url}hardening?format=json"' in page
     assert f'src="{jp_base_url}static/logo/logo.png?v=' in page
+    # The report lists this server's weak spots: browsers must not keep it on disk or show it
+    # from history after logout ("no-cache" allows both).
+    assert response.headers["Cache-Control"] == "no-store"
     # No JavaScript at all, and a policy that would block it anyway, but allows our stylesheet.
     assert "<script" not in page.lower()
     csp = response.headers["Content-Security-Policy"]
@@ -402,6 +405,7 @@ async def test_etag_answers_304(get):
     etag = first.headers["Etag"]
     again = await get(accept="application/json", headers={"If-None-Match": etag})
     assert again.code == 304 and again.body == b""
+    assert again.headers["Cache-Control"] == "no-store"
     html_etag = (await get(accept=BROWSER_ACCEPT)).headers["Etag"]
     assert html_etag != etag
 

@@ -242,3 +242,31 @@ def test_what_jupyter_receives(
     assert upgraded["upgrade"] == "websocket"
     assert root.status_code == 302
     assert root.headers["Location"] == f"{origin}/jp/"
+
+
+# Every character c.ServerApp.base_url may hold besides letters and digits (rules/urls.py).
+ODD_BASE_URL = "/a.b~c!d&e(f)g*h+i,j=k:l@m-n_o/"
+
+
+def test_base_url_with_odd_characters_reaches_jupyter(
+    ca: TestCA, tools: None, tmp_path: Path, echo_upstream: int, env: dict[str, str]
+) -> None:
+    """A base_url the command accepts is matched by nginx's location and passed unchanged."""
+    port = free_port()
+    text = snippet(
+        env,
+        f"--server-name={PUBLIC_HOST}",
+        f"--listen=127.0.0.1:{port}",
+        f"--tls-cert={ca.cert}",
+        f"--tls-key={ca.key}",
+        f"--upstream=http://127.0.0.1:{echo_upstream}",
+        f"--base-url={ODD_BASE_URL}",
+    )
+    conf = nginx_conf_including(tmp_path / "nginx", text)
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(ca.ca_cert)
+    with running_nginx(conf, port), resolve_to_loopback():
+        reply = session.get(f"https://{PUBLIC_HOST}:{port}{ODD_BASE_URL}lab", timeout=30)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["path"] == f"{ODD_BASE_URL}lab"

@@ -10,12 +10,15 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import crossplane
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jupyter_hardening import nginx
 from jupyter_hardening.nginx import (
@@ -371,7 +374,19 @@ def test_parse_listen(value: str, expected: tuple[str, int]) -> None:
     assert nginx.parse_listen(value) == expected
 
 
-@pytest.mark.parametrize("value", ["0", "65536", "http://x:1", "host:", ":8443"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "65536",
+        "http://x:1",
+        "host:",
+        ":8443",
+        "[:1]:443",
+        "[fe80::1%eth0]:443",
+        "0127.0.0.1:1",
+    ],
+)
 def test_parse_listen_rejects(value: str) -> None:
     """Not ports."""
     with pytest.raises(SnippetError, match="--listen"):
@@ -394,6 +409,15 @@ def test_parse_upstream(value: str, proxy_pass: str) -> None:
     assert parse_upstream(value).proxy_pass == proxy_pass
 
 
+@pytest.mark.parametrize("host", ["[:1]", "[fe80::1%eth0]", "0127.0.0.1", "1.2.3.256"])
+def test_addresses_nginx_would_resolve_as_names_are_refused(host: str) -> None:
+    """nginx reads a malformed address as a host name and fails at start-up: refuse it here."""
+    with pytest.raises(SnippetError, match="--upstream"):
+        parse_upstream(f"http://{host}:8888")
+    with pytest.raises(SnippetError, match="--auth-request"):
+        nginx.check_url(f"http://{host}:4180/auth", "--auth-request")
+
+
 def test_upstream_with_a_path_is_refused() -> None:
     """A URI part would make nginx rewrite paths; the message points at --base-url."""
     with pytest.raises(SnippetError, match="--base-url"):
@@ -409,12 +433,43 @@ def test_upstream_with_a_path_is_refused() -> None:
         ("::", "http://[::1]:9"),
         ("::1", "http://[::1]:9"),
         ("10.1.2.3", "http://10.1.2.3:9"),
+        ("127.0.0.2", "http://127.0.0.2:9"),
+        ("2001:db8::5", "http://[2001:db8::5]:9"),
     ],
 )
 def test_upstream_for_runtime_hostnames(hostname: str, expected: str) -> None:
-    """Wildcards and localhost are reached on loopback."""
+    """Wildcards and localhost are reached on loopback; a server bound to one address (even
+    another loopback one) is reached there."""
     assert upstream_for(hostname, 9).proxy_pass == expected
     assert upstream_for(hostname, 9, secure=True).proxy_pass == expected.replace("http:", "https:")
+
+
+def test_loopback_upstream_other_than_127_0_0_1() -> None:
+    """127.0.0.2 is on this machine: the companion settings bind Jupyter there and trust the
+    proxy's forwarded headers, as for 127.0.0.1."""
+    settings = nginx.companion_settings(options(upstream=upstream_for("127.0.0.2", 8888)))
+    assert "c.ServerApp.ip = '127.0.0.2'" in settings
+    assert "c.ServerApp.trust_xheaders = True" in settings
+
+
+@pytest.mark.parametrize(
+    ("hostname", "port"),
+    [
+        ("x;y", 8888),
+        ("fe80::1%eth0", 8888),
+        (":127.0.0.1", 8888),
+        ("127.0.0.1;", 8888),
+        ("a\nb", 8888),
+        ("h", 0),
+    ],
+)
+def test_upstream_for_bad_runtime_values(hostname: str, port: int) -> None:
+    """A runtime file's hostname/port is named as such (not as --upstream, which nobody gave)."""
+    with pytest.raises(SnippetError) as info:
+        upstream_for(hostname, port)
+    message = str(info.value)
+    assert message.startswith("the server's hostname/port") and "--upstream" in message
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize(
@@ -425,12 +480,40 @@ def test_body_sizes(value: str, size: str) -> None:
     assert nginx.parse_body_size(value) == size
 
 
+@pytest.mark.parametrize(
+    "check",
+    [
+        nginx.parse_body_size,
+        lambda v: nginx.check_url(f"http://127.0.0.1:{v}/auth", "--auth-request"),
+        nginx.parse_listen,
+        lambda v: nginx.parse_upstream(f"127.0.0.1:{v}"),
+    ],
+    ids=["body-size", "url-port", "listen", "upstream-port"],
+)
+def test_only_ascii_digits(check: Callable[[str], object]) -> None:
+    """Python's \\d takes Arabic-Indic digits; nginx reads them as garbage (`nginx -t` fails)."""
+    with pytest.raises(SnippetError):
+        check("\u0665\u0661\u0662")
+
+
 def test_base_url_is_normalized() -> None:
     """Missing slashes are added; dot segments refused."""
     assert nginx.check_base_url("jp") == "/jp/"
     assert nginx.check_base_url("/") == "/"
     with pytest.raises(SnippetError, match=re.escape("'..'")):
         nginx.check_base_url("/a/../b/")
+
+
+@pytest.mark.parametrize("option", ["--base-url", "public_url", "runtime base_url"])
+def test_percent_escaped_base_url_is_refused(
+    option: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nginx matches `location /a%41/` against the decoded path /aA/: it would never match, and
+    every request would miss Jupyter. Refused wherever the base_url comes from."""
+    value = "https://lab.example.org/a%41/" if option == "public_url" else "/a%41/"
+    status, out, err = run(arbitrary_argv(option, value, jupyter_env), capsys)
+    assert status == 2 and out == ""
+    assert "%-escape" in one_error_line(err)
 
 
 # ----------------------------------------------------------------------------- runtime files
@@ -475,6 +558,36 @@ def test_running_servers_skips_stale_and_broken_files(tmp_path: Path) -> None:
     servers = running_servers(str(tmp_path))
     assert [s.port for s in servers] == [8888]
     assert TOKEN not in repr(servers[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"pid": 1e400, "port": 8888}',
+        '{"pid": 100000000000000000000000, "port": 8888}',
+        '{"pid": PID, "port": Infinity}',
+        '{"pid": PID, "port": NaN}',
+        '{"pid": PID, "port": true}',
+        '{"pid": PID, "port": 70000}',
+        '{"pid": PID, "port": "8888"}',
+        '{"pid": PID, "port": 8888, "secure": "false"}',
+        '{"pid": PID, "port": 8888, "base_url": 5}',
+        '{"pid": PID, "port": 8888, "hostname": ["127.0.0.1"]}',
+        '{"port": 8888}',
+        "[1, 2]",
+        "\u00ff\u00fe",
+    ],
+)
+def test_runtime_file_of_the_wrong_shape_is_ignored(
+    text: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Values jupyter_server never writes (wrong types, out of range) are not coerced into a
+    server that is not there, and never crash the command."""
+    (jupyter_env["runtime"] / "jpserver-1.json").write_text(text.replace("PID", str(os.getpid())))
+    assert running_servers(str(jupyter_env["runtime"])) == []
+    status, out, err = run(["--server-name=jupyter.example.com", *TLS], capsys)
+    assert status == 2 and out == ""
+    assert "no running Jupyter server found" in one_error_line(err)
 
 
 def test_choose_server(tmp_path: Path) -> None:
@@ -641,6 +754,7 @@ def test_command_refuses_injection(
         (["--listen-port=8443"], "unknown option '--listen-port'"),
         (["8443"], "unexpected argument '8443'"),
         (["--port", "abc"], "--port 'abc' is not a number"),
+        (["--http-port=\u00b2"], "--http-port '\u00b2' is not a number"),
         (["--check=yes"], "--check takes no value"),
         (["--listen=1", "--listen", "2"], "--listen is given twice"),
     ],
@@ -724,6 +838,39 @@ def test_public_url_conflicts(
             ["--upstream=127.0.0.1:1", "--url=http://127.0.0.1:2/", "--server-name=j.example.com"],
             "--url chooses a running server but --upstream describes one",
         ),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                *TLS,
+                "--listen=8443",
+                "--http-redirect",
+                "--http-port=8443",
+            ],
+            "--http-port 8443 is also the https port",
+        ),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                "--location-only",
+                "--http-redirect",
+            ],
+            "--location-only prints locations for a server you already have, so --http-redirect",
+        ),
+        (
+            ["--upstream=127.0.0.1:1", "--server-name=j.example.com", "--location-only", *TLS],
+            "so --tls-cert would be left out",
+        ),
+        (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                "--location-only",
+                "--letsencrypt=j.example.com",
+            ],
+            "so --letsencrypt would be left out",
+        ),
     ],
 )
 def test_usage_errors(
@@ -748,6 +895,99 @@ def test_output_file(
     assert out == "" and target.read_text().startswith("# Jupyter behind nginx")
 
 
+OUTPUT_ARGS = ["--upstream=127.0.0.1:1", "--server-name=j.example.com", *TLS]
+
+
+def test_nginx_that_cannot_run_is_one_line(
+    jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--nginx pointing at something executable that is not a program: no traceback."""
+    broken = tmp_path / "nginx"
+    broken.write_bytes(b"\x7fELF garbage")
+    broken.chmod(0o755)
+    app = NginxSnippetApp()
+    with pytest.raises(SystemExit) as info:
+        app.initialize([*OUTPUT_ARGS, f"--nginx={broken}"])
+        app.start()
+    assert info.value.code == 2
+    assert f"cannot run `{broken} -V`" in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("missing/jupyter.conf", "No such file or directory"),
+        (".", "is a folder; give a file name such as jupyter.conf"),
+        ("/dev/full", "No space left on device"),
+    ],
+)
+def test_output_errors_are_one_line(
+    where: str,
+    message: str,
+    jupyter_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An --output that cannot be written: one line naming it, exit 2, no traceback."""
+    target = where if where.startswith("/") else str(tmp_path / where)
+    status, out, err = run([*OUTPUT_ARGS, f"--output={target}"], capsys)
+    assert status == 2 and out == ""
+    line = one_error_line(err)
+    assert f"cannot write --output {target}: {message}" in line
+
+
+def test_output_replaces_the_file_in_one_step(
+    jupyter_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Written through a symlink (sites-enabled -> sites-available), the link stays a link and
+    the file keeps its mode; a write that fails (disk full) leaves the old file whole."""
+    available = tmp_path / "sites-available"
+    enabled = tmp_path / "sites-enabled"
+    available.mkdir()
+    enabled.mkdir()
+    real = available / "jupyter"
+    real.write_text("# the config that works\n")
+    real.chmod(0o640)
+    link = enabled / "jupyter"
+    link.symlink_to(real)
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", disk_full)
+        status, _, err = run([*OUTPUT_ARGS, f"--output={link}"], capsys)
+    assert status == 2 and "No space left on device" in one_error_line(err)
+    assert real.read_text() == "# the config that works\n"
+    assert sorted(p.name for p in available.iterdir()) == ["jupyter"]
+
+    status, out, err = run([*OUTPUT_ARGS, f"--output={link}"], capsys)
+    assert status == 0 and out == "", err
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("# Jupyter behind nginx")
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in available.iterdir()) == ["jupyter"]
+
+
+def test_output_to_a_pipe_writes_into_it(
+    jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output /dev/stdout or a named pipe is written to, never replaced by a file."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    status, _, err = run([*OUTPUT_ARGS, f"--output={fifo}"], capsys)
+    reader.join(30)
+    assert status == 0, err
+    assert fifo.is_fifo()
+    assert received and received[0].startswith("# Jupyter behind nginx")
+
+
 def test_port_mapping_in_front(
     jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -768,6 +1008,27 @@ def test_newline_in_runtime_file_stays_one_line(tmp_path: Path) -> None:
     with pytest.raises(DiscoveryError) as info:
         choose_server(running_servers(str(tmp_path)))
     assert "\n" not in str(info.value) and "evil" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--base-url=/x/"],
+        ["--url=http://localhost:1/\nx"],
+        ["--url=http://\x1b[31mred:1/"],
+        ["--url=http://[x:1/"],
+    ],
+    ids=["base-url-mismatch", "url-newline", "url-escape", "url-bracket"],
+)
+def test_errors_with_odd_values_stay_one_line(
+    argv: list[str], jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newline or terminal escape in a runtime file or an option never splits the error."""
+    write_runtime(jupyter_env["runtime"], os.getpid(), 8001, "/jp/\nevil/")
+    status, out, err = run(["--server-name=jupyter.example.com", *TLS, *argv], capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert one_error_line(err)
 
 
 def test_location_only_needs_no_certificate(
@@ -816,6 +1077,22 @@ def test_check_runs_nginx(jupyter_env: dict[str, Path], tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "FAILED" in bad.stderr and "/nonexistent/c.pem" in bad.stderr
     assert bad.stdout.startswith("# Jupyter behind nginx")
+    # With --output, a config nginx rejects never replaces the one in place.
+    target = tmp_path / "jupyter.conf"
+    target.write_text("# the config that works\n")
+    kept = subprocess.run(
+        [
+            *base,
+            "--tls-cert=/nonexistent/c.pem",
+            "--tls-key=/nonexistent/k.pem",
+            f"--output={target}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert kept.returncode == 1 and "was not written (left as it was)" in kept.stderr
+    assert target.read_text() == "# the config that works\n"
     only = subprocess.run([*base, "--location-only"], capture_output=True, text=True, check=False)
     assert only.returncode == 0, only.stderr
 
@@ -838,3 +1115,157 @@ def test_command_does_not_import_the_server(tmp_path: Path) -> None:
     )
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
     assert "location / {" in result.stdout
+
+
+# ----------------------------------------------------------------------------- any text, any option
+
+# Characters that nginx, crossplane, traitlets or a terminal treat specially.
+NASTY = list(";{}\"'$#\\` \t\n\r\x00\x0b\x0c\x1b\x7f\x85\xa0\u2028%/:[]=@?&*()!~,.-_+٣²")
+# Characters that belong in the values: so that spliced text is often accepted, and checked.
+PLAIN = [*"az09.:/[]-_=?&%", "8443", "::", "[::1]", "0", "g", "k"]
+# The same examples on every run (no example database): CI stays reproducible.
+FUZZ = settings(
+    deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+ODD = st.one_of(st.sampled_from(NASTY), st.sampled_from(PLAIN), st.characters())
+
+
+def spliced(valid: str, alphabet: st.SearchStrategy[str] = ODD) -> st.SearchStrategy[str]:
+    """``valid`` with a few characters from ``alphabet`` put in somewhere."""
+    piece = st.lists(alphabet, min_size=1, max_size=4).map("".join)
+    return st.builds(
+        lambda i, piece: valid[:i] + piece + valid[i:], st.integers(0, len(valid)), piece
+    )
+
+
+# Each input that reaches the config: how to give it, a valid value, and what an error names.
+ARBITRARY: dict[str, tuple[str, str]] = {
+    "--server-name": ("jupyter.example.com", "--server-name"),
+    "--listen": ("127.0.0.1:8443", "--listen"),
+    "--tls-cert": ("/etc/ssl/j/fullchain.pem", "--tls-cert"),
+    "--tls-key": ("/etc/ssl/j/privkey.pem", "--tls-key"),
+    "--letsencrypt": ("jupyter.example.com", "--letsencrypt"),
+    "--letsencrypt-live": ("/etc/letsencrypt/live", "--letsencrypt-live"),
+    "--base-url": ("/jp/", "--base-url"),
+    "--upstream": ("http://127.0.0.1:8888", "--upstream"),
+    "--auth-request": ("http://127.0.0.1:4180/oauth2/auth", "--auth-request"),
+    "--auth-signin": ("https://auth.example.com/oauth2/start?x=", "--auth-signin"),
+    "--max-body-size": ("512m", "--max-body-size"),
+    "public_url": ("https://lab.example.org:9443/team/", "public_url"),
+    "runtime base_url": ("/jp/", "the server's base_url"),
+    "runtime hostname": ("127.0.0.1", "the server's hostname/port"),
+    "runtime sock": ("/run/jupyter/j.sock", "the server's sock"),
+}
+
+
+def arbitrary_argv(option: str, value: str, folders: dict[str, Path]) -> list[str]:
+    """The command line (and config/runtime files) that give ``value`` to ``option``."""
+    for path in [*folders["config"].iterdir(), *folders["runtime"].iterdir()]:
+        path.unlink()
+    argv = ["--server-name=jupyter.example.com", "--upstream=127.0.0.1:8888", *TLS]
+    if option.startswith("runtime"):
+        argv.remove("--upstream=127.0.0.1:8888")
+        key = option.split()[1]
+        write_runtime(folders["runtime"], os.getpid(), 8888, **{key: value})
+        return argv
+    if option == "public_url":
+        (folders["config"] / "jupyter_server_config.json").write_text(
+            json.dumps({"Hardening": {"public_url": value}})
+        )
+        return [a for a in argv if not a.startswith("--server-name")]
+    if option.startswith("--letsencrypt"):
+        argv = [a for a in argv if not a.startswith("--tls")]
+        if option == "--letsencrypt-live":
+            argv.append("--letsencrypt=jupyter.example.com")
+    if option.startswith("--auth"):
+        argv += ["--auth-request=http://127.0.0.1:4180/a", "--auth-signin=https://a.example.com/"]
+    argv = [a for a in argv if not a.startswith(option + "=")]
+    return [*argv, f"{option}={value}"]
+
+
+def bare(block: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Directives with their args and blocks only (no comments, line numbers or files)."""
+    return [
+        {
+            "directive": s["directive"],
+            "args": s["args"],
+            **({"block": bare(s["block"])} if "block" in s else {}),
+        }
+        for s in block
+        if s["directive"] != "#"
+    ]
+
+
+def intended(argv: list[str]) -> list[dict[str, Any]]:
+    """The payload the command means to write for ``argv``."""
+    app = NginxSnippetApp()
+    app.initialize([*argv, "--nginx=no-such-nginx"])
+    opts, source = app.options()
+    return bare(build_payload(opts, BASELINE_NGINX, source))
+
+
+@pytest.mark.parametrize("option", ARBITRARY)
+def test_any_text_in_any_option(
+    option: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Arbitrary text, alone or spliced into a valid value: either one error line naming the
+    input (exit 2, no traceback, no token), or a config nginx reads back exactly as intended."""
+    valid, name = ARBITRARY[option]
+    folder = jupyter_env["data"]
+
+    @settings(FUZZ, max_examples=120)
+    @given(st.one_of(st.text(), spliced(valid)))
+    def check(value: str) -> None:
+        argv = arbitrary_argv(option, value, jupyter_env)
+        status, out, err = run(argv, capsys)
+        assert "Traceback" not in err and TOKEN not in out + err
+        if status:
+            assert status == 2 and out == "", err
+            assert name in one_error_line(err), err
+            return
+        assert bare(parsed(out, folder)) == intended(argv)
+        comments = [line for line in out.splitlines() if line.lstrip().startswith("#")]
+        assert all(line.startswith("# ") or line == "#" for line in comments), comments
+
+    check()
+
+
+# nginx -t resolves host names in listen/proxy_pass; an unknown name there is not a syntax problem.
+UNRESOLVED = re.compile(r'host not found in (upstream|"[^"]*" of the "listen" directive)')
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize(
+    # Certificate paths are left out: nginx -t loads the files, and these paths do not exist.
+    "option",
+    [o for o in ARBITRARY if o not in ("--tls-cert", "--tls-key") and "letsencrypt" not in o],
+)
+def test_any_accepted_text_passes_nginx(
+    option: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """What the command accepts, real ``nginx -t`` accepts too (a sample of the text above)."""
+    require_tool("nginx", "nginx")
+    from .nginx_util import make_ca, nginx_conf_including, nginx_test
+
+    ca = make_ca(tmp_path / "ca")
+    valid, _ = ARBITRARY[option]
+    checked: list[str] = []
+
+    @settings(FUZZ, max_examples=80)
+    @given(st.one_of(spliced(valid), spliced(valid, st.sampled_from(PLAIN))))
+    def check(value: str) -> None:
+        argv = arbitrary_argv(option, value, jupyter_env)
+        argv = [a for a in argv if not a.startswith("--tls")]
+        argv += [f"--tls-cert={ca.cert}", f"--tls-key={ca.key}"]
+        status, out, _ = run(argv, capsys)
+        if status:
+            return
+        result = nginx_test(nginx_conf_including(tmp_path / "nginx", out))
+        emerg = [line for line in result.stderr.splitlines() if "[emerg]" in line]
+        assert result.returncode == 0 or all(UNRESOLVED.search(e) for e in emerg), (
+            result.stderr + out
+        )
+        checked.append(value)
+
+    check()
+    assert checked, "no accepted value reached nginx"
