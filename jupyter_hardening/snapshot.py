@@ -261,20 +261,25 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     ca_ff = file_facts(client_ca) if client_ca else None
     facts: dict[str, Any] = {"certfile": cert_ff, "keyfile": key_ff, "client_ca": ca_ff}
     cert = None
+    # Any exception from cryptography (UnsupportedAlgorithm is neither a ValueError nor an
+    # OSError) is a finding about the file: an audit that crashes would let the server start
+    # unaudited, and a re-check would answer 500.
     if cert_ff.readable:
         try:
             cert = x509.load_pem_x509_certificate(Path(certfile).expanduser().read_bytes())
-        except (ValueError, OSError) as e:
+            facts["not_after"] = cert.not_valid_after_utc
+            facts["subject"] = cert.subject.rfc4514_string()
+            facts["self_signed"] = cert.issuer == cert.subject
+        except Exception as e:
+            cert = None
+            facts.pop("not_after", None)
+            facts.pop("subject", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
-    if cert is not None:
-        facts["not_after"] = cert.not_valid_after_utc
-        facts["subject"] = cert.subject.rfc4514_string()
-        facts["self_signed"] = cert.issuer == cert.subject
     if key_ff.readable:
         try:
             data = Path(key_path).expanduser().read_bytes()
             key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError, OSError) as e:
+        except Exception as e:
             # The message of these errors never contains key bytes.
             facts["key_error"] = (
                 f"cannot be loaded as an unencrypted PEM private key ({type(e).__name__})"
@@ -289,9 +294,12 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
             if cert is not None:
                 pub = serialization.PublicFormat.SubjectPublicKeyInfo
                 enc = serialization.Encoding.DER
-                facts["key_matches"] = key.public_key().public_bytes(enc, pub) == (
-                    cert.public_key().public_bytes(enc, pub)
-                )
+                try:
+                    facts["key_matches"] = key.public_key().public_bytes(enc, pub) == (
+                        cert.public_key().public_bytes(enc, pub)
+                    )
+                except Exception:
+                    facts["key_matches"] = False
             del key, data
     return TLSFacts(**facts)
 

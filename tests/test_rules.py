@@ -257,3 +257,29 @@ def test_prefix_matching_servers_need_the_dollar() -> None:
     found = {f.id for f in run_rules(Snapshot(allow_origin_pat=r"^(https://a\.b\.com)$", **old))}
     assert not found & {"JH301", "JH302"}
     assert "JH301" in {f.id for f in run_rules(Snapshot(allow_origin_pat="https?://", **old))}
+
+
+@pytest.mark.parametrize(
+    ("target", "field"),
+    [
+        ("cryptography.x509.load_pem_x509_certificate", "cert_error"),
+        ("cryptography.hazmat.primitives.serialization.load_pem_private_key", "key_error"),
+    ],
+)
+def test_unexpected_cryptography_error_is_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, field: str
+) -> None:
+    """An exception cryptography raises outside ValueError/OSError (UnsupportedAlgorithm, here
+    injected: no file on disk makes this cryptography raise it) is JH401, not a crashed audit."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    from jupyter_hardening.snapshot import inspect_tls
+
+    cert, key = TLSFiles(tmp_path).pair("server")
+
+    def unsupported(*args: Any, **kwargs: Any) -> Any:
+        raise UnsupportedAlgorithm("no backend for this algorithm")
+
+    monkeypatch.setattr(target, unsupported)
+    tls = inspect_tls(str(cert), str(key), "")
+    assert "UnsupportedAlgorithm" in getattr(tls, field)

@@ -63,14 +63,14 @@ class PasswordNotHashed(Rule):
         """Fire on a plaintext or malformed hashed_password."""
         if snap.password_kind == "plaintext":
             yield self.finding(
-                "PasswordIdentityProvider.hashed_password holds plain text, not a hash: login is "
-                "impossible and the password sits readable in the config.",
+                "PasswordIdentityProvider.hashed_password holds plain text, not a hash: password "
+                "login is impossible and the password sits readable in the config.",
                 FIX_PASSWORD,
             )
         elif snap.password_kind == "invalid":
             yield self.finding(
                 "PasswordIdentityProvider.hashed_password is not in a format jupyter_server can "
-                "verify (expected 'argon2:$argon2id$...'): login is impossible.",
+                "verify (expected 'argon2:$argon2id$...'): password login is impossible.",
                 FIX_PASSWORD,
             )
 
