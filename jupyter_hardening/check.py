@@ -156,6 +156,8 @@ class CheckApp(JupyterApp):
         with config_errors(serverapp.log) as errors, quiet_info():
             try:
                 serverapp.initialize(argv=self.server_argv, new_httpserver=False)
+            except extension.PreflightError as e:
+                self.fail(f"the server's configuration is invalid: {e.message}")
             except SystemExit as e:
                 if e.code:
                     reason = (

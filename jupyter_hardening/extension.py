@@ -7,7 +7,9 @@ jupyter_server, so refusal is CRITICAL lines and ``sys.exit(1)``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -18,6 +20,7 @@ from .config import Hardening
 from .handlers import routes
 from .report import Report, accept_hint, evaluate
 from .rules import Severity
+from .rules.cors import pattern_invalid
 from .snapshot import take_snapshot
 from .status import LiveReport
 
@@ -92,6 +95,66 @@ def load_hardening(serverapp: Any) -> Hardening:
             "[jupyter_hardening] Hint: correct c.Hardening.* in jupyter_server_config.py"
         )
         sys.exit(1)
+
+
+class PreflightError(SystemExit):
+    """A setting jupyter_server or another extension would crash on before the audit runs."""
+
+    def __init__(self, message: str):
+        super().__init__(1)
+        self.message = message
+
+
+def preflight(serverapp: Any) -> list[tuple[str, str]]:
+    """(problem, fix) for settings that crash the server before ``_load`` could audit them.
+
+    An ``ip`` that does not resolve crashes notebook_shim while it links (a traceback), an
+    ``allow_origin_pat`` that is not a regex crashes ``init_webapp``: the server exits with a
+    traceback either way. Checked here, at link time, they become a refusal that names the
+    setting and its fix.
+    """
+    problems = []
+    ip = serverapp.ip
+    if ip and ip not in ("*", "localhost"):
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            try:
+                socket.getaddrinfo(ip, None, 0, socket.SOCK_STREAM)
+            except (OSError, UnicodeError) as e:
+                reason = getattr(e, "strerror", None) or str(e)
+                hint = " (an IPv6 address goes without brackets)" if ip.startswith("[") else ""
+                problems.append(
+                    (
+                        f"ServerApp.ip = {ip!r} is not an address and does not resolve on this "
+                        f"machine ({reason}){hint}",
+                        "c.ServerApp.ip = '127.0.0.1' (behind a proxy), or an address or host "
+                        "name of this machine",
+                    )
+                )
+    error = pattern_invalid(serverapp.allow_origin_pat)
+    if error:
+        problems.append(
+            (
+                f"ServerApp.allow_origin_pat is not a valid regular expression ({error})",
+                "c.ServerApp.allow_origin_pat = r'^https://app\\.example\\.com$' (escape dots), "
+                "or remove it",
+            )
+        )
+    return problems
+
+
+def _link_jupyter_server_extension(serverapp: Any) -> None:
+    """Refuse, cleanly, settings that would crash the server before the audit."""
+    problems = preflight(serverapp)
+    if not problems:
+        return
+    if audit_suspended:  # `jupyter hardening check` prints one line and exits 2
+        raise PreflightError("; ".join(f"{problem}; fix: {fix}" for problem, fix in problems))
+    for problem, fix in problems:
+        serverapp.log.critical("[jupyter_hardening] Refusing to start: %s", problem)
+        serverapp.log.critical("[jupyter_hardening]     Fix: %s", fix)
+    sys.exit(1)
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:

@@ -109,8 +109,17 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
         ([], "c.ServerApp.ip = (\n", "cannot load the server's configuration"),
         ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
         ([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait"),
+        (["--ServerApp.ip=nosuchhost.invalid"], "", "does not resolve"),
+        ([], "c.ServerApp.allow_origin_pat = '('\n", "allow_origin_pat is not a valid"),
     ],
-    ids=["bad-format", "syntax-error", "bad-hardening-value", "wrong-type"],
+    ids=[
+        "bad-format",
+        "syntax-error",
+        "bad-hardening-value",
+        "wrong-type",
+        "ip-does-not-resolve",
+        "origin-pattern-not-a-regex",
+    ],
 )
 def test_usage_and_config_errors_exit_2(
     home: JupyterHome, args: list[str], config: str, needle: str

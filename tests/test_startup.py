@@ -130,6 +130,30 @@ def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, ne
     )
 
 
+@pytest.mark.parametrize(
+    ("config", "needle"),
+    [
+        ("c.ServerApp.ip = 'nosuchhost.invalid'\n", "ServerApp.ip = 'nosuchhost.invalid'"),
+        ("c.ServerApp.ip = '[::1]'\n", "ServerApp.ip = '[::1]'"),
+        (
+            "c.ServerApp.allow_origin_pat = '(https://'\n",
+            "ServerApp.allow_origin_pat is not a valid",
+        ),
+    ],
+    ids=["ip-does-not-resolve", "ip-in-brackets", "origin-pattern-not-a-regex"],
+)
+def test_settings_that_crash_the_server_refuse_cleanly(
+    home: JupyterHome, config: str, needle: str
+) -> None:
+    """Without the extension these end in a traceback (notebook_shim, init_webapp): here a
+    refusal naming the setting and its fix, before the port opens."""
+    home.write_config(config)
+    server, was_open = run_until_exit(home)
+    assert server.proc.returncode == 1 and not was_open, server.log
+    assert f"[jupyter_hardening] Refusing to start: {needle}" in server.log, server.log
+    assert "Fix: " in server.log and "Traceback" not in server.log, server.log
+
+
 def test_public_url_password_is_not_logged(home: JupyterHome) -> None:
     """A public_url with user:password in it is refused without writing the password to the log."""
     home.write_config("c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n")
