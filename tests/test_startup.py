@@ -70,10 +70,11 @@ def test_refuses_legacy_notebook_config(home: JupyterHome) -> None:
     assert "JH203 weak-password-hash" in server.log
 
 
-def test_warn_mode_starts_and_logs(home: JupyterHome) -> None:
+@pytest.mark.parametrize("command", ["jupyter-server", "jupyter-lab"])
+def test_warn_mode_starts_and_logs(home: JupyterHome, command: str) -> None:
     """refuse_at = 'never': the server starts and logs each finding at its severity with its fix."""
     home.write_config("c.Hardening.refuse_at = 'never'\n")
-    with running(home, "--ip=0.0.0.0") as server:
+    with running(home, "--ip=0.0.0.0", command=command) as server:
         log = server.log
     assert "[E " in log and "JH101 remote-without-tls" in log and "Fix: c.ServerApp.ip" in log
     assert "verdict warn" in log and "Refusing" not in log
@@ -87,9 +88,11 @@ def test_accepted_risk_starts(home: JupyterHome) -> None:
     assert "JH101 remote-without-tls (accepted: isolated lab VLAN)" in log
 
 
-def test_default_server_is_quiet_and_enabled(home: JupyterHome) -> None:
-    """Default settings: the extension loads (from the wheel's config), verdict ok, no warnings."""
-    with running(home) as server:
+@pytest.mark.parametrize("command", ["jupyter-server", "jupyter-lab", "jupyter-notebook"])
+def test_default_server_is_quiet_and_enabled(home: JupyterHome, command: str) -> None:
+    """Default settings: the extension loads (from the wheel's config), verdict ok, no warnings —
+    under each of the three starters."""
+    with running(home, command=command) as server:
         log = server.log
     assert "jupyter_hardening | extension was successfully loaded." in log, log
     assert "[jupyter_hardening] verdict ok: 0 error, 0 warning" in log, log
