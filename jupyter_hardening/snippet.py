@@ -437,6 +437,11 @@ class NginxSnippetApp(JupyterApp):
             max_body_size=parse_body_size(self.max_body_size),
             location_only=self.location_only,
         )
+        if not self.http_redirect and "http_port" in self.config.get("NginxSnippetApp", {}):
+            raise SnippetError(
+                f"--http-port {self.http_port} is the port of the --http-redirect server; add "
+                "--http-redirect, or drop --http-port"
+            )
         if self.http_redirect and not 0 < self.http_port < 65536:
             raise SnippetError(f"--http-port {self.http_port} is not a port number")
         if self.http_redirect and self.http_port == listen_port:

@@ -850,6 +850,10 @@ def test_public_url_conflicts(
             "--http-port 8443 is also the https port",
         ),
         (
+            ["--upstream=127.0.0.1:1", "--server-name=j.example.com", *TLS, "--http-port=8080"],
+            "--http-port 8080 is the port of the --http-redirect server; add --http-redirect",
+        ),
+        (
             [
                 "--upstream=127.0.0.1:1",
                 "--server-name=j.example.com",
