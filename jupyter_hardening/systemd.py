@@ -100,7 +100,8 @@ def resolve_options(user: str, working_dir: str, command: str, executable: str =
         entry = pwd.getpwnam(user)
     except KeyError:
         raise ValueError(
-            f"user {user!r} does not exist here; create it first: {USERADD_HINT}"
+            f"user {user!r} does not exist here; create it first: "
+            f"{USERADD_HINT.rsplit(' ', 1)[0].replace('/srv/jupyter', f'/srv/{user}')} {user}"
         ) from None
     if entry.pw_uid == 0:
         raise ValueError(

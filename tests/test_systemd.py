@@ -132,7 +132,11 @@ def test_refused_values_exit_2_with_one_line(args, message):
     [
         ("root", "every kernel would be a root shell"),
         ("nobody", "owns no files"),
-        ("no-such-user-42", "does not exist here; create it first: useradd"),
+        (
+            "no-such-user-42",
+            "does not exist here; create it first: useradd --system --create-home "
+            "--home-dir /srv/no-such-user-42 --shell /bin/bash no-such-user-42",
+        ),
         ("jupyter\nUser=root", "contains '\\n'"),
         ("", "--user is required"),
     ],
