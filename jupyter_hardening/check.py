@@ -153,6 +153,15 @@ class CheckApp(JupyterApp):
         serverapp = ServerApp.instance(
             log_level="WARN", open_browser=False, raise_config_file_errors=True
         )
+        # The preflight runs as the extension links; run it here too, before any extension
+        # links, so that it also holds when the extension is disabled in jpserver_extensions.
+        init_server_extensions = serverapp.init_server_extensions
+
+        def preflight_then_init_extensions() -> None:
+            extension._link_jupyter_server_extension(serverapp)
+            init_server_extensions()
+
+        serverapp.init_server_extensions = preflight_then_init_extensions  # type: ignore[method-assign]
         with config_errors(serverapp.log) as errors, quiet_info():
             try:
                 serverapp.initialize(argv=self.server_argv, new_httpserver=False)

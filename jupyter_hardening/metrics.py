@@ -87,7 +87,6 @@ class HardeningCollector:
     def __init__(self) -> None:
         self.live: LiveReport | None = None
         self.log: logging.Logger | logging.LoggerAdapter[Any] = logging.getLogger(__name__)
-        self._last: Report | None = None
 
     def describe(self) -> list[Metric]:
         """The metric names, without asking for the report (called at registration)."""
@@ -98,12 +97,13 @@ class HardeningCollector:
         if self.live is None:
             return
         try:
-            self._last = self.live.current()
+            report = self.live.current()
         except Exception:
-            # A failing re-check must not take jupyter_server's own metrics down with it.
+            # A failing re-check must not take jupyter_server's own metrics down with it; the
+            # last report computed (at worst the startup one) is still the best answer.
             self.log.exception("[jupyter_hardening] re-checking the report failed")
-        if self._last is not None:
-            yield from report_metrics(self._last)
+            report = self.live.last
+        yield from report_metrics(report)
 
 
 COLLECTOR = HardeningCollector()
@@ -113,7 +113,7 @@ _registered = False
 def publish(live: LiveReport, log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
     """Expose ``live`` on /metrics; registers the collector once per process."""
     global _registered
-    COLLECTOR.live, COLLECTOR.log, COLLECTOR._last = live, log, None
+    COLLECTOR.live, COLLECTOR.log = live, log
     if not _registered:
         REGISTRY.register(COLLECTOR)
         _registered = True

@@ -117,11 +117,19 @@ def _render(name: str, **namespace: Any) -> bytes:
 def render_html(report: Report, links: Links, interval: float) -> bytes:
     """The HTML page: verdict, findings by severity, accepted risks, settings, when, version."""
     data = report.to_json()
+    # A rule can fire more than once (one finding per file, per pattern ...): the page anchors
+    # are the rule id, then JH401-2, JH401-3, so that every element id stays unique.
+    anchors: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for n, item in enumerate(report.items):
+        seen[item.finding.id] = seen.get(item.finding.id, 0) + 1
+        count = seen[item.finding.id]
+        anchors[n] = item.finding.id + (f"-{count}" if count > 1 else "")
     groups = []
     for severity in sorted(Severity, reverse=True):
         items = [
-            dict(i.to_json(), blocking=i.blocking)
-            for i in report.items
+            dict(i.to_json(), blocking=i.blocking, anchor=anchors[n])
+            for n, i in enumerate(report.items)
             if not i.accepted and i.finding.severity == severity
         ]
         if items:
@@ -135,7 +143,9 @@ def render_html(report: Report, links: Links, interval: float) -> bytes:
         counts=data["counts"],
         refuse_at=report.refuse_at,
         groups=groups,
-        accepted=[i.to_json() for i in report.items if i.accepted],
+        accepted=[
+            dict(i.to_json(), anchor=anchors[n]) for n, i in enumerate(report.items) if i.accepted
+        ],
         settings=[(k, _display(v)) for k, v in data["settings"].items()],
         computed_at=report.computed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         computed_at_iso=data["computed_at"],

@@ -138,7 +138,8 @@ def choose_server(
     if not servers:
         raise DiscoveryError(
             f"no running Jupyter server found{where}; start one (jupyter lab / jupyter server), "
-            "or describe it with --upstream and --base-url"
+            "run this command as the user that runs Jupyter (runtime files are per user), "
+            "or describe the server with --upstream and --base-url"
         )
     chosen = [
         s

@@ -22,6 +22,11 @@ class LiveReport:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 
+    @property
+    def last(self) -> Report:
+        """The report last computed, without re-checking (a fallback when a re-check fails)."""
+        return self._report
+
     def current(self) -> Report:
         """The cached report, refreshed first when the interval has passed."""
         if time.monotonic() - self._checked >= self.interval:

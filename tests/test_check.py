@@ -110,6 +110,11 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
         ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
         ([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait"),
         (["--ServerApp.ip=nosuchhost.invalid"], "", "does not resolve"),
+        (
+            ["--ServerApp.ip=nosuchhost.invalid"],
+            "c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n",
+            "does not resolve",
+        ),
         ([], "c.ServerApp.allow_origin_pat = '('\n", "allow_origin_pat is not a valid"),
     ],
     ids=[
@@ -118,6 +123,7 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
         "bad-hardening-value",
         "wrong-type",
         "ip-does-not-resolve",
+        "ip-does-not-resolve-extension-disabled",
         "origin-pattern-not-a-regex",
     ],
 )

@@ -283,3 +283,21 @@ def test_unexpected_cryptography_error_is_a_finding(
     monkeypatch.setattr(target, unsupported)
     tls = inspect_tls(str(cert), str(key), "")
     assert "UnsupportedAlgorithm" in getattr(tls, field)
+
+
+def test_page_anchors_stay_unique_when_a_rule_fires_twice(audit, tmp_path: Path) -> None:
+    """A missing certificate and a missing key are two JH401 findings: two distinct anchors."""
+    from jupyter_hardening.page import Links, render_html
+
+    missing = tmp_path / "nowhere"
+    report = audit(
+        {
+            "ServerApp": {"certfile": str(missing / "cert.pem"), "keyfile": str(missing / "k.pem")},
+            "Hardening": {"refuse_at": "never", "accepted_risks": {"JH401": "test"}},
+        }
+    )
+    assert [i.finding.id for i in report.items].count("JH401") == 2
+    page = render_html(report, Links("/", "/logo", "/favicon", "/hardening?format=json"), 60)
+    ids = re.findall(r' id="([^"]+)"', page.decode())
+    assert "JH401" in ids and "JH401-2" in ids
+    assert len(ids) == len(set(ids)), ids
