@@ -47,7 +47,8 @@ GUIDE = {
     "sudo systemctl daemon-reload": f"{NOT_RUN} needs systemd as PID 1 (systemd-analyze verify)",
     "sudo systemctl enable --now jupyter": f"{NOT_RUN} needs systemd as PID 1",
     "sudo -u jupyter -H /opt/jupyter/bin/jupyter hardening nginx-snippet --letsencrypt "
-    "jupyter.example.com | sudo tee /etc/nginx/conf.d/jupyter.conf": "test_guide_nginx_config",
+    "jupyter.example.com > jupyter.conf": "test_guide_nginx_config",
+    "sudo install -m 644 jupyter.conf /etc/nginx/conf.d/jupyter.conf": "test_guide_nginx_config",
     "sudo nginx -t": "test_guide_nginx_config",
     "sudo systemctl reload nginx": (
         f"{NOT_RUN} test_browser.py runs nginx in the foreground on the generated config"
@@ -63,9 +64,8 @@ GUIDE = {
     '-p 127.0.0.1:8888:8888 -e JUPYTER_PASSWORD_HASH="$(cat password.hash)" '
     "-v jupyter-work:/home/jovyan/work jupyter-hardened": "test_docker_run_matches_accepted_risks",
     "docker exec jupyter jupyter hardening nginx-snippet --upstream http://127.0.0.1:8888 "
-    "--letsencrypt jupyter.example.com | sudo tee /etc/nginx/conf.d/jupyter.conf": (
-        "test_docker_nginx_config"
-    ),
+    "--letsencrypt jupyter.example.com > jupyter.conf": "test_docker_nginx_config",
+    "sudo install -m 644 jupyter.conf /etc/nginx/conf.d/": f"{NOT_RUN} the install of step 4, which test_guide_nginx_config runs",
 }
 
 
@@ -81,9 +81,10 @@ def jupyter(words: list[str]) -> list[str]:
     return [jupyter_bin("jupyter"), *after(words, "jupyter")]
 
 
-def before_pipe(words: list[str]) -> list[str]:
-    """The words of a command before its first ``|``."""
-    return words[: words.index("|")] if "|" in words else words
+def before_redirect(words: list[str]) -> list[str]:
+    """The words of a command before its output redirection ``>``."""
+    assert words.count(">") == 1, words
+    return words[: words.index(">")]
 
 
 def letsencrypt_live(folder: Path, ca: TestCA) -> Path:
@@ -183,11 +184,19 @@ def server(guide_home: JupyterHome) -> Iterator[ServerProcess]:
 def test_guide_nginx_config(guide_home: JupyterHome, server: ServerProcess, tmp_path: Path) -> None:
     """The guide's nginx-snippet command, with certbot's files, gives a config nginx accepts."""
     nginx = require_tool("nginx", "nginx (Debian nginx-light)")
-    words = before_pipe(command("sudo -u jupyter -H /opt/jupyter/bin/jupyter hardening nginx"))
+    words = before_redirect(command("sudo -u jupyter -H /opt/jupyter/bin/jupyter hardening nginx"))
     live = letsencrypt_live(tmp_path / "letsencrypt", make_ca(tmp_path / "ca"))
     result = run([*jupyter(words), f"--letsencrypt-live={live}"], guide_home)
     assert result.returncode == 0, result.stderr
-    config = result.stdout
+    (tmp_path / "jupyter.conf").write_text(result.stdout)  # `> jupyter.conf`
+    # `sudo install -m 644 jupyter.conf /etc/nginx/conf.d/jupyter.conf`, into a folder of the test
+    install = command("sudo install -m 644 jupyter.conf /etc/nginx/conf.d/jupyter.conf")[1:]
+    installed = tmp_path / "conf.d" / "jupyter.conf"
+    installed.parent.mkdir()
+    install[-1] = str(installed)
+    subprocess.run(install, cwd=tmp_path, check=True, timeout=60)
+    assert installed.stat().st_mode & 0o777 == 0o644
+    config = installed.read_text()
     assert f"port {server.port}, base_url /jp/" in config
     assert f"proxy_pass http://127.0.0.1:{server.port};" in config
     assert "proxy_set_header Host $host:8443;" in config
@@ -293,7 +302,7 @@ def test_docker_password_hash_command() -> None:
 def test_docker_nginx_config(container_home: JupyterHome, tmp_path: Path) -> None:
     """Run inside the container, the snippet points the host's nginx at the published port."""
     nginx = require_tool("nginx", "nginx (Debian nginx-light)")
-    words = before_pipe(command("docker exec jupyter"))
+    words = before_redirect(command("docker exec jupyter"))
     live = letsencrypt_live(tmp_path / "letsencrypt", make_ca(tmp_path / "ca"))
     result = run([*jupyter(words[2:]), f"--letsencrypt-live={live}"], container_home)
     assert result.returncode == 0, result.stderr
