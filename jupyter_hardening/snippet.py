@@ -6,6 +6,7 @@ Light on purpose: it reads runtime files and config files, and never imports the
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import stat
@@ -18,6 +19,7 @@ from typing import Any, NoReturn
 
 from jupyter_core.application import JupyterApp
 from traitlets import Bool, Integer, TraitError, Unicode, default
+from traitlets.config.loader import FileConfigLoader
 
 from . import __version__
 from .config import Hardening
@@ -164,6 +166,32 @@ def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool,
     return result.returncode == 0, messages.strip()
 
 
+def _config_file_of(error: BaseException) -> str:
+    """The config file whose loading raised ``error``, as traitlets' loader names it."""
+    name = ""
+    tb = error.__traceback__
+    while tb is not None:
+        loader = tb.tb_frame.f_locals.get("self")
+        if isinstance(loader, FileConfigLoader):
+            name = loader.full_filename or loader.filename
+        tb = tb.tb_next
+    return name or "a config file"
+
+
+class _BadConfig(logging.Filter):
+    """Hold back traitlets' "Bad config encountered" line; the command prints its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.CRITICAL and str(record.msg).startswith("Bad config"):
+            self.messages.append(str(record.getMessage()).split(": ", 1)[-1])
+            return False
+        return True
+
+
 class NginxSnippetApp(JupyterApp):
     """Print an nginx config that puts the running Jupyter server behind TLS.
 
@@ -292,13 +320,33 @@ class NginxSnippetApp(JupyterApp):
         # The server's own config files: that is where c.Hardening.public_url lives.
         return "jupyter_server_config"
 
+    @default("raise_config_file_errors")
+    def _raise_config_file_errors_default(self) -> bool:
+        # Skipping a broken config file would drop c.Hardening.public_url, and so give a config
+        # for the wrong port and path; traitlets' traceback could also quote a token line.
+        return True
+
     def initialize(self, argv: Any = None) -> None:
         """Refuse unknown options and non-numbers before traitlets parses the command line."""
         args = list(sys.argv[1:] if argv is None else argv)
         problem = argv_problem(args, self.aliases, self.flags)
         if problem:
             self.fail(problem)
-        super().initialize(args)
+        errors = _BadConfig()
+        self.log.addFilter(errors)
+        try:
+            super().initialize(args)
+        except SystemExit as e:
+            # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.
+            if e.code and errors.messages:
+                self.fail(errors.messages[0])
+            raise
+        except Exception as e:  # a config file that does not run: one line, not a traceback
+            self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
+        finally:
+            self.log.removeFilter(errors)
+        if self.config_file and not Path(self.config_file).is_file():
+            self.fail(f"--config {self.config_file}: no such file")
 
     def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or discovery error: one line on stderr, then exit."""

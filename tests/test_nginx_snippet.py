@@ -992,6 +992,53 @@ def test_output_to_a_pipe_writes_into_it(
     assert received and received[0].startswith("# Jupyter behind nginx")
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "jupyter_server_config.py",
+            f"c.Hardening.public_url = 'https://lab.example.org:9443/team/'\n"
+            f"c.IdentityProvider.token = '{TOKEN}' + 1\n",
+            "jupyter_server_config.py: TypeError: can only concatenate str",
+        ),
+        (
+            "jupyter_server_config.json",
+            '{"Hardening": {"public_url": "https://lab.example.org:9443/team/"',
+            "jupyter_server_config.json: JSONDecodeError",
+        ),
+        (
+            "jupyter_server_config.py",
+            "c.NginxSnippetApp.listen = 8443\n",
+            "The 'listen' trait of a NginxSnippetApp instance expected a unicode string",
+        ),
+    ],
+    ids=["python-error", "broken-json", "wrong-type"],
+)
+def test_broken_config_file_is_one_line(
+    name: str,
+    text: str,
+    message: str,
+    jupyter_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A config file that does not load is an error (exit 2, one line naming it), not a skipped
+    file: skipping it would drop public_url and write a config for port 443 and path /."""
+    (jupyter_env["config"] / name).write_text(text)
+    status, out, err = run([*OUTPUT_ARGS], capsys)
+    assert (status, out) == (2, ""), err
+    assert message in one_error_line(err)
+    assert "Traceback" not in err and TOKEN not in err
+
+
+def test_config_option_naming_no_file_is_an_error(
+    jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--config with a typo'd path is not silently ignored."""
+    status, out, err = run([*OUTPUT_ARGS, f"--config={tmp_path / 'nope.py'}"], capsys)
+    assert (status, out) == (2, "")
+    assert "nope.py: no such file" in one_error_line(err)
+
+
 def test_port_mapping_in_front(
     jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
