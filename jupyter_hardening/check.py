@@ -32,6 +32,24 @@ def hide_secret_value(message: str) -> str:
     return message
 
 
+def repeated_secret(argv: list[str]) -> str:
+    """The first ``--Class.secret`` option given twice, or ''.
+
+    traitlets refuses a repeated option with a message that lists every value given, and
+    extensions log that message while they link: a token or password would reach the screen.
+    """
+    seen: set[str] = set()
+    for arg in argv:
+        option = arg.split("=", 1)[0]
+        if not option.startswith("--") or "." not in option:
+            continue
+        if option.rsplit(".", 1)[1].replace("-", "_") in SECRET_TRAITS:
+            if option in seen:
+                return option
+            seen.add(option)
+    return ""
+
+
 # Options that belong to `check`; every other argument goes to the ServerApp, as for `jupyter server`.
 OWN_OPTIONS = {"--format": True, "--list-rules": False}
 
@@ -142,6 +160,9 @@ class CheckApp(JupyterApp):
             for rule in RULES:
                 print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}")
             return
+        secret = repeated_secret(self.server_argv)
+        if secret:
+            self.fail(f"{secret} is given twice; give it once (values not shown)")
         from jupyter_server.serverapp import ServerApp
 
         extension.audit_suspended = True

@@ -158,6 +158,27 @@ def test_rejected_secret_is_not_repeated(home: JupyterHome, config: str, secret:
     assert config.split("=")[0].split(".")[-1].strip() in out.stderr, out.stderr
 
 
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--IdentityProvider.token",
+        "--ServerApp.token",
+        "--NotebookApp.token",
+        "--PasswordIdentityProvider.hashed_password",
+        "--ServerApp.password",
+        "--ServerApp.cookie_secret",
+    ],
+)
+def test_repeated_secret_option_is_not_repeated(home: JupyterHome, option: str) -> None:
+    """A secret given twice: traitlets' refusal would list both values (and jupyterlab logs it
+    with a traceback); one line names the option instead, exit 2."""
+    out = check(home, f"{option}=first-s3cret-value", f"{option}=second-s3cret-value")
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"{option} is given twice" in out.stderr
+    assert "s3cret" not in out.stdout + out.stderr, out.stderr
+
+
 def test_list_rules(home: JupyterHome) -> None:
     """--list-rules prints every rule id."""
     out = check(home, "--list-rules")
