@@ -238,7 +238,9 @@ class SystemdUnitApp(JupyterApp):
         if self.output == "-":
             sys.stdout.write(text)
             return
+        from .snippet import write_atomically  # a failed write leaves a working unit whole
+
         try:
-            Path(self.output).write_text(text)
+            write_atomically(self.output, text)
         except OSError as e:
             self.fail(f"cannot write {self.output}: {e.strerror or e}")

@@ -4,6 +4,7 @@ values that could inject lines into it."""
 from __future__ import annotations
 
 import pwd
+import resource
 import subprocess
 import sys
 
@@ -145,6 +146,35 @@ def test_refused_users(user, message):
     result = run_unit(f"--user={user}")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_failed_write_leaves_the_old_unit_whole(tmp_path):
+    """A write that fails half-way (here: a file size limit, as a full disk) keeps the unit that
+    worked, instead of leaving it empty or cut off for the next daemon-reload."""
+    user = unprivileged_user()
+    unit = tmp_path / "jupyter.service"
+    unit.write_text("# the unit that works\n")
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+    result = subprocess.run(
+        [
+            jupyter_bin("jupyter-hardening"),
+            "systemd-unit",
+            "--user",
+            user.pw_name,
+            f"--output={unit}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_files,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "cannot write" in result.stderr, result.stderr
+    assert unit.read_text() == "# the unit that works\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["jupyter.service"]
 
 
 def test_specifiers_and_variables_are_escaped():
