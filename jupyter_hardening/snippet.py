@@ -75,7 +75,10 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
             return f"--{name} is given twice; give it once"
         seen.add(name)
         if not has_value:
-            value = next(args, "")
+            following = next(args, None)
+            if following is None or following.startswith("--"):
+                return f"--{name} needs a value, e.g. --{name}=VALUE"
+            value = following
         if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
             return f"--{name} {value!r} is not a number"
     return ""
@@ -178,7 +181,7 @@ def _config_file_of(error: BaseException) -> str:
     return name or "a config file"
 
 
-class _BadConfig(logging.Filter):
+class BadConfig(logging.Filter):
     """Hold back traitlets' "Bad config encountered" line; the command prints its own."""
 
     def __init__(self) -> None:
@@ -332,7 +335,7 @@ class NginxSnippetApp(JupyterApp):
         problem = argv_problem(args, self.aliases, self.flags)
         if problem:
             self.fail(problem)
-        errors = _BadConfig()
+        errors = BadConfig()
         self.log.addFilter(errors)
         try:
             super().initialize(args)

@@ -214,6 +214,26 @@ class SystemdUnitApp(JupyterApp):
     }
     flags: dict[str, Any] = {}
 
+    def initialize(self, argv: Any = None) -> None:
+        """Parse the options; a missing or doubled value is one line, exit 2, as for any error."""
+        from .snippet import BadConfig
+
+        args = list(sys.argv[1:] if argv is None else argv)
+        for i, arg in enumerate(args):
+            if arg.lstrip("-") in self.aliases and (i + 1 == len(args) or args[i + 1][:2] == "--"):
+                self.fail(f"{arg} needs a value, e.g. {arg}=VALUE")
+        errors = BadConfig()
+        self.log.addFilter(errors)
+        try:
+            super().initialize(args)
+        except SystemExit as e:
+            # traitlets exits 1 on a repeated or mistyped option; refusals here are exit 2.
+            if e.code and errors.messages:
+                self.fail(errors.messages[0])
+            raise
+        finally:
+            self.log.removeFilter(errors)
+
     def fail(self, message: str) -> None:
         """A refused value: one line on stderr, exit 2."""
         print(f"jupyter hardening systemd-unit: {message}", file=sys.stderr)

@@ -754,6 +754,8 @@ def test_command_refuses_injection(
         (["--listen-port=8443"], "unknown option '--listen-port'"),
         (["8443"], "unexpected argument '8443'"),
         (["--port", "abc"], "--port 'abc' is not a number"),
+        (["--listen"], "--listen needs a value"),
+        (["--output", "--check"], "--output needs a value"),
         (["--http-port=\u00b2"], "--http-port '\u00b2' is not a number"),
         (["--check=yes"], "--check takes no value"),
         (["--listen=1", "--listen", "2"], "--listen is given twice"),

@@ -177,6 +177,23 @@ def test_failed_write_leaves_the_old_unit_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["jupyter.service"]
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--command"], "--command needs a value"),
+        (["--working-dir", "--command=lab"], "--working-dir needs a value"),
+        (["--user=jupyter2"], "user only accepts one value"),
+    ],
+    ids=["last-option", "followed-by-option", "given-twice"],
+)
+def test_option_without_value_or_twice_is_one_line(args, message):
+    """No argparse usage screen, no exit 1: one line and exit 2, like every refusal here."""
+    result = run_unit("--user", unprivileged_user().pw_name, *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert result.stderr.startswith("jupyter hardening systemd-unit: ")
+
+
 def test_specifiers_and_variables_are_escaped():
     opts = UnitOptions(
         user="jupyter",
