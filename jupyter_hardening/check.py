@@ -14,6 +14,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Bool, Enum, TraitError
 
 from . import __version__, extension
+from .apperrors import config_errors
 from .config import Hardening
 from .report import evaluate, render_text
 from .rules import RULES
@@ -70,32 +71,6 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
         else:
             server.append(arg)
     return own, server
-
-
-class _ConfigErrors(logging.Filter):
-    """Hold back traitlets' "Bad config encountered" line; the command prints its own."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.CRITICAL and record.msg.startswith("Bad config encountered"):
-            self.messages.append(record.getMessage().split(": ", 1)[-1])
-            return False
-        return True
-
-
-@contextmanager
-def config_errors(log: logging.Logger | logging.LoggerAdapter[Any]) -> Iterator[_ConfigErrors]:
-    """Capture the config error an app logs before it exits, so it can be told in one line."""
-    logger = log.logger if isinstance(log, logging.LoggerAdapter) else log
-    errors = _ConfigErrors()
-    logger.addFilter(errors)
-    try:
-        yield errors
-    finally:
-        logger.removeFilter(errors)
 
 
 @contextmanager

@@ -3,6 +3,7 @@ so light commands (nginx-snippet) never import the server application."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from jupyter_core.application import JupyterApp
@@ -51,7 +52,21 @@ class HardeningApp(JupyterApp):
         self.exit(2)
 
 
-main = HardeningApp.launch_instance
+def main(argv: list[str] | None = None) -> None:
+    """``jupyter hardening``; output that cannot be written is one line, not a traceback."""
+    try:
+        try:
+            HardeningApp.launch_instance(argv)
+        finally:
+            sys.stdout.flush()  # `> /dev/full` fails here, not in the interpreter's shutdown
+    except BrokenPipeError:
+        # `jupyter hardening check | head`: the reader is gone, which is no error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a tool killed by the pipe
+    except OSError as e:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"jupyter hardening: cannot write the output: {e.strerror or e}", file=sys.stderr)
+        sys.exit(2)
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,6 @@ Light on purpose: it reads runtime files and config files, and never imports the
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shutil
 import stat
@@ -22,6 +21,7 @@ from traitlets import Bool, Integer, TraitError, Unicode, default
 from traitlets.config.loader import FileConfigLoader
 
 from . import __version__
+from .apperrors import config_errors
 from .config import Hardening
 from .nginx import (
     BASELINE_NGINX,
@@ -181,20 +181,6 @@ def _config_file_of(error: BaseException) -> str:
     return name or "a config file"
 
 
-class BadConfig(logging.Filter):
-    """Hold back traitlets' "Bad config encountered" line; the command prints its own."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.CRITICAL and str(record.msg).startswith("Bad config"):
-            self.messages.append(str(record.getMessage()).split(": ", 1)[-1])
-            return False
-        return True
-
-
 class NginxSnippetApp(JupyterApp):
     """Print an nginx config that puts the running Jupyter server behind TLS.
 
@@ -335,19 +321,16 @@ class NginxSnippetApp(JupyterApp):
         problem = argv_problem(args, self.aliases, self.flags)
         if problem:
             self.fail(problem)
-        errors = BadConfig()
-        self.log.addFilter(errors)
-        try:
-            super().initialize(args)
-        except SystemExit as e:
-            # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.
-            if e.code and errors.messages:
-                self.fail(errors.messages[0])
-            raise
-        except Exception as e:  # a config file that does not run: one line, not a traceback
-            self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
-        finally:
-            self.log.removeFilter(errors)
+        with config_errors(self.log) as errors:
+            try:
+                super().initialize(args)
+            except SystemExit as e:
+                # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.
+                if e.code and errors.messages:
+                    self.fail(errors.messages[0])
+                raise
+            except Exception as e:  # a config file that does not run: one line, not a traceback
+                self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
         if self.config_file and not Path(self.config_file).is_file():
             self.fail(f"--config {self.config_file}: no such file")
 

@@ -20,6 +20,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Unicode
 
 from . import __version__
+from .apperrors import config_errors
 
 COMMANDS = ("lab", "server", "notebook")
 USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
@@ -216,23 +217,18 @@ class SystemdUnitApp(JupyterApp):
 
     def initialize(self, argv: Any = None) -> None:
         """Parse the options; a missing or doubled value is one line, exit 2, as for any error."""
-        from .snippet import BadConfig
-
         args = list(sys.argv[1:] if argv is None else argv)
         for i, arg in enumerate(args):
             if arg.lstrip("-") in self.aliases and (i + 1 == len(args) or args[i + 1][:2] == "--"):
                 self.fail(f"{arg} needs a value, e.g. {arg}=VALUE")
-        errors = BadConfig()
-        self.log.addFilter(errors)
-        try:
-            super().initialize(args)
-        except SystemExit as e:
-            # traitlets exits 1 on a repeated or mistyped option; refusals here are exit 2.
-            if e.code and errors.messages:
-                self.fail(errors.messages[0])
-            raise
-        finally:
-            self.log.removeFilter(errors)
+        with config_errors(self.log) as errors:
+            try:
+                super().initialize(args)
+            except SystemExit as e:
+                # traitlets exits 1 on a repeated or mistyped option; refusals here are exit 2.
+                if e.code and errors.messages:
+                    self.fail(errors.messages[0])
+                raise
 
     def fail(self, message: str) -> None:
         """A refused value: one line on stderr, exit 2."""

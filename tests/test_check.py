@@ -224,3 +224,34 @@ def test_disabled_extension_is_reported(home: JupyterHome) -> None:
     home.write_config("c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n")
     code, report = report_of(home)
     assert ids(report) == {"JH003"} and report["verdict"] == "warn" and code == 0
+
+
+def test_output_that_cannot_be_written_is_one_line(home: JupyterHome) -> None:
+    """`> /dev/full` is one line and exit 2; a reader that went away (`| head`) is no traceback."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [jupyter_bin("jupyter"), "hardening", "check", "--format", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=home.env(),
+            timeout=120,
+        )
+    assert result.returncode == 2, result.stderr
+    assert (
+        result.stderr.strip()
+        == "jupyter hardening: cannot write the output: No space left on device"
+    )
+
+    process = subprocess.Popen(
+        [jupyter_bin("jupyter"), "hardening", "check", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=home.env(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in err and "Exception ignored" not in err, err
