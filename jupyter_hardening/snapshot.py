@@ -24,10 +24,11 @@ from typing import Any
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
-_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)$")
+# '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
+_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)\Z")
 # argon2-cffi's encoded form; anything else makes PasswordHasher.verify raise on every login.
 _ARGON2_HASH = re.compile(
-    r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
+    r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+\Z"
 )
 
 
@@ -227,11 +228,15 @@ def is_loopback(ip: str) -> bool:
 
 def file_facts(path: str) -> FileFacts:
     """Stat a file and check it can be read by this process."""
-    p = Path(path).expanduser()
+    # No expanduser: jupyter_server and tornado open the path as written, '~' included.
+    p = Path(path)
     try:
         st = p.stat()
     except FileNotFoundError:
-        return FileFacts(path, exists=False, readable=False, error="does not exist")
+        hint = (
+            " (jupyter_server does not expand '~': write the full path)" if path[:1] == "~" else ""
+        )
+        return FileFacts(path, exists=False, readable=False, error="does not exist" + hint)
     except OSError as e:
         return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
@@ -266,7 +271,7 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     # unaudited, and a re-check would answer 500.
     if cert_ff.readable:
         try:
-            cert = x509.load_pem_x509_certificate(Path(certfile).expanduser().read_bytes())
+            cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
             facts["not_after"] = cert.not_valid_after_utc
             facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
@@ -277,7 +282,7 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
     if key_ff.readable:
         try:
-            data = Path(key_path).expanduser().read_bytes()
+            data = Path(key_path).read_bytes()
             key = serialization.load_pem_private_key(data, password=None)
         except Exception as e:
             # The message of these errors never contains key bytes.

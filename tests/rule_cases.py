@@ -120,6 +120,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "PasswordIdentityProvider": {"hashed_password": "sha1::0123abcd"}
             },
             "sha1-as-bytes": {"PasswordIdentityProvider": {"hashed_password": b"sha1:aa:bb"}},
+            # read from a file with open().read(): the newline makes every login fail
+            "argon2-trailing-newline": {
+                "PasswordIdentityProvider": {"hashed_password": ARGON2 + "\n"}
+            },
+            "sha1-trailing-newline": {"PasswordIdentityProvider": {"hashed_password": SHA1 + "\n"}},
         },
         "clean": {"argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
     },

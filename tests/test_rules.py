@@ -301,3 +301,15 @@ def test_page_anchors_stay_unique_when_a_rule_fires_twice(audit, tmp_path: Path)
     ids = re.findall(r' id="([^"]+)"', page.decode())
     assert "JH401" in ids and "JH401-2" in ids
     assert len(ids) == len(set(ids)), ids
+
+
+def test_tls_paths_with_tilde_are_unusable(audit, tls_dir: Path, monkeypatch) -> None:
+    """jupyter_server opens certfile/keyfile/client_ca as written: '~' is not expanded, and
+    tornado fails with a traceback. The audit must say so, even when ~/good.pem exists."""
+    monkeypatch.setenv("HOME", str(tls_dir))
+    report = audit({"ServerApp": {"certfile": "~/good.pem", "keyfile": "~/good.key"}})
+    messages = [i.finding.message for i in report.items if i.finding.id == "JH401"]
+    assert len(messages) == 2 and all("does not expand '~'" in m for m in messages), messages
+    assert report.verdict == "refuse"
+    report = audit({"ServerApp": {"client_ca": "~/good.pem"}})
+    assert "JH407" in {i.finding.id for i in report.items}
