@@ -102,6 +102,8 @@ class Snapshot:
     keyfile: str = ""
     client_ca: str = ""
     extension_enabled: bool = True
+    # ServerApp settings whose effective value comes from c.ServerApp.tornado_settings.
+    tornado_overrides: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
@@ -110,6 +112,18 @@ class Snapshot:
     def remote(self) -> bool:
         """True when hosts other than this one can connect (not loopback, not a unix socket)."""
         return not self.sock and not self.ip_is_loopback
+
+    def setting_name(self, key: str) -> str:
+        """Where the effective value of ``ServerApp.<key>`` is set: the trait or tornado_settings."""
+        if key in self.tornado_overrides:
+            return f"ServerApp.tornado_settings[{key!r}]"
+        return f"ServerApp.{key}"
+
+    def override_fix(self, key: str) -> str:
+        """The first step of a fix when ``key`` is overridden in tornado_settings, else ''."""
+        if key in self.tornado_overrides:
+            return f"remove {key!r} from c.ServerApp.tornado_settings (it overrides the trait); "
+        return ""
 
     @property
     def has_tls(self) -> bool:
@@ -333,6 +347,47 @@ def _csp_from_headers(headers: Any) -> tuple[str | None, str | None]:
     return (value.decode("latin-1") if isinstance(value, bytes) else ""), problem
 
 
+# Keys of ServerApp.tornado_settings that jupyter_server applies over the values of the traits of
+# the same name (ServerWebApplication.init_settings: settings.update(tornado_settings)).
+# allow_origin and allow_credentials are not among them: init_webapp always writes the traits.
+TORNADO_OVERRIDES = ("disable_check_xsrf", "allow_remote_access", "local_hostnames")
+
+
+def _effective_settings(
+    serverapp: Any, settings: Mapping[str, Any], problems: list[str]
+) -> dict[str, Any]:
+    """The security settings the handlers read, with the keys tornado_settings overrides."""
+    raw = serverapp.tornado_settings if isinstance(serverapp.tornado_settings, Mapping) else {}
+    values: dict[str, Any] = {key: getattr(serverapp, key) for key in TORNADO_OVERRIDES}
+    overrides = [key for key in TORNADO_OVERRIDES if key in raw and key in settings]
+    for key in overrides:
+        values[key] = settings[key]
+    hostnames = values["local_hostnames"]
+    if isinstance(hostnames, str | bytes) or not isinstance(hostnames, list | tuple | set):
+        problems.append(
+            f"ServerApp.tornado_settings['local_hostnames'] is a {type(hostnames).__name__}, "
+            "not a list: jupyter_server then accepts any Host that is part of it"
+        )
+        hostnames = [hostnames.decode("latin-1") if isinstance(hostnames, bytes) else hostnames]
+    values["local_hostnames"] = tuple(str(h) for h in hostnames)
+    # init_webapp compiles the trait into settings['allow_origin_pat']; with the trait empty, a
+    # pattern (a string or a compiled regex) in tornado_settings is used as it is.
+    pattern = settings.get("allow_origin_pat") or ""
+    if not serverapp.allow_origin_pat and pattern:
+        overrides.append("allow_origin_pat")
+    if isinstance(pattern, re.Pattern):
+        pattern = pattern.pattern
+    if not isinstance(pattern, str):
+        problems.append(
+            f"ServerApp.tornado_settings['allow_origin_pat'] is a {type(pattern).__name__}, not a "
+            "str or compiled regex: cross-origin requests fail"
+        )
+        pattern = pattern.decode("latin-1") if isinstance(pattern, bytes) else ""
+    values["allow_origin_pat"] = pattern
+    values["tornado_overrides"] = tuple(overrides)
+    return values
+
+
 def _safe(get: Any, default: Any, name: str, problems: list[str]) -> Any:
     try:
         return get()
@@ -362,6 +417,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     csp, problem = _csp_from_headers(settings.get("headers"))
     if problem:
         problems.append(problem)
+    effective = _effective_settings(serverapp, settings, problems)
 
     deprecated = ""
     for section in ("ServerApp", "NotebookApp"):
@@ -380,12 +436,12 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         sock=str(serverapp.sock or ""),
         base_url=str(serverapp.base_url),
         allow_origin=str(serverapp.allow_origin),
-        allow_origin_pat=str(serverapp.allow_origin_pat),
+        allow_origin_pat=effective["allow_origin_pat"],
         origin_pat_fullmatch=_origin_pat_fullmatch(),
         allow_credentials=bool(serverapp.allow_credentials),
-        allow_remote_access=bool(serverapp.allow_remote_access),
-        local_hostnames=tuple(str(h) for h in serverapp.local_hostnames),
-        disable_check_xsrf=bool(serverapp.disable_check_xsrf),
+        allow_remote_access=bool(effective["allow_remote_access"]),
+        local_hostnames=effective["local_hostnames"],
+        disable_check_xsrf=bool(effective["disable_check_xsrf"]),
         trust_xheaders=bool(serverapp.trust_xheaders),
         allow_root=bool(serverapp.allow_root),
         running_as_root=hasattr(os, "geteuid") and os.geteuid() == 0,
@@ -405,6 +461,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         keyfile=keyfile,
         client_ca=client_ca,
         extension_enabled=bool(serverapp.jpserver_extensions.get("jupyter_hardening", False)),
+        tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
     )

@@ -7,6 +7,7 @@ The meta-test in test_rules.py fails any rule without at least one case of each 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 ARGON2 = "argon2:$argon2id$v=19$m=10240,t=10,p=8$JdAN3fe9J45NvK/EPuGCvA$O/tbxglbwRpOFuBNTYrymAEH6370Q2z+eS1eF4GM6Do"
@@ -39,6 +40,13 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             # tornado sends bytes on pages, but API handlers fail concatenating them to a str
             "csp-bytes": {"ServerApp": csp(b"frame-ancestors 'self'")},
             "csp-list": {"ServerApp": csp(["frame-ancestors 'self'"])},
+            # jupyter_server then tests the Host with `in` on a string: 'local' passes
+            "local-hostnames-str-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"local_hostnames": "localhost"}}
+            },
+            "origin-pat-int-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"allow_origin_pat": 5}}
+            },
         },
         "clean": {
             "headers-dict": {"ServerApp": {"tornado_settings": {"headers": {"X-Team": "ds"}}}}
@@ -83,6 +91,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "no-token-remote-access": {
                 "IdentityProvider": {"token": ""},
                 "ServerApp": {"allow_remote_access": True},
+            },
+            # tornado_settings is applied over the trait by jupyter_server
+            "no-token-remote-access-in-tornado-settings": {
+                "IdentityProvider": {"token": ""},
+                "ServerApp": {"tornado_settings": {"allow_remote_access": True}},
             },
         },
         "clean": {
@@ -137,8 +150,22 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "clean": {"new-name": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
     },
     "JH205": {
-        "trigger": {"xsrf-off": {"ServerApp": {"disable_check_xsrf": True}}},
-        "clean": {"xsrf-on": {"ServerApp": {"disable_check_xsrf": False}}},
+        "trigger": {
+            "xsrf-off": {"ServerApp": {"disable_check_xsrf": True}},
+            # jupyter_server applies tornado_settings over its own settings: this wins
+            "xsrf-off-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"disable_check_xsrf": True}}
+            },
+        },
+        "clean": {
+            "xsrf-on": {"ServerApp": {"disable_check_xsrf": False}},
+            "xsrf-on-in-tornado-settings": {
+                "ServerApp": {
+                    "disable_check_xsrf": True,
+                    "tornado_settings": {"disable_check_xsrf": False},
+                }
+            },
+        },
     },
     "JH301": {
         "trigger": {
@@ -146,12 +173,26 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "null": {"ServerApp": {"allow_origin": "null"}},
             "pattern-dot-star": {"ServerApp": {"allow_origin_pat": ".*"}},
             "pattern-https-anything": {"ServerApp": {"allow_origin_pat": r"https?://.*"}},
+            # used as it is when the trait is empty; a compiled regex works there too
+            "compiled-pattern-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"allow_origin_pat": re.compile(".*")}}
+            },
+            "pattern-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"allow_origin_pat": "https?://.*"}}
+            },
         },
         "clean": {
             "exact-origin": {"ServerApp": {"allow_origin": "https://app.example.com"}},
             "anchored-pattern": {"ServerApp": {"allow_origin_pat": r"^https://app\.example\.com$"}},
             # jupyter_server >= 2.18 matches the whole origin: a bare prefix matches nothing
             "prefix-only-pattern": {"ServerApp": {"allow_origin_pat": r"https?://"}},
+            # the trait, when set, replaces tornado_settings['allow_origin_pat']
+            "trait-replaces-tornado-settings-pattern": {
+                "ServerApp": {
+                    "allow_origin_pat": r"^https://app\.example\.com$",
+                    "tornado_settings": {"allow_origin_pat": ".*"},
+                }
+            },
         },
     },
     "JH302": {
@@ -339,7 +380,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "default-local-hostnames": {
                 "ServerApp": {**PROXIED, "local_hostnames": ["localhost"]},
                 "Hardening": {"public_url": PUBLIC},
-            }
+            },
+            "tornado-settings-local-hostnames": {
+                "ServerApp": {**PROXIED, "tornado_settings": {"local_hostnames": ["localhost"]}},
+                "Hardening": {"public_url": PUBLIC},
+            },
         },
         "clean": {
             "server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}

@@ -313,3 +313,18 @@ def test_tls_paths_with_tilde_are_unusable(audit, tls_dir: Path, monkeypatch) ->
     assert report.verdict == "refuse"
     report = audit({"ServerApp": {"client_ca": "~/good.pem"}})
     assert "JH407" in {i.finding.id for i in report.items}
+
+
+def test_tornado_settings_overrides_are_named_in_message_and_fix(audit) -> None:
+    """A security key in tornado_settings wins over the trait: the finding says where it is set,
+    since setting the trait alone would not fix it, and the report shows the effective value."""
+    report = audit({"ServerApp": {"tornado_settings": {"disable_check_xsrf": True}}})
+    (item,) = [i for i in report.items if i.finding.id == "JH205"]
+    assert item.finding.message.startswith("ServerApp.tornado_settings['disable_check_xsrf']")
+    assert item.finding.fix.startswith("remove 'disable_check_xsrf' from c.ServerApp.tornado_")
+    assert report.to_json()["settings"]["ServerApp.disable_check_xsrf"] is True
+    report = audit({"ServerApp": {"tornado_settings": {"allow_origin_pat": re.compile(".*")}}})
+    assert report.to_json()["settings"]["ServerApp.allow_origin_pat"] == ".*"
+    plain = audit({"ServerApp": {"disable_check_xsrf": True}})
+    (item,) = [i for i in plain.items if i.finding.id == "JH205"]
+    assert item.finding.fix.startswith("c.ServerApp.disable_check_xsrf = False")
