@@ -421,7 +421,8 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
 
     deprecated = ""
     for section in ("ServerApp", "NotebookApp"):
-        if "password" in serverapp.config.get(section, {}):
+        # An empty password (a recipe's `c.NotebookApp.password = u''`) sets no password.
+        if serverapp.config.get(section, {}).get("password"):
             deprecated = f"{section}.password"
             break
 

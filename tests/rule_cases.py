@@ -147,7 +147,10 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
     },
     "JH204": {
         "trigger": {"serverapp-password": {"ServerApp": {"password": ARGON2}}},
-        "clean": {"new-name": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
+        "clean": {
+            "new-name": {"PasswordIdentityProvider": {"hashed_password": ARGON2}},
+            "empty-old-name": {"ServerApp": {"password": ""}, "NotebookApp": {"password": ""}},
+        },
     },
     "JH205": {
         "trigger": {

@@ -328,3 +328,14 @@ def test_tornado_settings_overrides_are_named_in_message_and_fix(audit) -> None:
     plain = audit({"ServerApp": {"disable_check_xsrf": True}})
     (item,) = [i for i in plain.items if i.finding.id == "JH205"]
     assert item.finding.fix.startswith("c.ServerApp.disable_check_xsrf = False")
+
+
+def test_accept_hint_names_each_rule_once(audit) -> None:
+    """JH401 fires for the certificate and for the key: the hint is still a valid dict literal
+    with one key per rule (a repeated key would silently keep only the last reason)."""
+    from jupyter_hardening.report import accept_hint
+
+    report = audit({"ServerApp": {"certfile": "/nonexistent/cert.pem"}})
+    assert [i.finding.id for i in report.blocking] == ["JH401", "JH401"]
+    hint = accept_hint(report.blocking)
+    assert hint == "c.Hardening.accepted_risks = {'JH401': '<why this is acceptable here>'}"
