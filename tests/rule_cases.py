@@ -310,10 +310,14 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "trigger": {
             "space-semicolon": {"ServerApp": {"base_url": "/my notebooks;v2/"}},
             "brace-dollar": {"ServerApp": {"base_url": "/jp${x}/"}},
+            # regex operators in jupyter_server's URL patterns: Jupyter moves to /aab/
+            "plus": {"ServerApp": {"base_url": "/a+b/"}},
         },
         "clean": {
             "plain": {"ServerApp": {"base_url": "/jp/"}},
             "tilde-dash": {"ServerApp": {"base_url": "/~ana/nb-1/"}},
+            # a '.' matches itself too: JupyterHub's /user/<name>/ with dotted names works
+            "dotted-user": {"ServerApp": {"base_url": "/user/ana.lima/"}},
         },
     },
     "JH601": {
