@@ -110,7 +110,9 @@ def evaluate(
 
 def accept_hint(items: tuple[Item, ...]) -> str:
     """The config line that accepts the given findings instead of fixing them."""
-    risks = ", ".join(f"'{i.finding.id}': '<why this is acceptable here>'" for i in items)
+    # A rule can fire more than once (JH401 for the certificate and the key): one key each.
+    ids = dict.fromkeys(i.finding.id for i in items)
+    risks = ", ".join(f"'{rule_id}': '<why this is acceptable here>'" for rule_id in ids)
     return f"c.Hardening.accepted_risks = {{{risks}}}"
 
 

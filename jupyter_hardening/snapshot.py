@@ -24,10 +24,11 @@ from typing import Any
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
-_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)$")
+# '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
+_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)\Z")
 # argon2-cffi's encoded form; anything else makes PasswordHasher.verify raise on every login.
 _ARGON2_HASH = re.compile(
-    r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
+    r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+\Z"
 )
 
 
@@ -101,6 +102,8 @@ class Snapshot:
     keyfile: str = ""
     client_ca: str = ""
     extension_enabled: bool = True
+    # ServerApp settings whose effective value comes from c.ServerApp.tornado_settings.
+    tornado_overrides: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
@@ -109,6 +112,18 @@ class Snapshot:
     def remote(self) -> bool:
         """True when hosts other than this one can connect (not loopback, not a unix socket)."""
         return not self.sock and not self.ip_is_loopback
+
+    def setting_name(self, key: str) -> str:
+        """Where the effective value of ``ServerApp.<key>`` is set: the trait or tornado_settings."""
+        if key in self.tornado_overrides:
+            return f"ServerApp.tornado_settings[{key!r}]"
+        return f"ServerApp.{key}"
+
+    def override_fix(self, key: str) -> str:
+        """The first step of a fix when ``key`` is overridden in tornado_settings, else ''."""
+        if key in self.tornado_overrides:
+            return f"remove {key!r} from c.ServerApp.tornado_settings (it overrides the trait); "
+        return ""
 
     @property
     def has_tls(self) -> bool:
@@ -227,11 +242,15 @@ def is_loopback(ip: str) -> bool:
 
 def file_facts(path: str) -> FileFacts:
     """Stat a file and check it can be read by this process."""
-    p = Path(path).expanduser()
+    # No expanduser: jupyter_server and tornado open the path as written, '~' included.
+    p = Path(path)
     try:
         st = p.stat()
     except FileNotFoundError:
-        return FileFacts(path, exists=False, readable=False, error="does not exist")
+        hint = (
+            " (jupyter_server does not expand '~': write the full path)" if path[:1] == "~" else ""
+        )
+        return FileFacts(path, exists=False, readable=False, error="does not exist" + hint)
     except OSError as e:
         return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
@@ -266,7 +285,7 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     # unaudited, and a re-check would answer 500.
     if cert_ff.readable:
         try:
-            cert = x509.load_pem_x509_certificate(Path(certfile).expanduser().read_bytes())
+            cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
             facts["not_after"] = cert.not_valid_after_utc
             facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
@@ -277,7 +296,7 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
     if key_ff.readable:
         try:
-            data = Path(key_path).expanduser().read_bytes()
+            data = Path(key_path).read_bytes()
             key = serialization.load_pem_private_key(data, password=None)
         except Exception as e:
             # The message of these errors never contains key bytes.
@@ -328,6 +347,47 @@ def _csp_from_headers(headers: Any) -> tuple[str | None, str | None]:
     return (value.decode("latin-1") if isinstance(value, bytes) else ""), problem
 
 
+# Keys of ServerApp.tornado_settings that jupyter_server applies over the values of the traits of
+# the same name (ServerWebApplication.init_settings: settings.update(tornado_settings)).
+# allow_origin and allow_credentials are not among them: init_webapp always writes the traits.
+TORNADO_OVERRIDES = ("disable_check_xsrf", "allow_remote_access", "local_hostnames")
+
+
+def _effective_settings(
+    serverapp: Any, settings: Mapping[str, Any], problems: list[str]
+) -> dict[str, Any]:
+    """The security settings the handlers read, with the keys tornado_settings overrides."""
+    raw = serverapp.tornado_settings if isinstance(serverapp.tornado_settings, Mapping) else {}
+    values: dict[str, Any] = {key: getattr(serverapp, key) for key in TORNADO_OVERRIDES}
+    overrides = [key for key in TORNADO_OVERRIDES if key in raw and key in settings]
+    for key in overrides:
+        values[key] = settings[key]
+    hostnames = values["local_hostnames"]
+    if isinstance(hostnames, str | bytes) or not isinstance(hostnames, list | tuple | set):
+        problems.append(
+            f"ServerApp.tornado_settings['local_hostnames'] is a {type(hostnames).__name__}, "
+            "not a list: jupyter_server then accepts any Host that is part of it"
+        )
+        hostnames = [hostnames.decode("latin-1") if isinstance(hostnames, bytes) else hostnames]
+    values["local_hostnames"] = tuple(str(h) for h in hostnames)
+    # init_webapp compiles the trait into settings['allow_origin_pat']; with the trait empty, a
+    # pattern (a string or a compiled regex) in tornado_settings is used as it is.
+    pattern = settings.get("allow_origin_pat") or ""
+    if not serverapp.allow_origin_pat and pattern:
+        overrides.append("allow_origin_pat")
+    if isinstance(pattern, re.Pattern):
+        pattern = pattern.pattern
+    if not isinstance(pattern, str):
+        problems.append(
+            f"ServerApp.tornado_settings['allow_origin_pat'] is a {type(pattern).__name__}, not a "
+            "str or compiled regex: cross-origin requests fail"
+        )
+        pattern = pattern.decode("latin-1") if isinstance(pattern, bytes) else ""
+    values["allow_origin_pat"] = pattern
+    values["tornado_overrides"] = tuple(overrides)
+    return values
+
+
 def _safe(get: Any, default: Any, name: str, problems: list[str]) -> Any:
     try:
         return get()
@@ -357,10 +417,12 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     csp, problem = _csp_from_headers(settings.get("headers"))
     if problem:
         problems.append(problem)
+    effective = _effective_settings(serverapp, settings, problems)
 
     deprecated = ""
     for section in ("ServerApp", "NotebookApp"):
-        if "password" in serverapp.config.get(section, {}):
+        # An empty password (a recipe's `c.NotebookApp.password = u''`) sets no password.
+        if serverapp.config.get(section, {}).get("password"):
             deprecated = f"{section}.password"
             break
 
@@ -375,12 +437,12 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         sock=str(serverapp.sock or ""),
         base_url=str(serverapp.base_url),
         allow_origin=str(serverapp.allow_origin),
-        allow_origin_pat=str(serverapp.allow_origin_pat),
+        allow_origin_pat=effective["allow_origin_pat"],
         origin_pat_fullmatch=_origin_pat_fullmatch(),
         allow_credentials=bool(serverapp.allow_credentials),
-        allow_remote_access=bool(serverapp.allow_remote_access),
-        local_hostnames=tuple(str(h) for h in serverapp.local_hostnames),
-        disable_check_xsrf=bool(serverapp.disable_check_xsrf),
+        allow_remote_access=bool(effective["allow_remote_access"]),
+        local_hostnames=effective["local_hostnames"],
+        disable_check_xsrf=bool(effective["disable_check_xsrf"]),
         trust_xheaders=bool(serverapp.trust_xheaders),
         allow_root=bool(serverapp.allow_root),
         running_as_root=hasattr(os, "geteuid") and os.geteuid() == 0,
@@ -400,6 +462,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         keyfile=keyfile,
         client_ca=client_ca,
         extension_enabled=bool(serverapp.jpserver_extensions.get("jupyter_hardening", False)),
+        tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
     )

@@ -7,6 +7,7 @@ The meta-test in test_rules.py fails any rule without at least one case of each 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 ARGON2 = "argon2:$argon2id$v=19$m=10240,t=10,p=8$JdAN3fe9J45NvK/EPuGCvA$O/tbxglbwRpOFuBNTYrymAEH6370Q2z+eS1eF4GM6Do"
@@ -39,6 +40,13 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             # tornado sends bytes on pages, but API handlers fail concatenating them to a str
             "csp-bytes": {"ServerApp": csp(b"frame-ancestors 'self'")},
             "csp-list": {"ServerApp": csp(["frame-ancestors 'self'"])},
+            # jupyter_server then tests the Host with `in` on a string: 'local' passes
+            "local-hostnames-str-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"local_hostnames": "localhost"}}
+            },
+            "origin-pat-int-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"allow_origin_pat": 5}}
+            },
         },
         "clean": {
             "headers-dict": {"ServerApp": {"tornado_settings": {"headers": {"X-Team": "ds"}}}}
@@ -84,6 +92,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "IdentityProvider": {"token": ""},
                 "ServerApp": {"allow_remote_access": True},
             },
+            # tornado_settings is applied over the trait by jupyter_server
+            "no-token-remote-access-in-tornado-settings": {
+                "IdentityProvider": {"token": ""},
+                "ServerApp": {"tornado_settings": {"allow_remote_access": True}},
+            },
         },
         "clean": {
             "default": {},
@@ -120,6 +133,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "PasswordIdentityProvider": {"hashed_password": "sha1::0123abcd"}
             },
             "sha1-as-bytes": {"PasswordIdentityProvider": {"hashed_password": b"sha1:aa:bb"}},
+            # read from a file with open().read(): the newline makes every login fail
+            "argon2-trailing-newline": {
+                "PasswordIdentityProvider": {"hashed_password": ARGON2 + "\n"}
+            },
+            "sha1-trailing-newline": {"PasswordIdentityProvider": {"hashed_password": SHA1 + "\n"}},
         },
         "clean": {"argon2": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
     },
@@ -129,11 +147,28 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
     },
     "JH204": {
         "trigger": {"serverapp-password": {"ServerApp": {"password": ARGON2}}},
-        "clean": {"new-name": {"PasswordIdentityProvider": {"hashed_password": ARGON2}}},
+        "clean": {
+            "new-name": {"PasswordIdentityProvider": {"hashed_password": ARGON2}},
+            "empty-old-name": {"ServerApp": {"password": ""}, "NotebookApp": {"password": ""}},
+        },
     },
     "JH205": {
-        "trigger": {"xsrf-off": {"ServerApp": {"disable_check_xsrf": True}}},
-        "clean": {"xsrf-on": {"ServerApp": {"disable_check_xsrf": False}}},
+        "trigger": {
+            "xsrf-off": {"ServerApp": {"disable_check_xsrf": True}},
+            # jupyter_server applies tornado_settings over its own settings: this wins
+            "xsrf-off-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"disable_check_xsrf": True}}
+            },
+        },
+        "clean": {
+            "xsrf-on": {"ServerApp": {"disable_check_xsrf": False}},
+            "xsrf-on-in-tornado-settings": {
+                "ServerApp": {
+                    "disable_check_xsrf": True,
+                    "tornado_settings": {"disable_check_xsrf": False},
+                }
+            },
+        },
     },
     "JH301": {
         "trigger": {
@@ -141,12 +176,26 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "null": {"ServerApp": {"allow_origin": "null"}},
             "pattern-dot-star": {"ServerApp": {"allow_origin_pat": ".*"}},
             "pattern-https-anything": {"ServerApp": {"allow_origin_pat": r"https?://.*"}},
+            # used as it is when the trait is empty; a compiled regex works there too
+            "compiled-pattern-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"allow_origin_pat": re.compile(".*")}}
+            },
+            "pattern-in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"allow_origin_pat": "https?://.*"}}
+            },
         },
         "clean": {
             "exact-origin": {"ServerApp": {"allow_origin": "https://app.example.com"}},
             "anchored-pattern": {"ServerApp": {"allow_origin_pat": r"^https://app\.example\.com$"}},
             # jupyter_server >= 2.18 matches the whole origin: a bare prefix matches nothing
             "prefix-only-pattern": {"ServerApp": {"allow_origin_pat": r"https?://"}},
+            # the trait, when set, replaces tornado_settings['allow_origin_pat']
+            "trait-replaces-tornado-settings-pattern": {
+                "ServerApp": {
+                    "allow_origin_pat": r"^https://app\.example\.com$",
+                    "tornado_settings": {"allow_origin_pat": ".*"},
+                }
+            },
         },
     },
     "JH302": {
@@ -261,10 +310,14 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "trigger": {
             "space-semicolon": {"ServerApp": {"base_url": "/my notebooks;v2/"}},
             "brace-dollar": {"ServerApp": {"base_url": "/jp${x}/"}},
+            # regex operators in jupyter_server's URL patterns: Jupyter moves to /aab/
+            "plus": {"ServerApp": {"base_url": "/a+b/"}},
         },
         "clean": {
             "plain": {"ServerApp": {"base_url": "/jp/"}},
             "tilde-dash": {"ServerApp": {"base_url": "/~ana/nb-1/"}},
+            # a '.' matches itself too: JupyterHub's /user/<name>/ with dotted names works
+            "dotted-user": {"ServerApp": {"base_url": "/user/ana.lima/"}},
         },
     },
     "JH601": {
@@ -334,7 +387,11 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "default-local-hostnames": {
                 "ServerApp": {**PROXIED, "local_hostnames": ["localhost"]},
                 "Hardening": {"public_url": PUBLIC},
-            }
+            },
+            "tornado-settings-local-hostnames": {
+                "ServerApp": {**PROXIED, "tornado_settings": {"local_hostnames": ["localhost"]}},
+                "Hardening": {"public_url": PUBLIC},
+            },
         },
         "clean": {
             "server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}

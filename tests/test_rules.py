@@ -301,3 +301,41 @@ def test_page_anchors_stay_unique_when_a_rule_fires_twice(audit, tmp_path: Path)
     ids = re.findall(r' id="([^"]+)"', page.decode())
     assert "JH401" in ids and "JH401-2" in ids
     assert len(ids) == len(set(ids)), ids
+
+
+def test_tls_paths_with_tilde_are_unusable(audit, tls_dir: Path, monkeypatch) -> None:
+    """jupyter_server opens certfile/keyfile/client_ca as written: '~' is not expanded, and
+    tornado fails with a traceback. The audit must say so, even when ~/good.pem exists."""
+    monkeypatch.setenv("HOME", str(tls_dir))
+    report = audit({"ServerApp": {"certfile": "~/good.pem", "keyfile": "~/good.key"}})
+    messages = [i.finding.message for i in report.items if i.finding.id == "JH401"]
+    assert len(messages) == 2 and all("does not expand '~'" in m for m in messages), messages
+    assert report.verdict == "refuse"
+    report = audit({"ServerApp": {"client_ca": "~/good.pem"}})
+    assert "JH407" in {i.finding.id for i in report.items}
+
+
+def test_tornado_settings_overrides_are_named_in_message_and_fix(audit) -> None:
+    """A security key in tornado_settings wins over the trait: the finding says where it is set,
+    since setting the trait alone would not fix it, and the report shows the effective value."""
+    report = audit({"ServerApp": {"tornado_settings": {"disable_check_xsrf": True}}})
+    (item,) = [i for i in report.items if i.finding.id == "JH205"]
+    assert item.finding.message.startswith("ServerApp.tornado_settings['disable_check_xsrf']")
+    assert item.finding.fix.startswith("remove 'disable_check_xsrf' from c.ServerApp.tornado_")
+    assert report.to_json()["settings"]["ServerApp.disable_check_xsrf"] is True
+    report = audit({"ServerApp": {"tornado_settings": {"allow_origin_pat": re.compile(".*")}}})
+    assert report.to_json()["settings"]["ServerApp.allow_origin_pat"] == ".*"
+    plain = audit({"ServerApp": {"disable_check_xsrf": True}})
+    (item,) = [i for i in plain.items if i.finding.id == "JH205"]
+    assert item.finding.fix.startswith("c.ServerApp.disable_check_xsrf = False")
+
+
+def test_accept_hint_names_each_rule_once(audit) -> None:
+    """JH401 fires for the certificate and for the key: the hint is still a valid dict literal
+    with one key per rule (a repeated key would silently keep only the last reason)."""
+    from jupyter_hardening.report import accept_hint
+
+    report = audit({"ServerApp": {"certfile": "/nonexistent/cert.pem"}})
+    assert [i.finding.id for i in report.blocking] == ["JH401", "JH401"]
+    hint = accept_hint(report.blocking)
+    assert hint == "c.Hardening.accepted_risks = {'JH401': '<why this is acceptable here>'}"

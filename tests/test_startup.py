@@ -174,3 +174,16 @@ def test_missing_certificate_refuses_before_bind(home: JupyterHome) -> None:
     )
     server, was_open = run_until_exit(home)
     assert_refused(server, was_open, "JH401")
+
+
+def test_refuses_security_keys_in_tornado_settings(home: JupyterHome) -> None:
+    """tornado_settings is applied over jupyter_server's own settings: a compiled allow_origin_pat
+    there (the trait only takes a str) opens the server to every origin, and must refuse."""
+    home.write_config(
+        "import re\n"
+        "c.ServerApp.tornado_settings = {'allow_origin_pat': re.compile('.*'),"
+        " 'disable_check_xsrf': True}\n"
+    )
+    server, was_open = run_until_exit(home)
+    assert_refused(server, was_open, "JH301", "JH205")
+    assert "ServerApp.tornado_settings['allow_origin_pat']" in server.log

@@ -147,8 +147,9 @@ class XSRFDisabled(Rule):
         """Fire when disable_check_xsrf is on and cookies can authenticate."""
         if snap.disable_check_xsrf and snap.auth_enabled:
             yield self.finding(
-                "ServerApp.disable_check_xsrf = True: any web page you visit can drive the API "
-                "with your login cookie.",
-                "c.ServerApp.disable_check_xsrf = False (API clients send the token header "
+                f"{snap.setting_name('disable_check_xsrf')} = True: any web page you visit can "
+                "drive the API with your login cookie.",
+                snap.override_fix("disable_check_xsrf")
+                + "c.ServerApp.disable_check_xsrf = False (API clients send the token header "
                 "and need no XSRF cookie)",
             )

@@ -140,9 +140,9 @@ class AnyOrigin(Rule):
             snap.allow_origin_pat, snap.origin_pat_fullmatch
         ):
             yield self.finding(
-                f"ServerApp.allow_origin_pat = {snap.allow_origin_pat!r} matches any origin "
-                "(e.g. https://attacker.example): any web page can run code here.",
-                "anchor the pattern to your own site, e.g. "
+                f"{snap.setting_name('allow_origin_pat')} = {snap.allow_origin_pat!r} matches any "
+                "origin (e.g. https://attacker.example): any web page can run code here.",
+                snap.override_fix("allow_origin_pat") + "anchor the pattern to your own site, e.g. "
                 r"c.ServerApp.allow_origin_pat = r'^https://app\.example\.com$'",
                 traits=("ServerApp.allow_origin_pat",),
             )
@@ -178,17 +178,19 @@ class LooseOriginPattern(Rule):
         error = pattern_invalid(pat)
         if error:
             yield self.finding(
-                f"ServerApp.allow_origin_pat is not a valid regular expression ({error}): "
-                "jupyter_server will fail to start.",
-                r"c.ServerApp.allow_origin_pat = r'^https://app\.example\.com$'",
+                f"{snap.setting_name('allow_origin_pat')} is not a valid regular expression "
+                f"({error}): jupyter_server fails on it.",
+                snap.override_fix("allow_origin_pat")
+                + r"c.ServerApp.allow_origin_pat = r'^https://app\.example\.com$'",
                 severity=Severity.ERROR,
             )
             return
         loose = pattern_loose(pat, snap.origin_pat_fullmatch)
         if loose and not pattern_accepts_any(pat, snap.origin_pat_fullmatch):
             yield self.finding(
-                f"ServerApp.allow_origin_pat = {pat!r} {loose}.",
-                f"c.ServerApp.allow_origin_pat = r'{tightened(pat, snap.origin_pat_fullmatch)}'",
+                f"{snap.setting_name('allow_origin_pat')} = {pat!r} {loose}.",
+                snap.override_fix("allow_origin_pat")
+                + f"c.ServerApp.allow_origin_pat = r'{tightened(pat, snap.origin_pat_fullmatch)}'",
             )
 
 

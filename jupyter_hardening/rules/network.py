@@ -97,9 +97,11 @@ class LocalWithoutAuth(Rule):
         fix = "remove c.IdentityProvider.token = '' (a random token is then generated)"
         if snap.allow_remote_access:
             yield self.finding(
-                "No token and no password, and ServerApp.allow_remote_access = True: any web page "
-                "can reach this server through DNS rebinding and run code.",
-                fix + ", and set c.ServerApp.allow_remote_access = False",
+                f"No token and no password, and {snap.setting_name('allow_remote_access')} = True: "
+                "any web page can reach this server through DNS rebinding and run code.",
+                snap.override_fix("allow_remote_access")
+                + fix
+                + ", and set c.ServerApp.allow_remote_access = False",
                 severity=Severity.ERROR,
             )
         else:

@@ -127,8 +127,8 @@ class PublicHostNotLocal(Rule):
             names = [*snap.local_hostnames, public.host]
             yield self.finding(
                 f"Requests for {public.host} will get 403 'non-local Host': it is not in "
-                "ServerApp.local_hostnames.",
-                f"c.ServerApp.local_hostnames = {names!r}",
+                f"{snap.setting_name('local_hostnames')}.",
+                snap.override_fix("local_hostnames") + f"c.ServerApp.local_hostnames = {names!r}",
             )
 
 

@@ -9,7 +9,7 @@ from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 
 # Unreserved and sub-delim characters that survive browsers, tornado routing and nginx config.
-SAFE_BASE_URL = re.compile(r"^/(?:[A-Za-z0-9._~!&'()*+,=:@%-]+/)*$")
+SAFE_BASE_URL = re.compile(r"^/(?:[A-Za-z0-9._~!&',=:@%-]+/)*$")
 
 
 def base_url_problem(base_url: str) -> str:
@@ -19,6 +19,15 @@ def base_url_problem(base_url: str) -> str:
     bad = sorted(set(re.findall(r"[;{}\"'$#?\\<>`^|\[\]]", base_url)))
     if bad:
         return "contains " + " ".join(repr(c) for c in bad)
+    # jupyter_server and tornado join base_url into their URL patterns unescaped: there these
+    # are regex operators, and '/a+b/' serves Jupyter at /aab/ and 404s at /a+b/.
+    operators = sorted(set(re.findall(r"[()*+]", base_url)))
+    if operators:
+        return (
+            "contains "
+            + " ".join(repr(c) for c in operators)
+            + ", which jupyter_server's URL patterns read as regex operators (404 everywhere)"
+        )
     if "//" in base_url:
         return "contains an empty path segment ('//')"
     if any(seg in (".", "..") for seg in base_url.split("/")):
@@ -67,14 +76,15 @@ class BaseUrlUnsafeCharacters(Rule):
         c.ServerApp.base_url = '/my notebooks;v2/'
 
     Spaces, ``;``, quotes, braces, ``$``, ``?`` and ``#`` are mangled by browsers and can inject
-    directives into a proxy configuration.
+    directives into a proxy configuration; ``(``, ``)``, ``*`` and ``+`` are regex operators in
+    jupyter_server's URL patterns (``'/a+b/'`` serves Jupyter at ``/aab/``).
     """
 
     id = "JH502"
     name = "base-url-unsafe"
     severity = Severity.ERROR
     traits = ("ServerApp.base_url",)
-    summary = "base_url holds characters that break URLs or proxies"
+    summary = "base_url holds characters that break URLs, Jupyter's routes or proxies"
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the base_url is not in the safe path alphabet (full URLs are JH501's)."""
