@@ -68,5 +68,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"jupyter hardening: cannot write the output: {e.strerror or e}", file=sys.stderr)
         sys.exit(2)
 
+
 if __name__ == "__main__":
     main()
