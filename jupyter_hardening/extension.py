@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from traitlets import TraitError
@@ -97,6 +99,10 @@ def load_hardening(serverapp: Any) -> Hardening:
         sys.exit(1)
 
 
+# Config sections whose `token` replaces the default that reads JUPYTER_TOKEN_FILE.
+TOKEN_SECTIONS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "NotebookApp")
+
+
 class PreflightError(SystemExit):
     """A setting jupyter_server or another extension would crash on before the audit runs."""
 
@@ -132,6 +138,9 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
                         "name of this machine",
                     )
                 )
+    token_file = _unreadable_token_file(serverapp)
+    if token_file:
+        problems.append(token_file)
     error = pattern_invalid(serverapp.allow_origin_pat)
     if error:
         problems.append(
@@ -142,6 +151,29 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
             )
         )
     return problems
+
+
+def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
+    """JUPYTER_TOKEN_FILE that jupyter_server would open, and cannot: a traceback in init_webapp.
+
+    The token's default reads the file unless JUPYTER_TOKEN is set or a token is configured.
+    """
+    path = os.environ.get("JUPYTER_TOKEN_FILE")
+    if not path or os.environ.get("JUPYTER_TOKEN"):
+        return None
+    config = serverapp.config
+    if any("token" in config.get(section, {}) for section in TOKEN_SECTIONS):
+        return None
+    try:
+        with Path(path).open("rb"):
+            return None
+    except OSError as e:
+        return (
+            f"JUPYTER_TOKEN_FILE={path!r} cannot be read ({e.strerror or e}): jupyter_server "
+            "reads the token from it",
+            "point JUPYTER_TOKEN_FILE at a file readable by the server's user, or unset it "
+            "(a password or a generated token then protects the server)",
+        )
 
 
 def _link_jupyter_server_extension(serverapp: Any) -> None:

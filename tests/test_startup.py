@@ -157,6 +157,28 @@ def test_settings_that_crash_the_server_refuse_cleanly(
     assert "Fix: " in server.log and "Traceback" not in server.log, server.log
 
 
+def test_unreadable_token_file_refuses_cleanly(home: JupyterHome, tmp_path) -> None:
+    """JUPYTER_TOKEN_FILE pointing nowhere is a traceback in init_webapp without the extension;
+    here a refusal naming it, before the port opens. A configured token makes the file unused."""
+    missing = str(tmp_path / "no-such-token-file")
+    port = free_port()
+    server = start(home, port=port, env={"JUPYTER_TOKEN_FILE": missing})
+    assert server.proc.wait(timeout=60) == 1, server.log
+    assert not port_open(port)
+    assert f"Refusing to start: JUPYTER_TOKEN_FILE={missing!r} cannot be read" in server.log
+    assert "Fix: " in server.log and "Traceback" not in server.log, server.log
+
+    home.write_config("c.IdentityProvider.token = 'a-configured-token-of-32-characters'\n")
+    out = subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check"],
+        capture_output=True,
+        text=True,
+        env=home.env(JUPYTER_TOKEN_FILE=missing),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_public_url_password_is_not_logged(home: JupyterHome) -> None:
     """A public_url with user:password in it is refused without writing the password to the log."""
     home.write_config("c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n")
