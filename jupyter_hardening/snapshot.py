@@ -91,6 +91,8 @@ class Snapshot:
     token_length: int = 48
     token_bits: float = 192.0
     token_generated: bool = True
+    # The token starts or ends with whitespace (a newline from `echo ... > $JUPYTER_TOKEN_FILE`).
+    token_padded: bool = False
     password_kind: str = ""
     password_deprecated_name: str = ""
     password_required: bool = False
@@ -451,6 +453,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         token_length=len(token),
         token_bits=token_strength(token),
         token_generated=bool(getattr(idp, "token_generated", False)),
+        token_padded=token != token.strip(),
         password_kind=password_kind(hashed),
         password_deprecated_name=deprecated,
         password_required=bool(getattr(idp, "password_required", False)),

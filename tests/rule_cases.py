@@ -120,6 +120,16 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "short-but-local": {"IdentityProvider": {"token": "jupyter123"}},
         },
     },
+    "JH206": {
+        "trigger": {
+            "newline-from-token-file": {"IdentityProvider": {"token": STRONG_TOKEN + "\n"}},
+            "leading-space": {"IdentityProvider": {"token": " " + STRONG_TOKEN}},
+        },
+        "clean": {
+            "strong": {"IdentityProvider": {"token": STRONG_TOKEN}},
+            "inner-characters-only": {"IdentityProvider": {"token": "a b" + STRONG_TOKEN}},
+        },
+    },
     "JH202": {
         "trigger": {
             "plaintext": {"PasswordIdentityProvider": {"hashed_password": "my secret"}},

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -177,6 +179,24 @@ def test_unreadable_token_file_refuses_cleanly(home: JupyterHome, tmp_path) -> N
         timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_token_file_with_a_newline_is_flagged(home: JupyterHome, tmp_path) -> None:
+    """`echo TOKEN > file`: jupyter_server keeps the newline and refuses the token as people
+    copy it; the extension says so (JH206, a warning: the server still starts)."""
+    token = "0123456789abcdef" * 3
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    with running(home, env={"JUPYTER_TOKEN_FILE": str(token_file)}) as server:
+        request = urllib.request.Request(
+            server.url("api/status"), headers={"Authorization": f"token {token}"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        log = server.log
+    assert refused.value.code == 403
+    assert "[W " in log and "JH206 token-whitespace" in log, log
+    assert token not in log
 
 
 def test_public_url_password_is_not_logged(home: JupyterHome) -> None:

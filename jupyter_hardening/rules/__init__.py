@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .auth import (
     DeprecatedPasswordName,
+    PaddedToken,
     PasswordNotHashed,
     WeakPasswordHash,
     WeakToken,
@@ -45,6 +46,7 @@ RULES: tuple[Rule, ...] = (
     WeakPasswordHash(),
     DeprecatedPasswordName(),
     XSRFDisabled(),
+    PaddedToken(),
     AnyOrigin(),
     LooseOriginPattern(),
     CredentialsWithBroadOrigin(),

@@ -42,6 +42,36 @@ class WeakToken(Rule):
             )
 
 
+class PaddedToken(Rule):
+    """A token that starts or ends with whitespace, usually the newline of a token file.
+
+    Broken::
+
+        $ echo "$TOKEN" > /run/secrets/jupyter-token   # echo adds a newline
+        $ JUPYTER_TOKEN_FILE=/run/secrets/jupyter-token jupyter lab
+
+    jupyter_server reads JUPYTER_TOKEN_FILE as it is and compares tokens exactly: the token
+    everyone copies, without the newline, is refused (403) and token login never works.
+    """
+
+    id = "JH206"
+    name = "token-whitespace"
+    severity = Severity.WARNING
+    traits = ("IdentityProvider.token",)
+    summary = "Token starts or ends with whitespace (a token file's newline): it never matches"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when the token has leading or trailing whitespace."""
+        if snap.token_padded:
+            yield self.finding(
+                "The token starts or ends with whitespace (typically the newline `echo` writes "
+                "into JUPYTER_TOKEN_FILE): jupyter_server compares tokens exactly, so the token "
+                "as people copy it is refused and token login never works.",
+                "write the token file without a newline (printf '%s' \"$TOKEN\" > FILE), or "
+                "strip the value of c.IdentityProvider.token / JUPYTER_TOKEN",
+            )
+
+
 class PasswordNotHashed(Rule):
     """``hashed_password`` holds something that is not a hash jupyter_server can verify.
 
