@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -138,6 +139,17 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
                         "name of this machine",
                     )
                 )
+    base_url = serverapp.base_url
+    try:
+        re.compile(base_url)
+    except re.error as e:
+        # jupyter_server joins base_url into its route patterns unescaped (see JH502).
+        problems.append(
+            (
+                f"ServerApp.base_url = {base_url!r} breaks jupyter_server's URL patterns ({e})",
+                "c.ServerApp.base_url = '/jupyter/' (letters, digits, '-', '_', '.', '/')",
+            )
+        )
     token_file = _unreadable_token_file(serverapp)
     if token_file:
         problems.append(token_file)

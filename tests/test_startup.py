@@ -144,8 +144,9 @@ def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, ne
             "c.ServerApp.allow_origin_pat = '(https://'\n",
             "ServerApp.allow_origin_pat is not a valid",
         ),
+        ("c.ServerApp.base_url = '/a(b/'\n", "ServerApp.base_url = '/a(b/' breaks"),
     ],
-    ids=["ip-does-not-resolve", "ip-in-brackets", "origin-pattern-not-a-regex"],
+    ids=["ip-does-not-resolve", "ip-in-brackets", "origin-pattern-not-a-regex", "base-url-paren"],
 )
 def test_settings_that_crash_the_server_refuse_cleanly(
     home: JupyterHome, config: str, needle: str
