@@ -98,6 +98,8 @@ class Snapshot:
     password_required: bool = False
     secure_cookie: bool | None = None
     csp: str | None = None
+    # X-Frame-Options from tornado_settings['headers'] (DENY / SAMEORIGIN), '' when not set.
+    x_frame_options: str = ""
     public_url: str = ""
     tls: TLSFacts = field(default_factory=TLSFacts)
     certfile: str = ""
@@ -420,6 +422,15 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     if problem:
         problems.append(problem)
     effective = _effective_settings(serverapp, settings, problems)
+    headers = settings.get("headers")
+    x_frame_options = next(
+        (
+            str(value).strip().upper()
+            for key, value in (headers.items() if isinstance(headers, Mapping) else ())
+            if isinstance(key, str) and key.lower() == "x-frame-options" and isinstance(value, str)
+        ),
+        "",
+    )
 
     deprecated = ""
     for section in ("ServerApp", "NotebookApp"):
@@ -459,6 +470,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         password_required=bool(getattr(idp, "password_required", False)),
         secure_cookie=_secure_cookie(idp),
         csp=csp,
+        x_frame_options=x_frame_options,
         public_url=public_url,
         tls=inspect_tls(certfile, keyfile, client_ca),
         certfile=certfile,

@@ -332,7 +332,20 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
     },
     "JH601": {
         "trigger": {"no-frame-ancestors": {"ServerApp": csp("default-src 'self'")}},
-        "clean": {"self": {"ServerApp": csp("frame-ancestors 'self'")}, "default": {}},
+        "clean": {
+            "self": {"ServerApp": csp("frame-ancestors 'self'")},
+            "default": {},
+            "x-frame-options-instead": {
+                "ServerApp": {
+                    "tornado_settings": {
+                        "headers": {
+                            "Content-Security-Policy": "default-src 'self'",
+                            "X-Frame-Options": "SAMEORIGIN",
+                        }
+                    }
+                }
+            },
+        },
     },
     "JH602": {
         "trigger": {

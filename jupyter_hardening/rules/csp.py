@@ -61,6 +61,9 @@ class FrameAncestorsMissing(Rule):
     Insecure::
 
         c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "default-src 'self'"}}
+
+    An ``X-Frame-Options: DENY`` or ``SAMEORIGIN`` header next to it protects as well: browsers
+    obey it when the policy has no frame-ancestors.
     """
 
     id = "JH601"
@@ -71,7 +74,12 @@ class FrameAncestorsMissing(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when a custom CSP lacks frame-ancestors."""
-        if snap.csp is not None and "frame-ancestors" not in directives(snap.csp):
+        # Without frame-ancestors, browsers obey X-Frame-Options: DENY or SAMEORIGIN protects.
+        if (
+            snap.csp is not None
+            and "frame-ancestors" not in directives(snap.csp)
+            and snap.x_frame_options not in ("DENY", "SAMEORIGIN")
+        ):
             yield self.finding(
                 "The Content-Security-Policy in ServerApp.tornado_settings replaces Jupyter's and "
                 "has no frame-ancestors: any web site can frame Jupyter and trick clicks.",
