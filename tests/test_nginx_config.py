@@ -244,8 +244,9 @@ def test_what_jupyter_receives(
     assert root.headers["Location"] == f"{origin}/jp/"
 
 
-# Every character c.ServerApp.base_url may hold besides letters and digits (rules/urls.py).
-ODD_BASE_URL = "/a.b~c!d&e(f)g*h+i,j=k:l@m-n_o/"
+# Every character c.ServerApp.base_url may hold besides letters and digits (rules/urls.py);
+# ( ) * + are refused there, as regex operators in jupyter_server's routes.
+ODD_BASE_URL = "/a.b~c!d&e,j=k:l@m-n_o/"
 
 
 def test_base_url_with_odd_characters_reaches_jupyter(
