@@ -22,6 +22,8 @@ Stmt = dict[str, Any]
 # Default body limit: jupyter_server's own ServerApp.max_body_size (512 MiB). A notebook is saved
 # in one PUT of the whole file; a bigger nginx limit would only buffer bodies Jupyter refuses.
 DEFAULT_MAX_BODY_SIZE = "512m"
+# Debian's CA bundle (ca-certificates), for an https upstream without --upstream-ca.
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 # Kernel and terminal websockets can sit idle for hours; nginx's 60 s default cuts them.
 PROXY_TIMEOUT = "1d"
 AUTH_LOCATION = "/_jupyter_auth"
@@ -175,6 +177,13 @@ class Upstream:
     host: str = "127.0.0.1"
     port: int = 8888
     sock: str = ""
+    # CA bundle nginx verifies an https Jupyter on another host with (proxy_ssl_verify).
+    ca: str = ""
+
+    @property
+    def verify(self) -> bool:
+        """True when nginx checks Jupyter's certificate (set for https across a network)."""
+        return bool(self.ca)
 
     @property
     def loopback(self) -> bool:
@@ -215,6 +224,38 @@ def upstream_for(hostname: str, port: int, sock: str = "", secure: bool = False)
             "and port nginx can reach; choose another server, or give --upstream"
         )
     return Upstream(scheme, host, port)
+
+
+def upstream_with_ca(upstream: Upstream, ca: str) -> Upstream:
+    """``upstream`` checked by nginx against ``ca`` (default: the system's CA bundle).
+
+    Without proxy_ssl_verify nginx takes any certificate from an https upstream: anyone on the
+    network between nginx and Jupyter could pose as Jupyter and read passwords and code.
+    """
+    remote_https = upstream.scheme == "https" and not upstream.loopback
+    if ca and not remote_https:
+        raise SnippetError(
+            "--upstream-ca is for an https Jupyter on another host (--upstream https://HOST:PORT); "
+            "drop it"
+        )
+    if not remote_https:
+        return upstream
+    try:
+        ipaddress.ip_address(upstream.host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise SnippetError(
+            f"nginx verifies an https upstream by host name, and {upstream.host} is an address: "
+            "give the name in Jupyter's certificate, e.g. --upstream https://jupyter.internal:"
+            f"{upstream.port}"
+        )
+    return Upstream(
+        upstream.scheme,
+        upstream.host,
+        upstream.port,
+        ca=check_file_path(ca, "--upstream-ca") if ca else SYSTEM_CA_BUNDLE,
+    )
 
 
 def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
@@ -411,6 +452,16 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
             f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
             "port (firewall), and keep trust_xheaders off there.",
         ]
+        if opts.upstream.verify:
+            lines.append(
+                f"nginx checks Jupyter's certificate (name {opts.upstream.host}) against "
+                f"{opts.upstream.ca}."
+            )
+        elif opts.upstream.scheme == "http" and not opts.upstream.sock:
+            lines += [
+                "Passwords and code travel from nginx to Jupyter in plain http: keep that hop on",
+                "a private network, or give Jupyter a certificate and use --upstream https://.",
+            ]
     if opts.browser_port != opts.listen_port:
         lines.append(
             f"nginx listens on {opts.listen_port}; a port mapping in front of it serves "
@@ -445,6 +496,7 @@ def _jupyter_location(opts: SnippetOptions) -> Stmt:
         block += [_d("auth_request", AUTH_LOCATION), _d("error_page", 401, "=", SIGNIN_LOCATION)]
     block += [
         _d("proxy_pass", opts.upstream.proxy_pass),
+        *_upstream_tls(opts.upstream),
         _d("proxy_http_version", "1.1"),
         _d("proxy_set_header", "Host", host),
         _d("proxy_set_header", "X-Real-IP", "$remote_addr"),
@@ -458,6 +510,19 @@ def _jupyter_location(opts: SnippetOptions) -> Stmt:
         _d("client_max_body_size", opts.max_body_size),
     ]
     return _d("location", opts.base_url, block=block)
+
+
+def _upstream_tls(upstream: Upstream) -> list[Stmt]:
+    # nginx's default for an https upstream is to accept any certificate (proxy_ssl_verify off).
+    if not upstream.verify:
+        return []
+    return [
+        _d("proxy_ssl_verify", "on"),
+        _d("proxy_ssl_trusted_certificate", upstream.ca),
+        _d("proxy_ssl_verify_depth", 3),  # the default, 1, refuses chains with an intermediate
+        _d("proxy_ssl_server_name", "on"),
+        _d("proxy_ssl_protocols", "TLSv1.2", "TLSv1.3"),
+    ]
 
 
 def _signin_target(opts: SnippetOptions) -> str:

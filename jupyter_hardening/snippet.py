@@ -26,6 +26,7 @@ from .config import Hardening
 from .nginx import (
     BASELINE_NGINX,
     DEFAULT_MAX_BODY_SIZE,
+    SYSTEM_CA_BUNDLE,
     NginxInfo,
     SnippetError,
     SnippetOptions,
@@ -39,6 +40,7 @@ from .nginx import (
     parse_nginx_v,
     parse_upstream,
     upstream_for,
+    upstream_with_ca,
 )
 from .publicurl import PublicURL, parse_public_url
 from .runtime import DiscoveryError, RunningServer, choose_server, running_servers
@@ -266,6 +268,12 @@ class NginxSnippetApp(JupyterApp):
         config=True,
         help="Jupyter's c.ServerApp.base_url, with --upstream (default: public_url's path, or /).",
     )
+    upstream_ca = Unicode(
+        "",
+        config=True,
+        help="CA bundle (PEM) that signed the certificate of an https --upstream on another host "
+        f"(default: {SYSTEM_CA_BUNDLE}); nginx checks it.",
+    )
     nginx_binary = Unicode(
         "nginx", config=True, help="nginx to ask for its version and to --check."
     )
@@ -288,6 +296,7 @@ class NginxSnippetApp(JupyterApp):
         "url": "NginxSnippetApp.url",
         "upstream": "NginxSnippetApp.upstream",
         "base-url": "NginxSnippetApp.base_url",
+        "upstream-ca": "NginxSnippetApp.upstream_ca",
         "nginx": "NginxSnippetApp.nginx_binary",
     }
     flags = {
@@ -431,13 +440,18 @@ class NginxSnippetApp(JupyterApp):
                     f"{chosen[0]} chooses a running server but --upstream describes one; "
                     "give one or the other"
                 )
-            upstream = parse_upstream(self.upstream)
+            upstream = upstream_with_ca(parse_upstream(self.upstream), self.upstream_ca)
             if not base_url and public:
                 base_url = check_base_url(public.path, "the path of c.Hardening.public_url")
             base_url = base_url or "/"
             where = f"unix:{upstream.sock}" if upstream.sock else f"{upstream.host}:{upstream.port}"
             source = f"at {where} (given with --upstream; base_url {base_url})"
         else:
+            if self.upstream_ca:
+                raise SnippetError(
+                    "--upstream-ca goes with --upstream https://HOST:PORT (a Jupyter on another "
+                    "host); a server on this machine is reached without a network hop"
+                )
             server = self._server()
             if base_url and base_url != server.base_url:
                 raise SnippetError(

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .nginx_util import (
     resolve_to_loopback,
     running_nginx,
 )
-from .servers import JupyterHome, free_port
+from .servers import JupyterHome, free_port, port_open, start
 
 pytestmark = pytest.mark.nginx
 
@@ -91,6 +92,8 @@ MATRIX = {
     "unix-socket": ["--upstream=unix:/run/jupyter/jupyter.sock", "--base-url=/jp/"],
     "letsencrypt": ["--listen=8443", "LETSENCRYPT"],
     "body-size-1g": ["--max-body-size=1g"],
+    "https-upstream-system-ca": ["--upstream=https://localhost:8888"],
+    "https-upstream-own-ca": ["--upstream=https://localhost:8888", "UPSTREAM_CA"],
 }
 
 
@@ -99,7 +102,9 @@ def test_full_server_passes_nginx_and_gixy(
     case: str, ca: TestCA, tools: None, tmp_path: Path, env: dict[str, str]
 ) -> None:
     """Each option combination: `nginx -t` accepts it, gixy finds nothing."""
-    args = [a for a in MATRIX[case] if a != "LETSENCRYPT"]
+    args = [a for a in MATRIX[case] if a not in ("LETSENCRYPT", "UPSTREAM_CA")]
+    if "UPSTREAM_CA" in MATRIX[case]:
+        args.append(f"--upstream-ca={ca.ca_cert}")
     if "LETSENCRYPT" in MATRIX[case]:
         args += _letsencrypt(tmp_path, ca)
     else:
@@ -271,3 +276,53 @@ def test_base_url_with_odd_characters_reaches_jupyter(
         reply = session.get(f"https://{PUBLIC_HOST}:{port}{ODD_BASE_URL}lab", timeout=30)
     assert reply.status_code == 200, reply.text
     assert reply.json()["path"] == f"{ODD_BASE_URL}lab"
+
+
+def test_https_upstream_certificate_is_verified(
+    ca: TestCA, tools: None, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A Jupyter with its own TLS on "another host" (localhost, by name): nginx reaches it with
+    the CA given by --upstream-ca, and refuses it (502) when that CA did not sign its certificate.
+    """
+    backend = make_ca(tmp_path / "backend", hostnames=("localhost",))
+    stranger = make_ca(tmp_path / "stranger", hostnames=("localhost",))
+    home = JupyterHome(tmp_path / "jhome")
+    home.write_config(f"c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]\n")
+    jupyter_port = free_port()
+    server = start(
+        home,
+        f"--ServerApp.certfile={backend.cert}",
+        f"--ServerApp.keyfile={backend.key}",
+        port=jupyter_port,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open(jupyter_port):
+            assert server.proc.poll() is None and time.monotonic() < deadline, server.log
+            time.sleep(0.1)
+        for trusted, status in ((backend, 200), (stranger, 502)):
+            port = free_port()
+            text = snippet(
+                env,
+                f"--server-name={PUBLIC_HOST}",
+                f"--listen=127.0.0.1:{port}",
+                f"--tls-cert={ca.cert}",
+                f"--tls-key={ca.key}",
+                f"--upstream=https://localhost:{jupyter_port}",
+                f"--upstream-ca={trusted.ca_cert}",
+            )
+            assert "proxy_ssl_verify on;" in text
+            conf = nginx_conf_including(tmp_path / f"nginx-{status}", text)
+            session = requests.Session()
+            session.trust_env = False
+            session.verify = str(ca.ca_cert)
+            with running_nginx(conf, port) as nginx, resolve_to_loopback():
+                reply = session.get(f"https://{PUBLIC_HOST}:{port}/login", timeout=30)
+                log = nginx.log
+            assert reply.status_code == status, (reply.status_code, reply.text[:300], log)
+            if status == 200:
+                assert "<title>Jupyter Server</title>" in reply.text
+            else:
+                assert "certificate verify failed" in log or "upstream SSL certificate" in log, log
+    finally:
+        server.stop()

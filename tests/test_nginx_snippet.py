@@ -1322,3 +1322,50 @@ def test_any_accepted_text_passes_nginx(
 
     check()
     assert checked, "no accepted value reached nginx"
+
+
+def test_https_upstream_on_another_host_is_verified(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nginx accepts any upstream certificate unless told otherwise: an https Jupyter on another
+    host gets proxy_ssl_verify with the system CAs or --upstream-ca; plain http gets a warning."""
+    base = ["--server-name=jupyter.example.com", *TLS, "--base-url=/jp/"]
+    status, out, err = run([*base, "--upstream=https://jupyter.internal:8888"], capsys)
+    assert status == 0, err
+    for line in (
+        "proxy_ssl_verify on;",
+        "proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;",
+        "proxy_ssl_verify_depth 3;",
+        "proxy_ssl_server_name on;",
+    ):
+        assert line in out
+    status, out, err = run(
+        [*base, "--upstream=https://jupyter.internal:8888", "--upstream-ca=/etc/jupyter/ca.pem"],
+        capsys,
+    )
+    assert status == 0 and "proxy_ssl_trusted_certificate /etc/jupyter/ca.pem;" in out, err
+    status, out, err = run([*base, "--upstream=http://10.0.0.5:8888"], capsys)
+    assert status == 0 and "proxy_ssl" not in out, err
+    assert "# Passwords and code travel from nginx to Jupyter in plain http" in out
+    status, out, err = run([*base, "--upstream=https://127.0.0.1:8888"], capsys)
+    assert status == 0 and "proxy_ssl" not in out, "no network hop on loopback"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--upstream=https://10.0.0.5:8888"], "10.0.0.5 is an address: give the name"),
+        (["--upstream=http://10.0.0.5:8888", "--upstream-ca=/ca.pem"], "--upstream-ca is for"),
+        (["--upstream-ca=/ca.pem"], "--upstream-ca goes with --upstream https://HOST:PORT"),
+        (["--upstream=https://j.internal:1", "--upstream-ca=ca.pem"], "must be an absolute path"),
+        (["--upstream=https://j.internal:1", "--upstream-ca=/a;b"], "contains ';'"),
+    ],
+    ids=["ip-cannot-be-verified", "ca-without-https", "ca-without-upstream", "relative", "inject"],
+)
+def test_upstream_ca_errors(
+    argv: list[str], message: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What nginx cannot verify, or a CA that has nothing to verify: one line, exit 2."""
+    status, out, err = run(["--server-name=jupyter.example.com", *TLS, *argv], capsys)
+    assert status == 2 and out == ""
+    assert message in one_error_line(err)
