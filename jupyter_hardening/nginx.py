@@ -412,10 +412,12 @@ def companion_settings(opts: SnippetOptions) -> list[str]:
         lines.append(f"c.ServerApp.sock = {up.sock!r}")
     elif local:
         lines.append(f"c.ServerApp.ip = {up.host.strip('[]')!r}")
-    lines += [
-        f"c.ServerApp.base_url = {opts.base_url!r}",
-        f"c.ServerApp.local_hostnames = {['localhost', opts.server_name]!r}",
-    ]
+    lines.append(f"c.ServerApp.base_url = {opts.base_url!r}")
+    if _is_address(opts.server_name):
+        # jupyter_server's host check takes an address only when it is loopback (JH704).
+        lines.append("c.ServerApp.allow_remote_access = True")
+    else:
+        lines.append(f"c.ServerApp.local_hostnames = {['localhost', opts.server_name]!r}")
     # Forwarded headers are trustworthy only when nothing but this proxy reaches Jupyter (JH701).
     if local:
         lines.append("c.ServerApp.trust_xheaders = True")
@@ -424,6 +426,14 @@ def companion_settings(opts: SnippetOptions) -> list[str]:
         f"c.Hardening.public_url = {opts.public_url!r}",
     ]
     return lines
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _d(directive: str, *args: str | int, block: list[Stmt] | None = None) -> Stmt:

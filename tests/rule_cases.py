@@ -415,9 +415,22 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "ServerApp": {**PROXIED, "tornado_settings": {"local_hostnames": ["localhost"]}},
                 "Hardening": {"public_url": PUBLIC},
             },
+            # jupyter_server takes an address in Host only when it is loopback
+            "address-listed-in-vain": {
+                "ServerApp": {**PROXIED, "local_hostnames": ["localhost", "203.0.113.5"]},
+                "Hardening": {"public_url": "https://203.0.113.5:8443/jp/"},
+            },
         },
         "clean": {
-            "server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+            "server-name-listed": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}},
+            "address-with-remote-access": {
+                "ServerApp": {**PROXIED, "allow_remote_access": True},
+                "Hardening": {"public_url": "https://203.0.113.5:8443/jp/"},
+            },
+            "loopback-address": {
+                "ServerApp": PROXIED,
+                "Hardening": {"public_url": "https://127.0.0.1:8443/jp/"},
+            },
         },
     },
     "JH705": {

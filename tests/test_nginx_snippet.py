@@ -1369,3 +1369,18 @@ def test_upstream_ca_errors(
     status, out, err = run(["--server-name=jupyter.example.com", *TLS, *argv], capsys)
     assert status == 2 and out == ""
     assert message in one_error_line(err)
+
+
+def test_address_as_server_name_gets_remote_access_not_local_hostnames(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """jupyter_server takes an address in Host only when it is loopback: for a proxy reached by
+    address, the companion setting is allow_remote_access, not local_hostnames (JH704)."""
+    base = ["--upstream=http://127.0.0.1:8888", *TLS, "--listen=8443"]
+    status, out, err = run([*base, "--server-name=203.0.113.5"], capsys)
+    assert status == 0, err
+    assert "#   c.ServerApp.allow_remote_access = True" in out
+    assert "local_hostnames" not in out
+    status, out, err = run([*base, "--server-name=jupyter.example.com"], capsys)
+    assert "#   c.ServerApp.local_hostnames = ['localhost', 'jupyter.example.com']" in out
+    assert "allow_remote_access" not in out

@@ -230,3 +230,18 @@ def test_refuses_security_keys_in_tornado_settings(home: JupyterHome) -> None:
     server, was_open = run_until_exit(home)
     assert_refused(server, was_open, "JH301", "JH205")
     assert "ServerApp.tornado_settings['allow_origin_pat']" in server.log
+
+
+def test_an_address_in_local_hostnames_does_not_pass_the_host_check(home: JupyterHome) -> None:
+    """What JH704 says of a proxy reached by address, shown on a real server: listing the address
+    in local_hostnames still answers 403; allow_remote_access lets it through."""
+    host = {"Host": "203.0.113.5:8443"}
+    home.write_config("c.ServerApp.local_hostnames = ['localhost', '203.0.113.5']\n")
+    with running(home) as server, pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(server.url("login"), headers=host))
+    assert refused.value.code == 403
+    home.write_config("c.ServerApp.allow_remote_access = True\n")
+    with running(home) as server:
+        request = urllib.request.Request(server.url("login"), headers=host)
+        with urllib.request.urlopen(request) as reply:
+            assert reply.status == 200

@@ -6,11 +6,20 @@ server's own settings agree with the proxy that ``jupyter hardening nginx-snippe
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from ..publicurl import PublicURL, parse_public_url
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a public_url host is, or None for a name."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
 
 
 def _public(snap: Snapshot) -> PublicURL | None:
@@ -122,6 +131,19 @@ class PublicHostNotLocal(Rule):
         """Fire when the public host would get 403 on a loopback server."""
         public = _public(snap)
         if public is None or snap.remote or snap.allow_remote_access:
+            return
+        address = _address(public.host)
+        if address is not None:
+            # jupyter_server's host check takes an address only when it is loopback.
+            if not address.is_loopback:
+                yield self.finding(
+                    f"Requests for {public.host} will get 403 'non-local Host': jupyter_server "
+                    "accepts an address in the Host header only when it is loopback, and "
+                    "ServerApp.local_hostnames holds names, not addresses.",
+                    "c.ServerApp.allow_remote_access = True (Jupyter stays on loopback behind the "
+                    "proxy), or give the proxy a host name and list it in "
+                    "c.ServerApp.local_hostnames",
+                )
             return
         if public.host not in {h.lower() for h in snap.local_hostnames}:
             names = [*snap.local_hostnames, public.host]
