@@ -742,6 +742,9 @@ def test_command_refuses_injection(
         argv = [a for a in argv if not a.startswith("--tls")] + ["--letsencrypt=example.com"]
     if option.startswith("--auth"):
         argv += ["--auth-request=http://127.0.0.1:4180/a", "--auth-signin=https://a.example.com/"]
+    if option == "--upstream-ca":
+        argv = [a for a in argv if not a.startswith("--upstream=")]
+        argv.append("--upstream=https://localhost:8888")
     argv = [a for a in argv if not a.startswith(option + "=")]
     status, out, err = run([*argv, f"{option}={value}"], capsys)
     assert status == 2 and out == ""
@@ -1201,6 +1204,7 @@ ARBITRARY: dict[str, tuple[str, str]] = {
     "--letsencrypt-live": ("/etc/letsencrypt/live", "--letsencrypt-live"),
     "--base-url": ("/jp/", "--base-url"),
     "--upstream": ("http://127.0.0.1:8888", "--upstream"),
+    "--upstream-ca": ("/etc/jupyter/ca.pem", "--upstream-ca"),
     "--auth-request": ("http://127.0.0.1:4180/oauth2/auth", "--auth-request"),
     "--auth-signin": ("https://auth.example.com/oauth2/start?x=", "--auth-signin"),
     "--max-body-size": ("512m", "--max-body-size"),
@@ -1232,6 +1236,9 @@ def arbitrary_argv(option: str, value: str, folders: dict[str, Path]) -> list[st
             argv.append("--letsencrypt=jupyter.example.com")
     if option.startswith("--auth"):
         argv += ["--auth-request=http://127.0.0.1:4180/a", "--auth-signin=https://a.example.com/"]
+    if option == "--upstream-ca":
+        argv = [a for a in argv if not a.startswith("--upstream=")]
+        argv.append("--upstream=https://localhost:8888")
     argv = [a for a in argv if not a.startswith(option + "=")]
     return [*argv, f"{option}={value}"]
 
@@ -1289,9 +1296,14 @@ UNRESOLVED = re.compile(r'host not found in (upstream|"[^"]*" of the "listen" di
 
 @pytest.mark.nginx
 @pytest.mark.parametrize(
-    # Certificate paths are left out: nginx -t loads the files, and these paths do not exist.
+    # Certificate paths are left out: nginx -t loads the files, and these paths do not exist
+    # (test_nginx_config passes real ones, --upstream-ca included).
     "option",
-    [o for o in ARBITRARY if o not in ("--tls-cert", "--tls-key") and "letsencrypt" not in o],
+    [
+        o
+        for o in ARBITRARY
+        if o not in ("--tls-cert", "--tls-key", "--upstream-ca") and "letsencrypt" not in o
+    ],
 )
 def test_any_accepted_text_passes_nginx(
     option: str, jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
