@@ -493,9 +493,10 @@ class NginxSnippetApp(JupyterApp):
         if self.http_redirect and not 0 < self.http_port < 65536:
             raise SnippetError(f"--http-port {self.http_port} is not a port number")
         if self.http_redirect and self.http_port == listen_port:
+            other = "--http-port 80" if self.http_port != 80 else "--listen 443"
             raise SnippetError(
                 f"--http-port {self.http_port} is also the https port (--listen); the redirect "
-                "needs a port of its own, e.g. --http-port 80"
+                f"needs a port of its own, e.g. {other}"
             )
         return opts, source
 

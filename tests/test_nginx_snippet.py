@@ -855,6 +855,17 @@ def test_public_url_conflicts(
             "--http-port 8443 is also the https port",
         ),
         (
+            [
+                "--upstream=127.0.0.1:1",
+                "--server-name=j.example.com",
+                *TLS,
+                "--listen=80",
+                "--http-redirect",
+            ],
+            "--http-port 80 is also the https port (--listen); the redirect needs a port of its "
+            "own, e.g. --listen 443",
+        ),
+        (
             ["--upstream=127.0.0.1:1", "--server-name=j.example.com", *TLS, "--http-port=8080"],
             "--http-port 8080 is the port of the --http-redirect server; add --http-redirect",
         ),

@@ -208,6 +208,17 @@ def test_specifiers_and_variables_are_escaped():
     assert unit["Environment"][0].startswith("PATH=/opt/$env/bin:")
 
 
+def test_header_checks_with_this_environments_jupyter():
+    """The header's check command names the unit's own environment, not whatever jupyter is on PATH."""
+    opts = UnitOptions(
+        "jupyter", "/srv/jupyter", "/srv/jupyter", "lab", "/opt/jupyter/bin/jupyter-lab"
+    )
+    header = render_unit(opts).split("\n[Unit]", 1)[0]
+    assert (
+        "# check them with: sudo -u jupyter -H /opt/jupyter/bin/jupyter hardening check" in header
+    )
+
+
 def test_writable_paths_do_not_overlap():
     def paths(home: str, work: str) -> list[str]:
         return writable_paths(UnitOptions("jupyter", home, work, "lab", "/usr/bin/jupyter-lab"))

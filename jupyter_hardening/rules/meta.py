@@ -42,7 +42,7 @@ class UnknownAcceptedRisk(Rule):
     summary = "accepted_risks names an unknown rule id"
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
-        """Nothing to check on the snapshot alone; see :func:`jupyter_hardening.policy.evaluate`."""
+        """Nothing to check on the snapshot alone; see :func:`jupyter_hardening.report.evaluate`."""
         return iter(())
 
     def unknown(self, rule_id: str) -> Finding:
