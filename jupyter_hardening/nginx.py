@@ -14,7 +14,7 @@ from typing import Any
 
 import crossplane
 
-from .publicurl import HOSTNAME
+from .publicurl import HOSTNAME, ip_literal
 from .rules.urls import base_url_problem
 
 Stmt = dict[str, Any]
@@ -190,10 +190,8 @@ class Upstream:
         """True when Jupyter is on this machine: a unix socket or a loopback address."""
         if self.sock:
             return True
-        try:
-            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
-        except ValueError:
-            return False
+        address = ip_literal(self.host)
+        return address is not None and address.is_loopback
 
     @property
     def proxy_pass(self) -> str:
@@ -240,11 +238,7 @@ def upstream_with_ca(upstream: Upstream, ca: str) -> Upstream:
         )
     if not remote_https:
         return upstream
-    try:
-        ipaddress.ip_address(upstream.host.strip("[]"))
-    except ValueError:
-        pass
-    else:
+    if ip_literal(upstream.host) is not None:
         raise SnippetError(
             f"nginx verifies an https upstream by host name, and {upstream.host} is an address: "
             "give the name in Jupyter's certificate, e.g. --upstream https://jupyter.internal:"
@@ -413,7 +407,7 @@ def companion_settings(opts: SnippetOptions) -> list[str]:
     elif local:
         lines.append(f"c.ServerApp.ip = {up.host.strip('[]')!r}")
     lines.append(f"c.ServerApp.base_url = {opts.base_url!r}")
-    if _is_address(opts.server_name):
+    if ip_literal(opts.server_name) is not None:
         # jupyter_server's host check takes an address only when it is loopback (JH704).
         lines.append("c.ServerApp.allow_remote_access = True")
     else:
@@ -426,14 +420,6 @@ def companion_settings(opts: SnippetOptions) -> list[str]:
         f"c.Hardening.public_url = {opts.public_url!r}",
     ]
     return lines
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def _d(directive: str, *args: str | int, block: list[Stmt] | None = None) -> Stmt:

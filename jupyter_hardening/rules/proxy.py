@@ -6,20 +6,11 @@ server's own settings agree with the proxy that ``jupyter hardening nginx-snippe
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
-from ..publicurl import PublicURL, parse_public_url
+from ..publicurl import PublicURL, ip_literal, parse_public_url
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
-
-
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address a public_url host is, or None for a name."""
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
 
 
 def _public(snap: Snapshot) -> PublicURL | None:
@@ -132,7 +123,7 @@ class PublicHostNotLocal(Rule):
         public = _public(snap)
         if public is None or snap.remote or snap.allow_remote_access:
             return
-        address = _address(public.host)
+        address = ip_literal(public.host)
         if address is not None:
             # jupyter_server's host check takes an address only when it is loopback.
             if not address.is_loopback:
