@@ -81,6 +81,9 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
             if following is None or following.startswith("--"):
                 return f"--{name} needs a value, e.g. --{name}=VALUE"
             value = following
+        if not value.strip():
+            # An unset shell variable (--listen "$PORT") would silently give the default.
+            return f"--{name} is empty; give it a value, or leave the option out"
         if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
             return f"--{name} {value!r} is not a number"
     return ""

@@ -219,8 +219,16 @@ class SystemdUnitApp(JupyterApp):
         """Parse the options; a missing or doubled value is one line, exit 2, as for any error."""
         args = list(sys.argv[1:] if argv is None else argv)
         for i, arg in enumerate(args):
-            if arg.lstrip("-") in self.aliases and (i + 1 == len(args) or args[i + 1][:2] == "--"):
-                self.fail(f"{arg} needs a value, e.g. {arg}=VALUE")
+            name, has_value, value = arg.partition("=")
+            if name.lstrip("-") not in self.aliases:
+                continue
+            if not has_value:
+                if i + 1 == len(args) or args[i + 1][:2] == "--":
+                    self.fail(f"{arg} needs a value, e.g. {arg}=VALUE")
+                value = args[i + 1]
+            if not value.strip():
+                # An unset shell variable (--user "$SVC_USER") would silently give the default.
+                self.fail(f"{name} is empty; give it a value")
         with config_errors(self.log) as errors:
             try:
                 super().initialize(args)

@@ -762,6 +762,9 @@ def test_command_refuses_injection(
         (["--http-port=\u00b2"], "--http-port '\u00b2' is not a number"),
         (["--check=yes"], "--check takes no value"),
         (["--listen=1", "--listen", "2"], "--listen is given twice"),
+        (["--listen="], "--listen is empty"),
+        (["--server-name", ""], "--server-name is empty"),
+        (["--tls-cert", " "], "--tls-cert is empty"),
     ],
 )
 def test_argv_problems(argv: list[str], message: str) -> None:

@@ -139,7 +139,7 @@ def test_refused_values_exit_2_with_one_line(args, message):
             "--home-dir /srv/no-such-user-42 --shell /bin/bash no-such-user-42",
         ),
         ("jupyter\nUser=root", "contains '\\n'"),
-        ("", "--user is required"),
+        ("", "--user is empty; give it a value"),
     ],
 )
 def test_refused_users(user, message):
@@ -183,8 +183,10 @@ def test_failed_write_leaves_the_old_unit_whole(tmp_path):
         (["--command"], "--command needs a value"),
         (["--working-dir", "--command=lab"], "--working-dir needs a value"),
         (["--user=jupyter2"], "user only accepts one value"),
+        (["--working-dir="], "--working-dir is empty"),
+        (["--command", ""], "--command is empty"),
     ],
-    ids=["last-option", "followed-by-option", "given-twice"],
+    ids=["last-option", "followed-by-option", "given-twice", "empty", "empty-separate"],
 )
 def test_option_without_value_or_twice_is_one_line(args, message):
     """No argparse usage screen, no exit 1: one line and exit 2, like every refusal here."""
