@@ -183,6 +183,8 @@ class Snapshot:
             else "jupyter_server default (frame-ancestors 'self')",
             "Hardening.public_url": self.public_url,
             "running as root": self.running_as_root,
+            # The keys above whose value comes from c.ServerApp.tornado_settings, not the trait.
+            "ServerApp.tornado_settings overrides": list(self.tornado_overrides),
         }
 
 

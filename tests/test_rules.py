@@ -339,3 +339,13 @@ def test_accept_hint_names_each_rule_once(audit) -> None:
     assert [i.finding.id for i in report.blocking] == ["JH401", "JH401"]
     hint = accept_hint(report.blocking)
     assert hint == "c.Hardening.accepted_risks = {'JH401': '<why this is acceptable here>'}"
+
+
+def test_settings_say_which_values_come_from_tornado_settings(audit) -> None:
+    """The effective value is shown under the trait's name, with the override named beside it."""
+    settings = audit({"ServerApp": {"tornado_settings": {"disable_check_xsrf": True}}}).to_json()[
+        "settings"
+    ]
+    assert settings["ServerApp.disable_check_xsrf"] is True
+    assert settings["ServerApp.tornado_settings overrides"] == ["disable_check_xsrf"]
+    assert audit({}).to_json()["settings"]["ServerApp.tornado_settings overrides"] == []
