@@ -132,6 +132,19 @@ class CheckApp(JupyterApp):
     def start(self) -> None:
         """Initialize a ServerApp without serving, audit it, print the report."""
         if self.list_rules:
+            if self.output_format == "json":
+                rules = [
+                    {
+                        "id": rule.id,
+                        "name": rule.name,
+                        "severity": rule.severity.label,
+                        "traits": list(rule.traits),
+                        "summary": rule.summary,
+                    }
+                    for rule in RULES
+                ]
+                print(json.dumps(rules, indent=2))
+                return
             for rule in RULES:
                 print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}")
             return

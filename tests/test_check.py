@@ -185,6 +185,15 @@ def test_list_rules(home: JupyterHome) -> None:
     from jupyter_hardening.rules import RULES
 
     assert out.returncode == 0 and all(rule.id in out.stdout for rule in RULES)
+    listed = json.loads(check(home, "--list-rules", "--format", "json").stdout)
+    assert [r["id"] for r in listed] == [rule.id for rule in RULES]
+    assert listed[0] == {
+        "id": RULES[0].id,
+        "name": RULES[0].name,
+        "severity": RULES[0].severity.label,
+        "traits": list(RULES[0].traits),
+        "summary": RULES[0].summary,
+    }
 
 
 def _seed(path: Path) -> tuple[list[str], str, str, str, set[str]]:
