@@ -27,11 +27,15 @@ class LiveReport:
         """The report last computed, without re-checking (a fallback when a re-check fails)."""
         return self._report
 
+    def _due(self) -> bool:
+        # Compared as a sum, not a difference: (a + i) - a can round below i for large a.
+        return time.monotonic() >= self._checked + self.interval
+
     def current(self) -> Report:
         """The cached report, refreshed first when the interval has passed."""
-        if time.monotonic() - self._checked >= self.interval:
+        if self._due():
             with self._lock:
-                if time.monotonic() - self._checked >= self.interval:
+                if self._due():
                     self._snapshot = refresh_files(self._snapshot)
                     self._report = evaluate(self._snapshot, self._refuse_at, self._accepted)
                     self._checked = time.monotonic()
