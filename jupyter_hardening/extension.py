@@ -174,7 +174,10 @@ def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
     if not path or os.environ.get("JUPYTER_TOKEN"):
         return None
     config = serverapp.config
-    if any("token" in config.get(section, {}) for section in TOKEN_SECTIONS):
+    # A custom identity_provider_class takes its token from its own section (c.MyProvider.token).
+    provider = getattr(serverapp, "identity_provider_class", None)
+    sections = {*TOKEN_SECTIONS, *(cls.__name__ for cls in getattr(provider, "__mro__", ()))}
+    if any("token" in config.get(section, {}) for section in sections):
         return None
     try:
         with Path(path).open("rb"):

@@ -182,6 +182,28 @@ def test_unreadable_token_file_refuses_cleanly(home: JupyterHome, tmp_path) -> N
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_token_of_a_custom_identity_provider_makes_the_token_file_unused(
+    home: JupyterHome, tmp_path
+) -> None:
+    """c.MyProvider.token (a custom identity_provider_class) replaces the default that reads
+    JUPYTER_TOKEN_FILE: jupyter_server starts without the file, so no refusal."""
+    home.write_config(
+        "from jupyter_server.auth.identity import PasswordIdentityProvider\n"
+        "class MyProvider(PasswordIdentityProvider):\n"
+        "    pass\n"
+        "c.ServerApp.identity_provider_class = MyProvider\n"
+        "c.MyProvider.token = 'a-configured-token-of-32-characters'\n"
+    )
+    out = subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check"],
+        capture_output=True,
+        text=True,
+        env=home.env(JUPYTER_TOKEN_FILE=str(tmp_path / "no-such-token-file")),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_token_file_with_a_newline_is_flagged(home: JupyterHome, tmp_path) -> None:
     """`echo TOKEN > file`: jupyter_server keeps the newline and refuses the token as people
     copy it; the extension says so (JH206, a warning: the server still starts)."""
