@@ -141,12 +141,16 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
                 )
     base_url = serverapp.base_url
     try:
-        re.compile(base_url)
+        # jupyter_server joins base_url into its route patterns unescaped (see JH502). A named
+        # group compiles alone, but clashes with the routes' own (?P<path>...): re.error there.
+        named = sorted(re.compile(base_url).groupindex)
+        reason = f"named group {named[0]!r} beside the routes' own" if named else ""
     except re.error as e:
-        # jupyter_server joins base_url into its route patterns unescaped (see JH502).
+        reason = str(e)
+    if reason:
         problems.append(
             (
-                f"ServerApp.base_url = {base_url!r} breaks jupyter_server's URL patterns ({e})",
+                f"ServerApp.base_url = {base_url!r} breaks jupyter_server's URL patterns ({reason})",
                 "c.ServerApp.base_url = '/jupyter/' (letters, digits, '-', '_', '.', '/')",
             )
         )

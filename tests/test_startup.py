@@ -145,8 +145,18 @@ def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, ne
             "ServerApp.allow_origin_pat is not a valid",
         ),
         ("c.ServerApp.base_url = '/a(b/'\n", "ServerApp.base_url = '/a(b/' breaks"),
+        (
+            "c.ServerApp.base_url = '/(?P<path>x)/'\n",
+            "ServerApp.base_url = '/(?P<path>x)/' breaks",
+        ),
     ],
-    ids=["ip-does-not-resolve", "ip-in-brackets", "origin-pattern-not-a-regex", "base-url-paren"],
+    ids=[
+        "ip-does-not-resolve",
+        "ip-in-brackets",
+        "origin-pattern-not-a-regex",
+        "base-url-paren",
+        "base-url-named-group",
+    ],
 )
 def test_settings_that_crash_the_server_refuse_cleanly(
     home: JupyterHome, config: str, needle: str
