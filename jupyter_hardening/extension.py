@@ -141,12 +141,16 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
                 )
     base_url = serverapp.base_url
     try:
-        re.compile(base_url)
+        # jupyter_server joins base_url into its route patterns unescaped (see JH502). A named
+        # group compiles alone, but clashes with the routes' own (?P<path>...): re.error there.
+        named = sorted(re.compile(base_url).groupindex)
+        reason = f"named group {named[0]!r} beside the routes' own" if named else ""
     except re.error as e:
-        # jupyter_server joins base_url into its route patterns unescaped (see JH502).
+        reason = str(e)
+    if reason:
         problems.append(
             (
-                f"ServerApp.base_url = {base_url!r} breaks jupyter_server's URL patterns ({e})",
+                f"ServerApp.base_url = {base_url!r} breaks jupyter_server's URL patterns ({reason})",
                 "c.ServerApp.base_url = '/jupyter/' (letters, digits, '-', '_', '.', '/')",
             )
         )
@@ -174,7 +178,10 @@ def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
     if not path or os.environ.get("JUPYTER_TOKEN"):
         return None
     config = serverapp.config
-    if any("token" in config.get(section, {}) for section in TOKEN_SECTIONS):
+    # A custom identity_provider_class takes its token from its own section (c.MyProvider.token).
+    provider = getattr(serverapp, "identity_provider_class", None)
+    sections = {*TOKEN_SECTIONS, *(cls.__name__ for cls in getattr(provider, "__mro__", ()))}
+    if any("token" in config.get(section, {}) for section in sections):
         return None
     try:
         with Path(path).open("rb"):

@@ -481,7 +481,7 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
     return [_comment(line) for line in lines]
 
 
-def _jupyter_location(opts: SnippetOptions) -> Stmt:
+def _jupyter_location(opts: SnippetOptions, nginx: NginxInfo) -> Stmt:
     # Jupyter compares Origin with Host; $host alone drops the port a browser puts in Origin.
     host = "$host" if opts.browser_port == 443 else f"$host:{opts.browser_port}"
     # A map cannot go inside server {}, so --location-only asks for the upgrade on every
@@ -492,7 +492,7 @@ def _jupyter_location(opts: SnippetOptions) -> Stmt:
         block += [_d("auth_request", AUTH_LOCATION), _d("error_page", 401, "=", SIGNIN_LOCATION)]
     block += [
         _d("proxy_pass", opts.upstream.proxy_pass),
-        *_upstream_tls(opts.upstream),
+        *_upstream_tls(opts.upstream, nginx),
         _d("proxy_http_version", "1.1"),
         _d("proxy_set_header", "Host", host),
         _d("proxy_set_header", "X-Real-IP", "$remote_addr"),
@@ -508,7 +508,7 @@ def _jupyter_location(opts: SnippetOptions) -> Stmt:
     return _d("location", opts.base_url, block=block)
 
 
-def _upstream_tls(upstream: Upstream) -> list[Stmt]:
+def _upstream_tls(upstream: Upstream, nginx: NginxInfo) -> list[Stmt]:
     # nginx's default for an https upstream is to accept any certificate (proxy_ssl_verify off).
     if not upstream.verify:
         return []
@@ -517,7 +517,8 @@ def _upstream_tls(upstream: Upstream) -> list[Stmt]:
         _d("proxy_ssl_trusted_certificate", upstream.ca),
         _d("proxy_ssl_verify_depth", 3),  # the default, 1, refuses chains with an intermediate
         _d("proxy_ssl_server_name", "on"),
-        _d("proxy_ssl_protocols", "TLSv1.2", "TLSv1.3"),
+        # nginx before 1.13.0 refuses the word TLSv1.3 (nginx -t: invalid value), as in _tls.
+        _d("proxy_ssl_protocols", "TLSv1.2", *(["TLSv1.3"] if nginx.tls13 else [])),
     ]
 
 
@@ -590,7 +591,7 @@ def build_payload(opts: SnippetOptions, nginx: NginxInfo, source: str) -> list[S
             "in, e.g. https://auth.example.com/oauth2/start"
         )
     payload = _header(opts, source, nginx)
-    locations = [*_auth_locations(opts), _jupyter_location(opts)]
+    locations = [*_auth_locations(opts), _jupyter_location(opts, nginx)]
     if opts.location_only:
         return payload + locations
     http2 = nginx.has("http_v2_module")

@@ -146,6 +146,15 @@ def test_http2_syntax_follows_the_version() -> None:
     assert "ssl_protocols TLSv1.2;" in bare
 
 
+def test_upstream_tls_protocols_follow_the_version() -> None:
+    """nginx 1.12 has no TLSv1.3 keyword: proxy_ssl_protocols TLSv1.3 would fail nginx -t."""
+    upstream = Upstream("https", "jupyter.internal", 8888, ca="/etc/jupyter/ca.pem")
+    old = generate(options(upstream=upstream), parse_nginx_v(OLD_V), "test")
+    assert "proxy_ssl_protocols TLSv1.2;" in old and "TLSv1.3" not in old
+    new = generate(options(upstream=upstream), DEBIAN, "test")
+    assert "proxy_ssl_protocols TLSv1.2 TLSv1.3;" in new
+
+
 def test_garbage_version_is_an_error() -> None:
     """Output that is not nginx -V is refused."""
     with pytest.raises(SnippetError, match="nginx version"):

@@ -145,8 +145,18 @@ def test_bad_hardening_config_refuses_clearly(home: JupyterHome, config: str, ne
             "ServerApp.allow_origin_pat is not a valid",
         ),
         ("c.ServerApp.base_url = '/a(b/'\n", "ServerApp.base_url = '/a(b/' breaks"),
+        (
+            "c.ServerApp.base_url = '/(?P<path>x)/'\n",
+            "ServerApp.base_url = '/(?P<path>x)/' breaks",
+        ),
     ],
-    ids=["ip-does-not-resolve", "ip-in-brackets", "origin-pattern-not-a-regex", "base-url-paren"],
+    ids=[
+        "ip-does-not-resolve",
+        "ip-in-brackets",
+        "origin-pattern-not-a-regex",
+        "base-url-paren",
+        "base-url-named-group",
+    ],
 )
 def test_settings_that_crash_the_server_refuse_cleanly(
     home: JupyterHome, config: str, needle: str
@@ -177,6 +187,28 @@ def test_unreadable_token_file_refuses_cleanly(home: JupyterHome, tmp_path) -> N
         capture_output=True,
         text=True,
         env=home.env(JUPYTER_TOKEN_FILE=missing),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_token_of_a_custom_identity_provider_makes_the_token_file_unused(
+    home: JupyterHome, tmp_path
+) -> None:
+    """c.MyProvider.token (a custom identity_provider_class) replaces the default that reads
+    JUPYTER_TOKEN_FILE: jupyter_server starts without the file, so no refusal."""
+    home.write_config(
+        "from jupyter_server.auth.identity import PasswordIdentityProvider\n"
+        "class MyProvider(PasswordIdentityProvider):\n"
+        "    pass\n"
+        "c.ServerApp.identity_provider_class = MyProvider\n"
+        "c.MyProvider.token = 'a-configured-token-of-32-characters'\n"
+    )
+    out = subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check"],
+        capture_output=True,
+        text=True,
+        env=home.env(JUPYTER_TOKEN_FILE=str(tmp_path / "no-such-token-file")),
         timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
