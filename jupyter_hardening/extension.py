@@ -184,13 +184,18 @@ def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
     if any("token" in config.get(section, {}) for section in sections):
         return None
     try:
-        with Path(path).open("rb"):
-            return None
-    except OSError as e:
+        # Read as jupyter_server does (text, the locale's encoding); the content is not kept.
+        with Path(path).open() as token_file:
+            token_file.read()
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        reason = (
+            f"not {e.encoding} text" if isinstance(e, UnicodeDecodeError) else e.strerror or str(e)
+        )
         return (
-            f"JUPYTER_TOKEN_FILE={path!r} cannot be read ({e.strerror or e}): jupyter_server "
+            f"JUPYTER_TOKEN_FILE={path!r} cannot be read ({reason}): jupyter_server "
             "reads the token from it",
-            "point JUPYTER_TOKEN_FILE at a file readable by the server's user, or unset it "
+            "point JUPYTER_TOKEN_FILE at a text file readable by the server's user, or unset it "
             "(a password or a generated token then protects the server)",
         )
 

@@ -264,3 +264,20 @@ def test_output_that_cannot_be_written_is_one_line(home: JupyterHome) -> None:
     err = process.stderr.read()
     assert process.wait(timeout=120) == 141
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_token_file_that_is_not_text_is_one_line(home: JupyterHome, tmp_path: Path) -> None:
+    """jupyter_server reads JUPYTER_TOKEN_FILE as text: bytes that do not decode are a traceback
+    there, one line here (and not one byte of the file is repeated)."""
+    token_file = tmp_path / "token"
+    token_file.write_bytes(b"\xff\xfe secret-bytes")
+    out = subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check"],
+        capture_output=True,
+        text=True,
+        env=home.env(JUPYTER_TOKEN_FILE=str(token_file)),
+        timeout=120,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "cannot be read (not utf-8 text)" in out.stderr and "Traceback" not in out.stderr
+    assert "secret-bytes" not in out.stderr and "0xff" not in out.stderr
