@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,3 +32,21 @@ def config_errors(log: logging.Logger | logging.LoggerAdapter[Any]) -> Iterator[
         yield errors
     finally:
         logger.removeFilter(errors)
+
+
+@contextmanager
+def config_errors_as(
+    log: logging.Logger | logging.LoggerAdapter[Any], fail: Callable[[str], object]
+) -> Iterator[None]:
+    """Run an app's initialize; when traitlets exits on a bad value, ``fail`` with its message.
+
+    traitlets logs a CRITICAL line and exits 1; for these commands 1 has another meaning, and a
+    refused value is one line and exit 2, which ``fail`` prints.
+    """
+    with config_errors(log) as errors:
+        try:
+            yield
+        except SystemExit as e:
+            if e.code and errors.messages:
+                fail(errors.messages[0])
+            raise

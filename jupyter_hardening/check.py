@@ -14,7 +14,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Bool, Enum, TraitError
 
 from . import __version__, extension
-from .apperrors import config_errors
+from .apperrors import config_errors, config_errors_as
 from .config import Hardening
 from .report import evaluate, render_text
 from .rules import RULES
@@ -112,17 +112,16 @@ class CheckApp(JupyterApp):
     def initialize(self, argv: Any = None) -> None:
         """Parse our own options; keep the rest for the ServerApp."""
         own, self.server_argv = split_argv(list(sys.argv[1:] if argv is None else argv))
-        with config_errors(self.log) as errors:
-            try:
+
+        def fail_option(message: str) -> None:
+            self.fail("--format must be text or json" if "'output_format'" in message else message)
+
+        # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
+        try:
+            with config_errors_as(self.log, fail_option):
                 super().initialize(own)
-            except SystemExit as e:
-                # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
-                if e.code and errors.messages:
-                    message = errors.messages[0]
-                    if "'output_format'" in message:
-                        message = "--format must be text or json"
-                    self.fail(message)
-                raise SystemExit(2 if e.code else 0) from None
+        except SystemExit as e:
+            raise SystemExit(2 if e.code else 0) from None
 
     def fail(self, message: str) -> None:
         """Usage or configuration error: one line on stderr, exit 2."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import crossplane
@@ -244,12 +244,7 @@ def upstream_with_ca(upstream: Upstream, ca: str) -> Upstream:
             "give the name in Jupyter's certificate, e.g. --upstream https://jupyter.internal:"
             f"{upstream.port}"
         )
-    return Upstream(
-        upstream.scheme,
-        upstream.host,
-        upstream.port,
-        ca=check_file_path(ca, "--upstream-ca") if ca else SYSTEM_CA_BUNDLE,
-    )
+    return replace(upstream, ca=check_file_path(ca, "--upstream-ca") if ca else SYSTEM_CA_BUNDLE)
 
 
 def parse_upstream(value: str, option: str = "--upstream") -> Upstream:

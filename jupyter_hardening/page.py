@@ -12,6 +12,7 @@ import base64
 import functools
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,12 +120,12 @@ def render_html(report: Report, links: Links, interval: float) -> bytes:
     data = report.to_json()
     # A rule can fire more than once (one finding per file, per pattern ...): the page anchors
     # are the rule id, then JH401-2, JH401-3, so that every element id stays unique.
-    anchors: dict[int, str] = {}
-    seen: dict[str, int] = {}
-    for n, item in enumerate(report.items):
-        seen[item.finding.id] = seen.get(item.finding.id, 0) + 1
+    seen: Counter[str] = Counter()
+    anchors = []
+    for item in report.items:
+        seen[item.finding.id] += 1
         count = seen[item.finding.id]
-        anchors[n] = item.finding.id + (f"-{count}" if count > 1 else "")
+        anchors.append(item.finding.id + (f"-{count}" if count > 1 else ""))
     groups = []
     for severity in sorted(Severity, reverse=True):
         items = [

@@ -420,11 +420,11 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     )
     web_app = getattr(serverapp, "web_app", None)
     settings = web_app.settings if web_app is not None else serverapp.tornado_settings
-    csp, problem = _csp_from_headers(settings.get("headers"))
+    headers = settings.get("headers")
+    csp, problem = _csp_from_headers(headers)
     if problem:
         problems.append(problem)
     effective = _effective_settings(serverapp, settings, problems)
-    headers = settings.get("headers")
     x_frame_options = next(
         (
             str(value).strip().upper()

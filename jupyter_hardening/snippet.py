@@ -21,7 +21,7 @@ from traitlets import Bool, Integer, TraitError, Unicode, default
 from traitlets.config.loader import FileConfigLoader
 
 from . import __version__
-from .apperrors import config_errors
+from .apperrors import config_errors_as
 from .config import Hardening
 from .nginx import (
     BASELINE_NGINX,
@@ -333,14 +333,10 @@ class NginxSnippetApp(JupyterApp):
         problem = argv_problem(args, self.aliases, self.flags)
         if problem:
             self.fail(problem)
-        with config_errors(self.log) as errors:
+        # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.
+        with config_errors_as(self.log, self.fail):
             try:
                 super().initialize(args)
-            except SystemExit as e:
-                # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.
-                if e.code and errors.messages:
-                    self.fail(errors.messages[0])
-                raise
             except Exception as e:  # a config file that does not run: one line, not a traceback
                 self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
         if self.config_file and not Path(self.config_file).is_file():

@@ -20,7 +20,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Unicode
 
 from . import __version__
-from .apperrors import config_errors
+from .apperrors import config_errors_as
 
 COMMANDS = ("lab", "server", "notebook")
 USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
@@ -229,14 +229,9 @@ class SystemdUnitApp(JupyterApp):
             if not value.strip():
                 # An unset shell variable (--user "$SVC_USER") would silently give the default.
                 self.fail(f"{name} is empty; give it a value")
-        with config_errors(self.log) as errors:
-            try:
-                super().initialize(args)
-            except SystemExit as e:
-                # traitlets exits 1 on a repeated or mistyped option; refusals here are exit 2.
-                if e.code and errors.messages:
-                    self.fail(errors.messages[0])
-                raise
+        # traitlets exits 1 on a repeated or mistyped option; refusals here are exit 2.
+        with config_errors_as(self.log, self.fail):
+            super().initialize(args)
 
     def fail(self, message: str) -> None:
         """A refused value: one line on stderr, exit 2."""

@@ -65,6 +65,16 @@ def snippet(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def public_server(ca: TestCA, port: int) -> list[str]:
+    """Options for jupyter.example.com on loopback ``port`` with the test CA's certificate."""
+    return [
+        f"--server-name={PUBLIC_HOST}",
+        f"--listen=127.0.0.1:{port}",
+        f"--tls-cert={ca.cert}",
+        f"--tls-key={ca.key}",
+    ]
+
+
 def _letsencrypt(tmp: Path, ca: TestCA) -> list[str]:
     live = tmp / "letsencrypt" / "live"
     (live / PUBLIC_HOST).mkdir(parents=True)
@@ -213,10 +223,7 @@ def test_what_jupyter_receives(
     port = free_port()
     text = snippet(
         env,
-        f"--server-name={PUBLIC_HOST}",
-        f"--listen=127.0.0.1:{port}",
-        f"--tls-cert={ca.cert}",
-        f"--tls-key={ca.key}",
+        *public_server(ca, port),
         f"--upstream=http://127.0.0.1:{echo_upstream}",
         "--base-url=/jp/",
     )
@@ -261,10 +268,7 @@ def test_base_url_with_odd_characters_reaches_jupyter(
     port = free_port()
     text = snippet(
         env,
-        f"--server-name={PUBLIC_HOST}",
-        f"--listen=127.0.0.1:{port}",
-        f"--tls-cert={ca.cert}",
-        f"--tls-key={ca.key}",
+        *public_server(ca, port),
         f"--upstream=http://127.0.0.1:{echo_upstream}",
         f"--base-url={ODD_BASE_URL}",
     )
@@ -304,10 +308,7 @@ def test_https_upstream_certificate_is_verified(
             port = free_port()
             text = snippet(
                 env,
-                f"--server-name={PUBLIC_HOST}",
-                f"--listen=127.0.0.1:{port}",
-                f"--tls-cert={ca.cert}",
-                f"--tls-key={ca.key}",
+                *public_server(ca, port),
                 f"--upstream=https://localhost:{jupyter_port}",
                 f"--upstream-ca={trusted.ca_cert}",
             )
