@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
-from jupyter_core.application import JupyterApp
 from traitlets import Bool, Enum
 
-from . import __version__, extension
-from .apperrors import config_errors, config_errors_as
+from . import __version__, extension, extlinks
+from .apperrors import config_errors
+from .command import (
+    SECRET_TRAITS,
+    StrictCommand,
+    configurable_classes,
+    did_you_mean,
+    hide_secret_value,
+    option_names,
+)
 from .configfiles import config_file_errors
-from .report import render_text
+from .report import Report, render_text
 from .rules import RULES
-
-# Traits whose value must not be repeated when traitlets rejects it ("..., not the str 'abc'").
-SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret")
-_REJECTED_VALUE = re.compile(r"^(The '(\w+)' trait of .*?, not the [\w.]+) .*$", re.DOTALL)
-
-
-def hide_secret_value(message: str) -> str:
-    """traitlets' message for a rejected value, without the value when the trait is a secret."""
-    match = _REJECTED_VALUE.match(message)
-    if match and match[2] in SECRET_TRAITS:
-        return f"{match[1]} (value not shown)."
-    return message
-
 
 def repeated_secret(argv: list[str]) -> str:
     """The first ``--Class.secret`` option given twice, or ''.
@@ -50,14 +45,18 @@ def repeated_secret(argv: list[str]) -> str:
     return ""
 
 
-# Options that belong to `check`; every other argument goes to the ServerApp, as for `jupyter server`.
-OWN_OPTIONS = {"--format": True, "--list-rules": False}
+# Options that belong to `check` (True: takes a value); every other goes to the ServerApp.
+OWN_OPTIONS = {"--format": True, "--list-rules": False, "--isolated": False}
+FORMATS = ("text", "json", "sarif")
 
 
-def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Separate check's own options from the server's (flags, --Class.trait=value, aliases)."""
+def split_argv(
+    argv: list[str], server_valued: set[str] | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """(check's own options, the server's options, config files named as plain arguments)."""
     own: list[str] = []
     server: list[str] = []
+    files: list[str] = []
     args = iter(argv)
     for arg in args:
         name = arg.split("=", 1)[0]
@@ -67,9 +66,44 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
                 own.append(next(args, ""))
         elif arg in ("-h", "--help", "--help-all", "--version"):
             own.append(arg)
+        elif not arg.startswith("-"):
+            files.append(arg)
         else:
             server.append(arg)
-    return own, server
+            if name.lstrip("-") in (server_valued or set()) and "=" not in arg:
+                server.append(next(args, ""))
+    return own, server, files
+
+
+def config_option(argv: list[str]) -> str:
+    """The value of --config / --ServerApp.config_file in the server's argv, or ''."""
+    value = ""
+    args = iter(argv)
+    for arg in args:
+        name, has_value, given = arg.partition("=")
+        if name in ("--config", "--ServerApp.config_file", "--JupyterApp.config_file"):
+            value = given if has_value else next(args, "")
+    return value
+
+
+def unknown_in_files(serverapp: Any, known: dict[str, set[str]]) -> str:
+    """A config file's ``c.Class.trait`` that the class does not have, with its place, or ''.
+
+    Sections of classes this server does not know are left alone: jupyter_config.py is read by
+    every Jupyter application (nbconvert, ipython ...).
+    """
+    from .provenance import file_sources
+
+    for source in file_sources(serverapp):
+        cls, _, trait = source.setting.partition(".")
+        if cls in known and trait not in known[cls]:
+            hint = did_you_mean(source.setting, (f"{cls}.{t}" for t in known[cls]), prefix="c.")
+            return f"{source.label()}: {cls} has no setting {trait!r}{hint}"
+    return ""
+
+
+class OptionError(Exception):
+    """An option no class of the server or its extensions knows."""
 
 
 @contextmanager
@@ -84,6 +118,8 @@ def quiet_info() -> Iterator[None]:
 
 # What traitlets logs, with a traceback, for a config file it skips (the audit names file and line).
 _SKIPPED_FILE = ("Exception while loading config file", "Error loading config file")
+# traitlets' warning for an unknown --Class.trait, once per configurable: check says it once.
+_UNKNOWN_OPTION = "Config option `"
 
 
 @contextmanager
@@ -96,7 +132,7 @@ def quiet_config_file_errors() -> Iterator[None]:
     handle = logging.Logger.handle
 
     def handle_unless_skipped_file(logger: logging.Logger, record: logging.LogRecord) -> Any:
-        if isinstance(record.msg, str) and record.msg.startswith(_SKIPPED_FILE):
+        if isinstance(record.msg, str) and record.msg.startswith((*_SKIPPED_FILE, _UNKNOWN_OPTION)):
             return None
         return handle(logger, record)
 
@@ -107,12 +143,13 @@ def quiet_config_file_errors() -> Iterator[None]:
         logging.Logger.handle = handle  # type: ignore[method-assign]
 
 
-class CheckApp(JupyterApp):
+class CheckApp(StrictCommand):
     """Audit the configuration a Jupyter server would start with, without starting it.
 
     Reads the same config files, legacy NotebookApp names, command-line flags and environment
-    as `jupyter server`. Any argument that is not an option of this command is passed to the
-    server, e.g. --ServerApp.ip=0.0.0.0 or --NotebookApp.allow_origin='*'.
+    as `jupyter server`. Any option that is not an option of this command is passed to the
+    server, e.g. --ServerApp.ip=0.0.0.0 or --NotebookApp.allow_origin='*'; an option neither
+    knows is an error. Config files given as arguments are each judged alone (pre-commit).
     Exit status: 0 the server would start, 1 it would refuse, 2 usage or configuration error.
     """
 
@@ -122,75 +159,152 @@ class CheckApp(JupyterApp):
     examples = """
     jupyter hardening check
     jupyter hardening check --format json
+    jupyter hardening check --format sarif > jupyter-hardening.sarif
     jupyter hardening check --ServerApp.ip=0.0.0.0 --NotebookApp.allow_origin='*'
+    jupyter hardening check etc/jupyter_server_config.py etc/jupyter_notebook_config.json
     jupyter hardening check --list-rules
     """
 
-    output_format = Enum(["text", "json"], "text", config=True, help="Output format: text or json.")
+    output_format = Enum(
+        list(FORMATS), "text", config=True, help="Output format: text, json or sarif (SARIF 2.1.0)."
+    )
     list_rules = Bool(False, config=True, help="List the rules with their ids and exit.")
+    isolated = Bool(
+        False,
+        config=True,
+        help="Judge only the --config file, as a server with this extension enabled would load "
+        "it, ignoring the config folders of this machine (how config files given as arguments "
+        "are judged).",
+    )
     aliases = {"format": "CheckApp.output_format"}
-    flags = {"list-rules": ({"CheckApp": {"list_rules": True}}, "List the rules and exit.")}
+    flags = {
+        "list-rules": ({"CheckApp": {"list_rules": True}}, "List the rules and exit."),
+        "isolated": ({"CheckApp": {"isolated": True}}, "Judge only the --config file."),
+    }
 
     server_argv: list[str] = []
+    files: list[str] = []
 
     def initialize(self, argv: Any = None) -> None:
-        """Parse our own options; keep the rest for the ServerApp."""
-        own, self.server_argv = split_argv(list(sys.argv[1:] if argv is None else argv))
+        """Refuse unknown options; parse our own; keep the rest for the ServerApp."""
+        from jupyter_server.serverapp import ServerApp
 
-        def fail_option(message: str) -> None:
-            self.fail("--format must be text or json" if "'output_format'" in message else message)
+        args = list(sys.argv[1:] if argv is None else argv)
+        self.passthrough_valued, self.passthrough_switches = option_names(
+            ServerApp.aliases, ServerApp.flags
+        )
+        problem = self.argv_problem(args)
+        if problem:
+            self.fail(problem)
+        own, self.server_argv, self.files = split_argv(args, self.passthrough_valued)
 
-        # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
-        try:
+        def parse(own_argv: list[str]) -> None:
             # This app reads jupyter_config.py too; the ServerApp below reports a broken one.
-            with config_errors_as(self.log, fail_option), quiet_config_file_errors():
-                super().initialize(own)
-        except SystemExit as e:
-            raise SystemExit(2 if e.code else 0) from None
+            with quiet_config_file_errors():
+                super(CheckApp, self).initialize(own_argv)
 
-    def fail(self, message: str) -> None:
+        self.strict_initialize(own, parse)
+
+    def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or configuration error: one line on stderr, exit 2."""
-        print(f"jupyter hardening check: {message}", file=sys.stderr)
-        self.exit(2)
+        if "'output_format'" in message:
+            message = f"--format must be one of {', '.join(FORMATS)}"
+        super().fail(message, status)
 
     def start(self) -> None:
         """Initialize a ServerApp without serving, audit it, print the report."""
         if self.list_rules:
-            if self.output_format == "json":
-                rules = [
-                    {
-                        "id": rule.id,
-                        "name": rule.name,
-                        "severity": rule.severity.label,
-                        "traits": list(rule.traits),
-                        "summary": rule.summary,
-                    }
-                    for rule in RULES
-                ]
-                print(json.dumps(rules, indent=2))
-                return
-            for rule in RULES:
-                print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}")
+            self.print_rules()
+            return
+        if self.files:
+            self.check_files()
             return
         secret = repeated_secret(self.server_argv)
         if secret:
             self.fail(f"{secret} is given twice; give it once (values not shown)")
+        config_file = config_option(self.server_argv)
+        if config_file and not Path(config_file).is_file():
+            self.fail(f"--config {config_file}: no such file")
+        report = self.audit()
+        if self.output_format == "json":
+            print(json.dumps(report.to_json(), indent=2))
+        elif self.output_format == "sarif":
+            from .sarif import sarif_log
+
+            print(json.dumps(sarif_log([report]), indent=2))
+        else:
+            print(render_text(report))
+        self.exit(1 if report.verdict == "refuse" else 0)
+
+    def print_rules(self) -> None:
+        """--list-rules: every rule, as text, JSON or SARIF rule descriptors."""
+        if self.output_format == "sarif":
+            from .sarif import sarif_log
+
+            print(json.dumps(sarif_log([]), indent=2))
+        elif self.output_format == "json":
+            rules = [
+                {
+                    "id": rule.id,
+                    "name": rule.name,
+                    "severity": rule.severity.label,
+                    "traits": list(rule.traits),
+                    "summary": rule.summary,
+                }
+                for rule in RULES
+            ]
+            print(json.dumps(rules, indent=2))
+        else:
+            for rule in RULES:
+                print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}")
+
+    def check_files(self) -> None:
+        """Judge each config file given as an argument alone; exit with the worst status."""
+        from .filecheck import check_each
+
+        self.exit(check_each(self.files, self.server_argv, self.output_format))
+
+    def audit(self) -> Report:
+        """Set up a ServerApp as `jupyter server` would, without serving; its report."""
         from jupyter_server.serverapp import ServerApp
 
+        if self.isolated:
+            os.environ["JUPYTER_NO_CONFIG"] = "1"  # no config folder but a blank one
         # This command is a traitlets singleton too; the ServerApp must become the singleton
         # because extensions look it up with ServerApp.instance().
         for cls in type(self).mro():
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
+        extra: dict[str, Any] = (
+            {"jpserver_extensions": {"jupyter_hardening": True}} if self.isolated else {}
+        )
         serverapp = ServerApp.instance(
-            log_level="WARN", open_browser=False, raise_config_file_errors=True
+            log_level="WARN", open_browser=False, raise_config_file_errors=True, **extra
         )
         # The extension's preflight and audit, at the moment a served server runs them, whether
         # or not the extension is enabled; problems come back as AuditError, not an exit.
         offline = extension.OfflineAudit(serverapp)
-        with config_errors(serverapp.log) as errors, quiet_info(), quiet_config_file_errors():
+        failures = extlinks.capture(serverapp, quiet=True)
+
+        def known_options() -> None:
+            # Every extension has linked and set up its classes: any --Class.trait is known now.
+            known = configurable_classes()
+            problem = self.argv_problem(self.server_argv, known) or unknown_in_files(
+                serverapp, known
+            )
+            if problem:
+                raise OptionError(problem)
+
+        extension.run_before(serverapp, extension.AUDIT_BEFORE, known_options)
+        with (
+            config_errors(serverapp.log) as errors,
+            quiet_info(),
+            quiet_config_file_errors(),
+        ):
             try:
                 serverapp.initialize(argv=self.server_argv, new_httpserver=False)
+            except OptionError as e:
+                self.fail(str(e))
             except extension.AuditError as e:
                 self.fail(f"the server's configuration is invalid: {e.message}")
             except SystemExit as e:
@@ -206,13 +320,9 @@ class CheckApp(JupyterApp):
                 broken = config_file_errors(serverapp)
                 if broken:
                     self.fail(f"the server's configuration is invalid: {'; fix: '.join(broken[0])}")
-                self.fail(f"cannot load the server's configuration: {type(e).__name__}: {e}")
+                self.fail(f"cannot load the server's configuration: {type(e).__name__}")
+        del failures
         report = offline.report
         if report is None:  # initialize stopped before the audit without saying why
             self.fail("the server's initialization did not reach the audit")
-            return
-        if self.output_format == "json":
-            print(json.dumps(report.to_json(), indent=2))
-        else:
-            print(render_text(report))
-        self.exit(1 if report.verdict == "refuse" else 0)
+        return report

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import sys
 
-from jupyter_core.application import JupyterApp
+from typing import Any
 
 from . import __version__
+from .command import StrictCommand, did_you_mean
 
 
-class HardeningApp(JupyterApp):
+class HardeningApp(StrictCommand):
     """Audit a Jupyter server's security settings and write the matching proxy config."""
 
     name = "jupyter-hardening"
@@ -38,6 +39,17 @@ class HardeningApp(JupyterApp):
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
         ),
     }
+
+    def initialize(self, argv: Any = None) -> None:
+        """Refuse an unknown option or subcommand in one line (traitlets: 'expected one argument')."""
+        args = list(sys.argv[1:] if argv is None else argv)
+        if args and args[0] in self.subcommands:
+            super().initialize(args)  # the subcommand checks its own options
+            return
+        if args and not args[0].startswith("-"):
+            hint = did_you_mean(args[0], self.subcommands, prefix="")
+            self.fail(f"unknown subcommand {args[0]!r}{hint}; choose one of {', '.join(self.subcommands)}")
+        self.strict_initialize(args, super().initialize)
 
     def start(self) -> None:
         """Run the chosen subcommand, or explain how to choose one."""

@@ -223,8 +223,21 @@ def run_before(serverapp: Any, method: str, action: Callable[[], None]) -> None:
 def audit(serverapp: Any) -> tuple[Hardening, Report]:
     """The report on ``serverapp`` as its handlers will see it (raises TraitError on c.Hardening)."""
     hardening = Hardening(parent=serverapp)
+    return hardening, audit_with(serverapp, hardening)[0]
+
+
+def audit_with(serverapp: Any, hardening: Hardening) -> tuple[Report, Any]:
+    """Snapshot (with extensions that failed), rules, policy, and where each value came from."""
+    from dataclasses import replace
+
+    from .extlinks import extension_problems
+    from .provenance import Provenance, attach
+
     snapshot = take_snapshot(serverapp, hardening.public_url)
-    return hardening, evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
+    snapshot = replace(snapshot, extension_problems=tuple(extension_problems(serverapp)))
+    report = evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
+    provenance = Provenance(serverapp, snapshot.tornado_overrides)
+    return attach(report, provenance), provenance
 
 
 def all_problems(serverapp: Any) -> list[tuple[str, str]]:
@@ -290,6 +303,9 @@ def _link_jupyter_server_extension(serverapp: Any) -> None:
     """Refuse, cleanly, settings that would crash the server before the audit; schedule the rest."""
     if is_offline(serverapp):
         return
+    from .extlinks import capture
+
+    capture(serverapp)  # why extensions linked after this one fail, for the audit
     problems = preflight(serverapp)
     if problems:
         refuse_problems(serverapp, problems)
@@ -319,12 +335,12 @@ def audit_and_serve(serverapp: Any) -> None:
     """
     try:
         hardening = load_hardening(serverapp)
-        snapshot = take_snapshot(serverapp, hardening.public_url)
-        report = evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
+        report, provenance = audit_with(serverapp, hardening)
+        snapshot = report.snapshot
         log_report(serverapp.log, report)
         if report.verdict == "refuse":
             refuse(serverapp.log, report)
-        live = LiveReport(snapshot, hardening, report)
+        live = LiveReport(snapshot, hardening, report, provenance)
         serverapp.web_app.settings[SETTINGS_KEY] = live
         publish_live_report(serverapp, live)
     except Exception as e:

@@ -22,6 +22,13 @@ class Item:
     accepted: bool = False
     reason: str = ""
     blocking: bool = False
+    # Where the values of the finding's settings come from (provenance.Source), winner first.
+    where: tuple[Any, ...] = ()
+
+    @property
+    def location(self) -> Any:
+        """The first source with a place (a file, a flag, a variable), or None."""
+        return next((s for s in self.where if s.wins and s.origin != "default"), None)
 
     def to_json(self) -> dict[str, Any]:
         """The finding in the report schema."""
@@ -35,6 +42,7 @@ class Item:
             "fix": f.fix,
             "accepted": self.accepted,
             "reason": self.reason,
+            "where": [source.to_json() for source in self.where],
         }
 
 
@@ -47,6 +55,8 @@ class Report:
     refuse_at: str
     snapshot: Snapshot
     computed_at: dt.datetime
+    # {setting: (provenance.Source, ...)} for the settings of the report, winner first.
+    settings_where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def blocking(self) -> tuple[Item, ...]:
@@ -72,6 +82,10 @@ class Report:
             "refuse_at": self.refuse_at,
             "computed_at": self.computed_at.isoformat(timespec="seconds"),
             "settings": self.snapshot.settings(),
+            "where": {
+                name: [source.to_json() for source in sources]
+                for name, sources in self.settings_where
+            },
         }
 
 
@@ -135,13 +149,18 @@ def render_text(report: Report) -> str:
             if item.accepted
             else (" [blocks startup]" if item.blocking else "")
         )
+        where = item.location
+        place = f"{where.label()}: " if where is not None else ""
         lines += [
             "",
-            f"{f.severity.label.upper():8}{f.id} {f.name}{tag}",
+            f"{place}{f.severity.label.upper():8}{f.id} {f.name}{tag}",
             f"        {f.message}",
             f"        traits: {', '.join(f.traits)}",
             f"        fix: {f.fix}",
         ]
+        others = [s.label() for s in item.where if not s.wins]
+        if where is not None and others:
+            lines.append(f"        also set at: {', '.join(others)} (overridden)")
     if report.blocking:
         lines += [
             "",

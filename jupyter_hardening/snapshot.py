@@ -112,6 +112,8 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # (kind, problem, fix) for enabled server extensions that are missing or failed to link.
+    extension_problems: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def remote(self) -> bool:

@@ -22,6 +22,7 @@ from traitlets.config.loader import FileConfigLoader
 
 from . import __version__
 from .apperrors import config_errors_as
+from .command import StrictCommand, configurable_classes, did_you_mean
 from .config import Hardening
 from .nginx import (
     BASELINE_NGINX,
@@ -72,7 +73,8 @@ def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) 
             continue
         if name not in names:
             option = arg.split("=")[0]
-            return f"unknown option {option!r}; see `jupyter hardening nginx-snippet --help`"
+            hint = did_you_mean(name, names | switches)
+            return f"unknown option {option!r}{hint}; see `jupyter hardening nginx-snippet --help`"
         if name in seen:
             return f"--{name} is given twice; give it once"
         seen.add(name)
@@ -186,7 +188,7 @@ def _config_file_of(error: BaseException) -> str:
     return name or "a config file"
 
 
-class NginxSnippetApp(JupyterApp):
+class NginxSnippetApp(StrictCommand):
     """Print an nginx config that puts the running Jupyter server behind TLS.
 
     Finds the server through its runtime file (jpserver-<pid>.json; never its token), or takes
@@ -330,7 +332,9 @@ class NginxSnippetApp(JupyterApp):
     def initialize(self, argv: Any = None) -> None:
         """Refuse unknown options and non-numbers before traitlets parses the command line."""
         args = list(sys.argv[1:] if argv is None else argv)
-        problem = argv_problem(args, self.aliases, self.flags)
+        problem = argv_problem(args, self.aliases, self.flags) or self.argv_problem(
+            args, configurable_classes()
+        )
         if problem:
             self.fail(problem)
         # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.

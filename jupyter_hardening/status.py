@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from .config import Hardening
 from .report import Report, evaluate
@@ -13,7 +14,15 @@ from .snapshot import Snapshot, refresh_files
 class LiveReport:
     """Caches the report; re-reads certificate and file facts at most once per interval."""
 
-    def __init__(self, snapshot: Snapshot, hardening: Hardening, report: Report | None = None):
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        hardening: Hardening,
+        report: Report | None = None,
+        provenance: Any = None,
+    ):
+        # provenance.Provenance: where each value came from, attached again after a re-check.
+        self._provenance = provenance
         self._snapshot = snapshot
         self._refuse_at = hardening.refuse_at
         self._accepted = dict(hardening.accepted_risks)
@@ -38,5 +47,9 @@ class LiveReport:
                 if self._due():
                     self._snapshot = refresh_files(self._snapshot)
                     self._report = evaluate(self._snapshot, self._refuse_at, self._accepted)
+                    if self._provenance is not None:
+                        from .provenance import attach
+
+                        self._report = attach(self._report, self._provenance)
                     self._checked = time.monotonic()
         return self._report

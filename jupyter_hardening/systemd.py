@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.application import JupyterApp
 from traitlets import Unicode
 
 from . import __version__
-from .apperrors import config_errors_as
+from .command import StrictCommand, configurable_classes
 
 COMMANDS = ("lab", "server", "notebook")
 USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
@@ -182,7 +181,7 @@ WantedBy=multi-user.target
 """
 
 
-class SystemdUnitApp(JupyterApp):
+class SystemdUnitApp(StrictCommand):
     """Write a systemd service unit that runs Jupyter as an unprivileged user, sandboxed.
 
     The unit starts `jupyter lab` (or server, notebook) from this Python environment with
@@ -216,7 +215,7 @@ class SystemdUnitApp(JupyterApp):
     flags: dict[str, Any] = {}
 
     def initialize(self, argv: Any = None) -> None:
-        """Parse the options; a missing or doubled value is one line, exit 2, as for any error."""
+        """Parse the options; an unknown, missing, empty or doubled value is one line, exit 2."""
         args = list(sys.argv[1:] if argv is None else argv)
         for i, arg in enumerate(args):
             name, has_value, value = arg.partition("=")
@@ -229,14 +228,11 @@ class SystemdUnitApp(JupyterApp):
             if not value.strip():
                 # An unset shell variable (--user "$SVC_USER") would silently give the default.
                 self.fail(f"{name} is empty; give it a value")
+        problem = self.argv_problem(args, configurable_classes())
+        if problem:
+            self.fail(problem)
         # traitlets exits 1 on a repeated or mistyped option; refusals here are exit 2.
-        with config_errors_as(self.log, self.fail):
-            super().initialize(args)
-
-    def fail(self, message: str) -> None:
-        """A refused value: one line on stderr, exit 2."""
-        print(f"jupyter hardening systemd-unit: {message}", file=sys.stderr)
-        self.exit(2)
+        self.strict_initialize(args, super().initialize)
 
     def start(self) -> None:
         """Validate the options and write the unit."""

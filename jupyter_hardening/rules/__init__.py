@@ -32,6 +32,7 @@ from .tls import (
     WeakKey,
 )
 from .urls import BaseUrlNotPath, BaseUrlUnsafeCharacters
+from .extensions import ExtensionMissing, ExtensionSettingsDropped
 
 RULES: tuple[Rule, ...] = (
     UnreadableSetting(),
@@ -67,6 +68,8 @@ RULES: tuple[Rule, ...] = (
     PublicPathMismatch(),
     PublicHostNotLocal(),
     PublicButExposed(),
+    ExtensionMissing(),
+    ExtensionSettingsDropped(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
