@@ -66,6 +66,7 @@ def test_json_schema(home: JupyterHome) -> None:
             "fix",
             "accepted",
             "reason",
+            "where",
         }
 
 
