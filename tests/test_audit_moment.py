@@ -198,3 +198,30 @@ def test_legacy_origin_pattern_forwarded_after_we_link(home: JupyterHome) -> Non
     assert "Traceback" not in server.log, server.log
     result = check(home)
     assert result.returncode == 2 and "allow_origin_pat" in result.stderr, result
+
+
+def test_hostile_text_in_a_reason_is_escaped_everywhere(home: JupyterHome) -> None:
+    """A lone surrogate and a terminal escape in an accepted-risk reason: the page is 200, the
+    log and `check` show them escaped (before: the page answered 500)."""
+    home.write_config(
+        "c.Hardening.accepted_risks = {'JH101': 'lab only \\udc80 \\x1b[2J'}\n"
+        "c.IdentityProvider.token = 'a-long-random-test-token-0123456789abcdef'\n"
+    )
+    with running(home, "--ip=0.0.0.0") as server:
+        import requests
+
+        page = requests.get(
+            server.url("hardening"),
+            headers={
+                "Accept": "text/html",
+                "Authorization": "token a-long-random-test-token-0123456789abcdef",
+            },
+            timeout=30,
+        )
+        log = server.log
+    assert page.status_code == 200, page.text
+    assert "lab only \\udc80 \\x1b[2J" in page.text
+    assert "\x1b" not in log and "lab only \\udc80 \\x1b[2J" in log, log
+    result = check(home, "--ip=0.0.0.0")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["reason"] == "lab only \\udc80 \\x1b[2J"
