@@ -102,10 +102,13 @@ CONFIGS = {
     "clean": ("", "ok"),
     "any-origin": ("c.ServerApp.allow_origin = '*'\n", "refuse"),
     "lab-any-origin-pattern": (LAB_ORIGIN_ANY, "refuse"),
-    "xsrf-off-in-lab-settings": ("c.LabApp.settings = {'disable_check_xsrf': True}\n", "refuse"),
+    # jupyterlab merges only keys the server has not set: this one never takes effect.
+    "xsrf-in-lab-settings-not-applied": (
+        "c.LabApp.settings = {'disable_check_xsrf': True}\n",
+        "ok",
+    ),
     "legacy-notebook-name": ("c.NotebookApp.allow_origin = '*'\n", "refuse"),
-    "warning-only": (
-        "c.ServerApp.tornado_settings = {'headers': {'X-Frame-Options': 'x'}}\n"
+    "lab-csp-without-frame-ancestors": (
         "c.LabApp.settings = {'headers': {'Content-Security-Policy': \"default-src 'self'\"}}\n",
         "warn",
     ),
@@ -198,3 +201,30 @@ def test_legacy_origin_pattern_forwarded_after_we_link(home: JupyterHome) -> Non
     assert "Traceback" not in server.log, server.log
     result = check(home)
     assert result.returncode == 2 and "allow_origin_pat" in result.stderr, result
+
+
+def test_hostile_text_in_a_reason_is_escaped_everywhere(home: JupyterHome) -> None:
+    """A lone surrogate and a terminal escape in an accepted-risk reason: the page is 200, the
+    log and `check` show them escaped (before: the page answered 500)."""
+    home.write_config(
+        "c.Hardening.accepted_risks = {'JH101': 'lab only \\udc80 \\x1b[2J'}\n"
+        "c.IdentityProvider.token = 'a-long-random-test-token-0123456789abcdef'\n"
+    )
+    with running(home, "--ip=0.0.0.0") as server:
+        import requests
+
+        page = requests.get(
+            server.url("hardening"),
+            headers={
+                "Accept": "text/html",
+                "Authorization": "token a-long-random-test-token-0123456789abcdef",
+            },
+            timeout=30,
+        )
+        log = server.log
+    assert page.status_code == 200, page.text
+    assert "lab only \\udc80 \\x1b[2J" in page.text
+    assert "\x1b" not in log and "lab only \\udc80 \\x1b[2J" in log, log
+    result = check(home, "--ip=0.0.0.0")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["reason"] == "lab only \\udc80 \\x1b[2J"
