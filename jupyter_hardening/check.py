@@ -27,6 +27,7 @@ from .configfiles import config_file_errors
 from .report import Report, render_text
 from .rules import RULES
 
+
 def repeated_secret(argv: list[str]) -> str:
     """The first ``--Class.secret`` option given twice, or ''.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-
 from typing import Any
 
 from . import __version__
@@ -48,7 +47,9 @@ class HardeningApp(StrictCommand):
             return
         if args and not args[0].startswith("-"):
             hint = did_you_mean(args[0], self.subcommands, prefix="")
-            self.fail(f"unknown subcommand {args[0]!r}{hint}; choose one of {', '.join(self.subcommands)}")
+            self.fail(
+                f"unknown subcommand {args[0]!r}{hint}; choose one of {', '.join(self.subcommands)}"
+            )
         self.strict_initialize(args, super().initialize)
 
     def start(self) -> None:

@@ -44,12 +44,13 @@ def did_you_mean(name: str, candidates: Iterable[str], prefix: str = "--") -> st
     return f"; did you mean {prefix}{close[0]}?" if close else ""
 
 
-def option_names(aliases: Iterable[Any], flags: Iterable[Any]) -> tuple[set[str], set[str]]:
+def option_names(aliases: Any, flags: Any) -> tuple[set[str], set[str]]:
     """(names that take a value, names that do not) of an app's aliases and flags."""
 
-    def names(keys: Iterable[Any]) -> Iterator[str]:
+    def names(keys: Any) -> Iterator[str]:
         # On a class, a Dict trait (ServerApp.aliases) gives its table as its default.
-        for key in keys.default() if isinstance(keys, TraitType) else keys:
+        table: Iterable[Any] = (keys.default() if isinstance(keys, TraitType) else keys) or ()
+        for key in table:
             yield from (key,) if isinstance(key, str) else key
 
     valued = {n.lstrip("-") for n in names(aliases)}

@@ -133,9 +133,7 @@ def extension_problems(serverapp: Any) -> Iterator[tuple[str, str, str]]:
             )
         elif not linked.get(name) and name != "jupyter_hardening":
             files = config_files_of(serverapp, name)
-            lost = [
-                f"{path} ({', '.join(settings_in(path)) or 'no settings'})" for path in files
-            ]
+            lost = [f"{path} ({', '.join(settings_in(path)) or 'no settings'})" for path in files]
             dropped = (
                 f"jupyter_server drops the settings of {'; '.join(lost)}"
                 if lost
@@ -152,8 +150,7 @@ def extension_problems(serverapp: Any) -> Iterator[tuple[str, str, str]]:
                 "missing",
                 f"the server extension {name!r} failed to load{because}: jupyter_server starts "
                 "without its handlers.",
-                f"fix or reinstall {name}, or disable it: "
-                f"jupyter server extension disable {name}",
+                f"fix or reinstall {name}, or disable it: jupyter server extension disable {name}",
             )
 
 

@@ -117,6 +117,15 @@ def _render(name: str, **namespace: Any) -> bytes:
     return html.encode("utf-8", "backslashreplace")
 
 
+def _places(item: Any) -> list[str]:
+    """Where the finding's values were set ('file:line', a flag, a variable), winner first."""
+    return [
+        f"{s.setting} = {s.value} — {s.label()}" + ("" if s.wins else " (overridden)")
+        for s in item.where
+        if s.origin != "default"
+    ]
+
+
 def render_html(report: Report, links: Links, interval: float) -> bytes:
     """The HTML page: verdict, findings by severity, accepted risks, settings, when, version."""
     data = report.to_json()
@@ -131,7 +140,7 @@ def render_html(report: Report, links: Links, interval: float) -> bytes:
     groups = []
     for severity in sorted(Severity, reverse=True):
         items = [
-            dict(i.to_json(), blocking=i.blocking, anchor=anchors[n])
+            dict(i.to_json(), blocking=i.blocking, anchor=anchors[n], places=_places(i))
             for n, i in enumerate(report.items)
             if not i.accepted and i.finding.severity == severity
         ]

@@ -160,7 +160,11 @@ def python_assignments(path: Path) -> dict[str, tuple[int, str, tuple[str, ...]]
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     found: dict[str, tuple[int, str, tuple[str, ...]]] = {}
     nodes = sorted(
-        (n for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Expr)),
+        (
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Expr)
+        ),
         key=lambda n: n.lineno,
     )
     for node in nodes:
@@ -218,7 +222,9 @@ def config_files(serverapp: Any) -> list[Path]:
             candidates = [base.with_suffix(".py"), base.with_suffix(".json")]
         else:
             candidates = [
-                Path(folder, name + suffix) for folder in reversed(folders) for suffix in (".py", ".json")
+                Path(folder, name + suffix)
+                for folder in reversed(folders)
+                for suffix in (".py", ".json")
             ]
         paths += [p for p in candidates if p.is_file() and p not in paths]
     return paths
@@ -385,7 +391,7 @@ def _effective(serverapp: Any) -> dict[str, Any]:
     for trait in serverapp.trait_names(config=True):
         try:
             values[f"ServerApp.{trait}"] = getattr(serverapp, trait)
-        except Exception:
+        except Exception:  # noqa: S112 - an unreadable trait has no effective value to match
             continue
     return values
 
@@ -420,7 +426,9 @@ def as_written(text: str, setting: str, source: Source, effective_repr: str = ""
         return text
     if effective_repr and source.value and source.value != HIDDEN:
         text = text.replace(f"{setting} = {effective_repr}", f"{source.setting} = {source.value}")
-    return re.sub(_NAME.format(re.escape(setting)), lambda m: m[0].replace(setting, source.setting), text)
+    return re.sub(
+        _NAME.format(re.escape(setting)), lambda m: m[0].replace(setting, source.setting), text
+    )
 
 
 # Settings of the report whose provenance is listed (the snapshot's names that are traits).

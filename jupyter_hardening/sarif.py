@@ -11,7 +11,6 @@ with an external suppression, so they stay visible without failing the scan.
 from __future__ import annotations
 
 import inspect
-import os
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,9 @@ def locations(item: Any, root: Path) -> list[dict[str, Any]]:
                 source.origin, "member"
             )
             name = source.key or source.setting
-            out.append({"logicalLocations": [{"name": name, "fullyQualifiedName": name, "kind": kind}]})
+            out.append(
+                {"logicalLocations": [{"name": name, "fullyQualifiedName": name, "kind": kind}]}
+            )
     return out
 
 
@@ -102,7 +103,7 @@ def result(item: Any, index: dict[str, int], root: Path) -> dict[str, Any]:
 
 def sarif_log(reports: list[Any], root: Path | None = None) -> dict[str, Any]:
     """One SARIF 2.1.0 log with one run per report (one run with no results when none)."""
-    root = root or Path(os.getcwd())
+    root = root or Path.cwd()
     rules = [rule_descriptor(rule) for rule in RULES]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     driver = {

@@ -444,4 +444,37 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "public-on-loopback": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
         },
     },
+    "JH004": {
+        "trigger": {
+            "not-installed": {
+                "ServerApp": {
+                    "jpserver_extensions": {"jupyter_hardening": True, "voila_not_installed": True}
+                }
+            }
+        },
+        "clean": {
+            "installed": {
+                "ServerApp": {"jpserver_extensions": {"jupyter_hardening": True, "notebook": True}}
+            },
+            "not-installed-but-disabled": {
+                "ServerApp": {
+                    "jpserver_extensions": {"jupyter_hardening": True, "voila_not_installed": False}
+                }
+            },
+        },
+    },
+    "JH005": {
+        "trigger": {
+            "legacy-token-not-a-string": {
+                "ServerApp": {"jpserver_extensions": {"jupyter_hardening": True, "notebook": True}},
+                "NotebookApp": {"token": ["not-a-string"]},
+            }
+        },
+        "clean": {
+            "legacy-token-a-string": {
+                "ServerApp": {"jpserver_extensions": {"jupyter_hardening": True, "notebook": True}},
+                "NotebookApp": {"token": STRONG_TOKEN},
+            }
+        },
+    },
 }

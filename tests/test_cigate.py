@@ -173,7 +173,10 @@ def test_every_help_example_runs_as_written(
 
     live = tmp_path / "live" / "jupyter.example.com"
     live.mkdir(parents=True)
-    for folder, cert, key in ((tmp_path, "fullchain.pem", "privkey.pem"), (live, "fullchain.pem", "privkey.pem")):
+    for folder, cert, key in (
+        (tmp_path, "fullchain.pem", "privkey.pem"),
+        (live, "fullchain.pem", "privkey.pem"),
+    ):
         private = ec.generate_private_key(ec.SECP256R1())
         write_key(folder / key, private)
         write_cert(folder / cert, make_cert(private, "jupyter.example.com"))
@@ -194,3 +197,267 @@ def test_every_help_example_runs_as_written(
         out = hardening(home, *argv)
     assert out.returncode in (0, 1), (example, out.stdout, out.stderr)
     assert "Traceback" not in out.stderr and "unknown option" not in out.stderr, out.stderr
+
+
+def where_of(report: dict[str, object], rule_id: str) -> list[dict[str, object]]:
+    """The ``where`` list of the first finding of ``rule_id``."""
+    for finding in report["findings"]:  # type: ignore[union-attr]
+        if finding["id"] == rule_id:
+            return finding["where"]  # type: ignore[no-any-return]
+    raise AssertionError(f"no {rule_id} in {report}")
+
+
+def json_report(home: JupyterHome, *args: str, **kw: object) -> dict[str, object]:
+    """`check --format json ARGS` (exit 0 or 1)."""
+    out = hardening(home, "check", "--format", "json", *args, **kw)  # type: ignore[arg-type]
+    assert out.returncode in (0, 1), out.stderr
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def test_provenance_of_a_legacy_py_line_and_the_name_as_written(home: JupyterHome) -> None:
+    """c.NotebookApp.ip = '*' at line 3: the finding says so, in the user's words, file:line."""
+    path = home.write_config(
+        "c = get_config()\n# remote access\nc.NotebookApp.ip = '*'\n", "jupyter_notebook_config.py"
+    )
+    report = json_report(home)
+    first = where_of(report, "JH101")[0]
+    assert first == {
+        "setting": "NotebookApp.ip",
+        "value": "'*'",
+        "origin": "file",
+        "file": str(path),
+        "line": 3,
+        "wins": True,
+    }
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH101"]  # type: ignore[union-attr]
+    assert finding["message"].startswith("NotebookApp.ip = '*' ")
+    assert finding["fix"].startswith("c.NotebookApp.ip = '127.0.0.1'")
+    text = hardening(home, "check").stdout
+    assert f"\n{path}:3: ERROR   JH101 remote-without-tls" in text
+
+
+def test_provenance_value_set_twice_and_from_the_environment(home: JupyterHome) -> None:
+    """The same setting in two files: the winner first, the other listed as overridden; a value
+    computed from os.environ says which variable."""
+    low = home.write_config("c.ServerApp.ip = '0.0.0.0'\n", "jupyter_config.py")
+    high = home.write_config(
+        "import os\nc.ServerApp.ip = os.environ.get('BIND_ADDR', '127.0.0.1')\n"
+    )
+    report = json_report(home, env={"BIND_ADDR": "0.0.0.0"})
+    winner, other = where_of(report, "JH101")[:2]
+    assert (winner["file"], winner["line"], winner["wins"]) == (str(high), 2, True)
+    assert winner["from_environment"] == ["BIND_ADDR"]
+    assert (other["file"], other["line"], other["wins"]) == (str(low), 1, False)
+    text = hardening(home, "check", env={"BIND_ADDR": "0.0.0.0"}).stdout
+    assert f"{high}:2 (from $BIND_ADDR): ERROR   JH101" in text
+    assert f"also set at: {low}:1 (overridden)" in text
+
+
+def test_provenance_json_and_d_folder(home: JupyterHome) -> None:
+    """A .json file gives file and key; an extension enabled in a .d folder names that file."""
+    path = home.write_config(
+        json.dumps({"ServerApp": {"ip": "0.0.0.0"}}), "jupyter_server_config.json"
+    )
+    d = home.config_dir / "jupyter_server_config.d"
+    d.mkdir()
+    (d / "ghost.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"ghost_extension_xyz": True}}})
+    )
+    report = json_report(home)
+    assert where_of(report, "JH101")[0] == {
+        "setting": "ServerApp.ip",
+        "value": '"0.0.0.0"',
+        "origin": "json",
+        "file": str(path),
+        "key": "ServerApp.ip",
+        "wins": True,
+    }
+    (missing,) = [f for f in report["findings"] if f["id"] == "JH004"]  # type: ignore[union-attr]
+    assert f"enabled in {d / 'ghost.json'}" in missing["message"]
+
+
+def test_provenance_flag_environment_default(home: JupyterHome, tmp_path: Path) -> None:
+    """A flag as typed (its fix says to change it), an environment variable, a default."""
+    report = json_report(home, "--ip=0.0.0.0", env={"JUPYTER_PORT": "9999"})
+    flag, default = where_of(report, "JH101")
+    assert flag == {
+        "setting": "ServerApp.ip",
+        "value": "0.0.0.0",
+        "origin": "command line",
+        "key": "--ip=0.0.0.0",
+        "wins": True,
+    }
+    assert default == {
+        "setting": "ServerApp.certfile",
+        "value": "",
+        "origin": "default",
+        "wins": True,
+    }
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH101"]  # type: ignore[union-attr]
+    assert finding["fix"].startswith("change or remove --ip=0.0.0.0 on the command line")
+    port = report["where"]["ServerApp.port"][0]  # type: ignore[index]
+    assert port == {
+        "setting": "ServerApp.port",
+        "value": "9999",
+        "origin": "environment",
+        "key": "JUPYTER_PORT",
+        "wins": True,
+    }
+    token_file = tmp_path / "token"
+    token_file.write_text("a8f3c2e1d4b5a6978812345678abcdef0123456789abcdef")
+    report = json_report(home, env={"JUPYTER_TOKEN_FILE": str(token_file)})
+    token = report["where"]["IdentityProvider.token"][0]  # type: ignore[index]
+    assert (token["origin"], token["key"]) == ("environment", "JUPYTER_TOKEN_FILE")
+    report = json_report(home, env={"JUPYTER_TOKEN": "short-S3CRET"})
+    assert "short-S3CRET" not in json.dumps(report)
+    (weak,) = [f for f in report["findings"] if f["id"] == "JH201"]  # type: ignore[union-attr]
+    assert weak["where"][0]["origin"] == "environment" and weak["where"][0]["value"] == "(hidden)"
+
+
+def test_provenance_tornado_settings_and_lab_settings(home: JupyterHome) -> None:
+    """A key of c.ServerApp.tornado_settings or c.LabApp.settings: that dict, at its line."""
+    path = home.write_config(
+        "c.ServerApp.ip = '127.0.0.1'\n"
+        "c.ServerApp.tornado_settings = {'disable_check_xsrf': True}\n"
+        "c.LabApp.settings = {'allow_origin_pat': '.*'}\n"
+    )
+    report = json_report(home)
+    xsrf = where_of(report, "JH205")[0]
+    assert xsrf["origin"] == "tornado_settings"
+    assert (xsrf["key"], xsrf["file"], xsrf["line"]) == (
+        "ServerApp.tornado_settings['disable_check_xsrf']",
+        str(path),
+        2,
+    )
+    origin = next(s for s in where_of(report, "JH302") if s["origin"] != "default")
+    assert (origin["origin"], origin["line"]) == ("extension settings", 3)
+    assert origin["key"] == "LabApp.settings['allow_origin_pat']"
+
+
+def sarif_of(home: JupyterHome, *args: str) -> tuple[int, dict[str, object]]:
+    """Exit status and the SARIF log of `check --format sarif`, validated against the schema."""
+    import jsonschema
+
+    out = hardening(home, "check", "--format", "sarif", *args)
+    assert out.returncode in (0, 1), out.stderr
+    log = json.loads(out.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    return out.returncode, log
+
+
+def test_sarif_is_valid_and_locates_findings(home: JupyterHome) -> None:
+    """SARIF 2.1.0 per the official schema: every rule, results at file:line or at the flag."""
+    from jupyter_hardening.rules import RULES
+
+    path = home.write_config("c = get_config()\nc.ServerApp.allow_origin = '*'\n")
+    code, log = sarif_of(home, "--ip=0.0.0.0")
+    assert code == 1  # the same exit status as the other formats
+    (run,) = log["runs"]  # type: ignore[index]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "jupyter_hardening" and driver["version"]
+    assert [r["id"] for r in driver["rules"]] == [r.id for r in RULES]
+    jh101 = driver["rules"][[r.id for r in RULES].index("JH101")]
+    assert jh101["helpUri"].endswith("docs/rules.md#jh101")
+    assert jh101["defaultConfiguration"] == {"level": "error"}
+    assert jh101["shortDescription"]["text"] and jh101["fullDescription"]["text"]
+    results = {r["ruleId"]: r for r in run["results"]}
+    origin = results["JH301"]["locations"][0]["physicalLocation"]
+    assert origin["artifactLocation"]["uri"] == path.as_uri()
+    assert origin["region"] == {"startLine": 2}
+    flag = results["JH101"]["locations"][0]["logicalLocations"][0]
+    assert (flag["name"], flag["kind"]) == ("--ip=0.0.0.0", "parameter")
+    assert results["JH101"]["level"] == "error" and results["JH101"]["properties"]["fix"]
+
+
+def test_sarif_list_rules_and_clean_run_are_valid(home: JupyterHome) -> None:
+    """No findings: a valid log with the rules and no results, exit 0."""
+    code, log = sarif_of(home)
+    assert code == 0 and log["runs"][0]["results"] == []  # type: ignore[index]
+
+
+def test_files_as_arguments_are_judged_alone(home: JupyterHome) -> None:
+    """check FILE...: each file alone, relative SARIF locations, worst exit status."""
+    bad = home.work_dir / "deploy" / "jupyter_server_config.py"
+    bad.parent.mkdir()
+    bad.write_text("c.ServerApp.ip = '0.0.0.0'\n")
+    good = home.work_dir / "deploy" / "jupyter_notebook_config.json"
+    good.write_text(json.dumps({"ServerApp": {"ip": "127.0.0.1"}}))
+    home.write_config("c.ServerApp.ip = '0.0.0.0'\n")  # this machine's config: not judged
+    assert hardening(home, "check", str(good)).returncode == 0
+    out = hardening(
+        home, "check", "--format", "sarif", "deploy/jupyter_server_config.py", str(good)
+    )
+    assert out.returncode == 1, out.stderr
+    import jsonschema
+
+    log = json.loads(out.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    first = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert first["artifactLocation"] == {
+        "uri": "deploy/jupyter_server_config.py",
+        "uriBaseId": "SRCROOT",
+    }
+    assert log["runs"][1]["results"] == []
+
+
+def test_pre_commit_hook_fails_a_bad_config_and_passes_a_good_one(
+    home: JupyterHome, tmp_path: Path
+) -> None:
+    """pre-commit (from PyPI) runs the hook of this repository on a repository of configs."""
+    pre_commit = Path(sys.executable).with_name("pre-commit")
+    assert pre_commit.exists(), "pip install -e '.[test]' installs pre-commit"
+    hook_repo = tmp_path / "hook-repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(hook_repo)], check=True)
+    # The working tree as it is (the test may run before a commit): copy it over the clone.
+    for name in ("jupyter_hardening", "pyproject.toml", ".pre-commit-hooks.yaml"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(
+                src,
+                hook_repo / name,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+        else:
+            shutil.copy(src, hook_repo / name)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(
+        [*git, "-C", str(hook_repo), "commit", "-qam", "test", "--allow-empty"], check=True
+    )
+    rev = subprocess.run(
+        ["git", "-C", str(hook_repo), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    repo = tmp_path / "configs"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {hook_repo}\n  rev: {rev}\n  hooks:\n  - id: jupyter-hardening-check\n"
+    )
+    (repo / "jupyter_server_config.py").write_text("c.ServerApp.ip = '127.0.0.1'\n")
+    env = home.env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    good = subprocess.run(
+        [str(pre_commit), "run", "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    (repo / "jupyter_server_config.py").write_text("c.ServerApp.ip = '0.0.0.0'\n")
+    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    bad = subprocess.run(
+        [str(pre_commit), "run", "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "JH101 remote-without-tls" in bad.stdout and "jupyter_server_config.py:1" in bad.stdout

@@ -13,6 +13,7 @@ from .auth import (
 from .base import Finding, Rule, Severity
 from .cors import AnyOrigin, CredentialsWithBroadOrigin, LooseOriginPattern
 from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad
+from .extensions import ExtensionMissing, ExtensionSettingsDropped
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
 from .proxy import (
@@ -32,7 +33,6 @@ from .tls import (
     WeakKey,
 )
 from .urls import BaseUrlNotPath, BaseUrlUnsafeCharacters
-from .extensions import ExtensionMissing, ExtensionSettingsDropped
 
 RULES: tuple[Rule, ...] = (
     UnreadableSetting(),
