@@ -331,6 +331,7 @@ class Provenance:
             *file_sources(serverapp),
             *command_line_sources(serverapp),
         ]
+        self.effective = _effective(serverapp)
         for key, where in overrides:
             origin = "tornado_settings" if where.startswith("ServerApp.") else "extension settings"
             setter = self.winner(where)
@@ -344,7 +345,6 @@ class Provenance:
                     key=f"{where}[{key!r}]",
                 )
             )
-        self.effective = _effective(serverapp)
 
     def all_for(self, setting: str) -> list[Source]:
         """Every source of ``setting`` (under any of its names), lowest priority first."""

@@ -76,7 +76,8 @@ def test_text_report_names_fix_and_hint(home: JupyterHome) -> None:
     assert out.returncode == 1
     assert "REFUSE" in out.stdout and "JH101 remote-without-tls [blocks startup]" in out.stdout
     assert (
-        "fix: c.ServerApp.ip = '127.0.0.1'" in out.stdout
+        "fix: change or remove --ip=0.0.0.0 on the command line; c.ServerApp.ip = '127.0.0.1'"
+        in out.stdout
         and "c.Hardening.accepted_risks" in out.stdout
     )
 
@@ -106,7 +107,7 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
 @pytest.mark.parametrize(
     ("args", "config", "needle"),
     [
-        (["--format", "xml"], "", "--format must be text or json"),
+        (["--format", "xml"], "", "--format must be one of text, json, sarif"),
         ([], "c.ServerApp.ip = (\n", "cannot load the server's configuration"),
         ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
         ([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait"),
