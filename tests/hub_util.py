@@ -8,6 +8,7 @@ world-readable temp folder, built once per test session.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -27,7 +28,8 @@ from .servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 # Where .ci/run and the tests keep configurable-http-proxy (npm): readable by the hub's user.
-CHP_PREFIX = Path(os.environ.get("JH_TEST_CHP_PREFIX", "/tmp/jupyter_hardening-test-cache/chp"))
+CACHE = Path(os.environ.get("JH_TEST_CACHE", "/tmp/jupyter_hardening-test-cache"))
+CHP_PREFIX = CACHE / "chp"
 UNPRIVILEGED = "nobody"
 
 
@@ -54,40 +56,60 @@ def chp_command() -> Path | None:
         capture_output=True,
         timeout=300,
     )
-    for path in [CHP_PREFIX, *CHP_PREFIX.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o044 | (0o011 if path.is_dir() else 0))
+    readable(CHP_PREFIX)
     return chp if chp.exists() else None
 
 
-def build_venv(root: Path) -> Path:
-    """A venv from Debian's /usr/bin/python3 with this worktree (not editable) and jupyterhub."""
-    root.mkdir(parents=True, exist_ok=True)
-    venv = root / "venv"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
-    # A copy of the worktree: pip builds from it, and the hub's user may not read /work.
-    src = root / "src"
+def build_venv() -> Path:
+    """A venv from Debian's /usr/bin/python3 with jupyterhub and this worktree (not editable).
+
+    The dependencies are kept in CACHE across sessions (keyed by the dependencies in pyproject.toml); the worktree is
+    reinstalled each session. pytest's own temp folders are no use: pytest makes their root 0700.
+    """
+    text = (REPO / "pyproject.toml").read_text()
+    dependencies = text[text.index("dependencies = [") : text.index("]", text.index("dependencies"))]
+    key = hashlib.sha256(dependencies.encode()).hexdigest()[:12]
+    venv = CACHE / f"hubvenv-{key}"
+    src = Path(tempfile.mkdtemp(prefix="src-", dir=CACHE))
     shutil.copytree(
         REPO,
         src,
-        ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", ".mypy_cache"),
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", ".*_cache"),
     )
-    subprocess.run(
-        [
-            str(venv / "bin" / "pip"),
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            str(src),
-            "jupyterhub>=4",
-        ],
-        check=True,
-        timeout=600,
-        capture_output=True,
-    )
+    pip = [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+    try:
+        if not (venv / "bin" / "jupyterhub").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
+            subprocess.run(
+                [*pip, str(src), "jupyterhub>=4"], check=True, timeout=900, capture_output=True
+            )
+        else:
+            subprocess.run(
+                [*pip, "--no-deps", "--force-reinstall", str(src)],
+                check=True,
+                timeout=300,
+                capture_output=True,
+            )
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+    readable(venv)
+    return venv
+
+
+def readable(root: Path) -> None:
+    """Let every user read ``root`` and run what is in it."""
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | 0o044 | (0o011 if path.is_dir() else 0))
-    return venv
+
+
+def scratch(prefix: str) -> Path:
+    """A fresh world-readable folder in CACHE (the caller removes it)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=CACHE))
+    path.chmod(0o755)
+    return path
 
 
 def run_as() -> dict[str, Any]:
@@ -155,6 +177,7 @@ class Hub:
     def token_for(self, user: str) -> str:
         """An API token of ``user`` (made once)."""
         if user not in self.user_tokens:
+            self.api("POST", f"users/{user}")
             status, body = self.api("POST", f"users/{user}/tokens", {"note": "test"})
             assert status in (200, 201), body
             self.user_tokens[user] = json.loads(body)["token"]
@@ -162,6 +185,8 @@ class Hub:
 
     def spawn(self, user: str, timeout: float = 60) -> tuple[int, float, dict[str, Any]]:
         """Start ``user``'s server; returns (POST status, seconds until settled, user model)."""
+        created, body = self.api("POST", f"users/{user}")
+        assert created in (201, 409), body
         start = time.monotonic()
         status, _ = self.api("POST", f"users/{user}/server")
         deadline = start + timeout
@@ -176,7 +201,7 @@ class Hub:
 
     def progress(self, user: str) -> list[dict[str, Any]]:
         """The events of the hub's progress API for ``user``'s default server."""
-        status, body = self.api("GET", f"users/{user}/server/progress")
+        _, body = self.api("GET", f"users/{user}/server/progress")
         return [
             json.loads(line[len("data:") :])
             for line in body.splitlines()
@@ -292,7 +317,8 @@ def check_as_hub(
     venv: Path, user: str, *args: str, env: dict[str, str] | None = None
 ) -> tuple[int, dict[str, Any]]:
     """`jupyter hardening check --hub-user USER --format json ARGS` from the hub test venv."""
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory(dir=CACHE) as home:
+        Path(home).chmod(0o755)
         give(Path(home))
         full = {
             "PATH": f"{venv / 'bin'}:/usr/bin:/bin",

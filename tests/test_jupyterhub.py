@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from .fixtures import IN_CI
-from .hub_util import Hub, build_venv, check_as_hub, chp_command, give, python_ok, start_hub
+from .hub_util import (
+    CACHE,
+    Hub,
+    build_venv,
+    check_as_hub,
+    chp_command,
+    give,
+    python_ok,
+    scratch,
+    start_hub,
+)
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -39,20 +49,16 @@ def _need(thing: object, message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def hub_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hub_venv() -> Path:
     """This worktree and jupyterhub in a venv every user can run (built once per session)."""
     _need(python_ok(), "Debian's /usr/bin/python3 is needed to build the hub's venv")
-    root = tmp_path_factory.mktemp("hubvenv")
-    # pytest's temp folders are private to their owner; the hub's user must read this one.
-    for parent in [root, *root.parents]:
-        if str(parent) in ("/", "/tmp"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o055)
-    return build_venv(root)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    CACHE.chmod(0o755)
+    return build_venv()
 
 
 @pytest.fixture(scope="module")
-def hub(hub_venv: Path, tmp_path_factory: pytest.TempPathFactory):
+def hub(hub_venv: Path):
     """One running hub for this module."""
     chp = chp_command()
     _need(
@@ -60,7 +66,7 @@ def hub(hub_venv: Path, tmp_path_factory: pytest.TempPathFactory):
         "configurable-http-proxy is missing and npm/node cannot install it (.ci/run installs them)",
     )
     assert chp is not None
-    root = tmp_path_factory.mktemp("hub")
+    root = scratch("hub-")
     # erin's own config switches jupyter_hardening off.
     config = root / "homes" / "erin" / ".jupyter"
     config.mkdir(parents=True)
@@ -76,7 +82,7 @@ def hub(hub_venv: Path, tmp_path_factory: pytest.TempPathFactory):
         yield running
     finally:
         running.stop()
-        shutil.rmtree(root / "homes", ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _report(hub: Hub, user: str, token: str | None) -> tuple[int, str]:
@@ -104,7 +110,7 @@ def test_loopback_server_ok_and_only_its_user_reads_the_report(hub: Hub) -> None
 
 def test_all_interfaces_starts_with_the_hub_warning(hub: Hub) -> None:
     """dave on 0.0.0.0 (container spawners): starts; JH101 is a warning naming internal_ssl."""
-    status, _, model = hub.spawn("dave")
+    _, _, model = hub.spawn("dave")
     assert model["servers"][""]["ready"], hub.log[-3000:]
     code, body = _report(hub, "dave", hub.token_for("dave"))
     assert code == 200, body
@@ -126,7 +132,7 @@ def test_all_interfaces_starts_with_the_hub_warning(hub: Hub) -> None:
 
 def test_refused_spawn_fails_fast_with_the_reason(hub: Hub) -> None:
     """bob's --ServerApp.allow_origin=* fails in seconds; the hub's API names JH301."""
-    status, seconds, model = hub.spawn("bob")
+    _, seconds, model = hub.spawn("bob")
     assert seconds < 15, seconds
     assert not model["servers"].get("", {}).get("ready")
     events = hub.progress("bob")
@@ -162,24 +168,27 @@ def test_user_config_disabling_the_audit_is_logged(hub: Hub) -> None:
     assert _report(hub, "erin", hub.token_for("erin"))[0] == 404
 
 
-def test_standalone_singleuser_with_internal_ssl_has_no_network_finding(
-    hub_venv: Path, tmp_path: Path
-) -> None:
+def test_standalone_singleuser_with_internal_ssl_has_no_network_finding(hub_venv: Path) -> None:
     """JUPYTERHUB_SSL_* (internal_ssl's mutual TLS) on 0.0.0.0: no JH101, no JH701."""
     from .certs import TLSFiles
 
-    tls = TLSFiles(tmp_path / "tls")
-    tls.pair("server")
-    give(tmp_path)
-    rc, checked = check_as_hub(
-        hub_venv,
-        "carol",
-        env={
-            "JUPYTERHUB_SERVICE_URL": "https://0.0.0.0:8888/user/carol/",
-            "JUPYTERHUB_SSL_CERTFILE": str(tls.root / "server.pem"),
-            "JUPYTERHUB_SSL_KEYFILE": str(tls.root / "server.key"),
-            "JUPYTERHUB_SSL_CLIENT_CA": str(tls.ca),
-        },
-    )
+    root = scratch("tls-")
+    try:
+        tls = TLSFiles(root)
+        tls.pair("server")
+        give(root)
+        _, checked = check_as_hub(
+            hub_venv,
+            "carol",
+            env={
+                "JUPYTERHUB_SERVICE_URL": "https://0.0.0.0:8888/user/carol/",
+                "JUPYTERHUB_SSL_CERTFILE": str(root / "server.pem"),
+                "JUPYTERHUB_SSL_KEYFILE": str(root / "server.key"),
+                "JUPYTERHUB_SSL_CLIENT_CA": str(tls.ca),
+            },
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     ids = {f["id"] for f in checked["findings"]}
     assert not ids & {"JH101", "JH701", "JH102"}, checked["findings"]
+    assert checked["settings"]["ServerApp.client_ca"] == str(tls.ca)
