@@ -133,7 +133,8 @@ def test_all_interfaces_starts_with_the_hub_warning(hub: Hub) -> None:
 def test_refused_spawn_fails_fast_with_the_reason(hub: Hub) -> None:
     """bob's --ServerApp.allow_origin=* fails in seconds; the hub's API names JH301."""
     _, seconds, model = hub.spawn("bob")
-    assert seconds < 15, seconds
+    # The hub alone would wait Spawner.http_timeout (30 s) and say "didn't respond".
+    assert seconds < 25, seconds
     assert not model["servers"].get("", {}).get("ready")
     events = hub.progress("bob")
     messages = " ".join(e.get("message", "") for e in events)
@@ -150,7 +151,7 @@ def test_admin_policy_on_the_command_line_beats_the_users_config(hub: Hub) -> No
     """frank's refuse_at='never' in ~/.jupyter loses to the admin's --Hardening.refuse_at=warning."""
     _, seconds, model = hub.spawn("frank")
     assert not model["servers"].get("", {}).get("ready"), hub.log[-3000:]
-    assert seconds < 15
+    assert seconds < 25
     assert "frank's spawn refused" in hub.log
 
 
