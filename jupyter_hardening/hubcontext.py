@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 # The identity provider JupyterHub >= 4's server extension installs (its OAuth).
 HUB_IDENTITY_PROVIDER = "jupyterhub.singleuser.extension.JupyterHubIdentityProvider"
 HUB_EXTENSION = "jupyterhub"  # the jpserver_extensions key of jupyterhub.singleuser.extension
-HUB_DEFAULT_CSP = "frame-ancestors 'none'"  # what the hub's extension sends unless one is set
 LEGACY_MODULE = (
     "jupyterhub.singleuser.mixins"  # SingleUserNotebookApp (JUPYTERHUB_SINGLEUSER_EXTENSION=0)
 )

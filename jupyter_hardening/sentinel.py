@@ -61,7 +61,7 @@ def disabled_by(serverapp: Any) -> str:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     """Warn when jupyter_hardening is disabled for this server."""
     extension = sys.modules.get("jupyter_hardening.extension")
-    if extension is not None and extension.audit_suspended:
+    if extension is not None and extension.is_offline(serverapp):
         return  # `jupyter hardening check` reports this as JH003
     if serverapp.jpserver_extensions.get("jupyter_hardening"):
         return

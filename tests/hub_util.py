@@ -67,7 +67,9 @@ def build_venv() -> Path:
     reinstalled each session. pytest's own temp folders are no use: pytest makes their root 0700.
     """
     text = (REPO / "pyproject.toml").read_text()
-    dependencies = text[text.index("dependencies = [") : text.index("]", text.index("dependencies"))]
+    dependencies = text[
+        text.index("dependencies = [") : text.index("]", text.index("dependencies"))
+    ]
     key = hashlib.sha256(dependencies.encode()).hexdigest()[:12]
     venv = CACHE / f"hubvenv-{key}"
     src = Path(tempfile.mkdtemp(prefix="src-", dir=CACHE))
