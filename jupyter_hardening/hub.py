@@ -82,6 +82,9 @@ def offline_singleuser() -> Any:
     return JupyterHubSingleUser
 
 
+_AT_OR_ABOVE = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
+
+
 def refusal_message(report: Mapping[str, Any]) -> str:
     """The one line the hub shows: which findings refuse, why, and the first fix."""
     blocking = [
@@ -98,9 +101,6 @@ def refusal_message(report: Mapping[str, Any]) -> str:
         + "; ".join(parts)
         + f" Fix: {blocking[0]['fix']}"
     )
-
-
-_AT_OR_ABOVE = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
 def _check_command(spawner: Any, env: Mapping[str, str]) -> str | None:
@@ -212,7 +212,6 @@ async def audit_spawn(spawner: Any, timeout: float = CHECK_TIMEOUT) -> dict[str,
             "[jupyter_hardening] the spawn check printed no report (exit %s)", proc.returncode
         )
         return None
-    report["local"] = local
     return report
 
 

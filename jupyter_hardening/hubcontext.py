@@ -23,7 +23,6 @@ LEGACY_MODULE = (
 )
 
 # Where a hub admin changes a user server's setting (never a setting the hub overrides).
-WHERE_ARGS = "c.Spawner.args in jupyterhub_config.py (z2jh: singleuser.extraFiles or the image)"
 WHERE_INTERNAL_SSL = (
     "c.JupyterHub.internal_ssl = True in jupyterhub_config.py (mutual TLS between proxy, hub and "
     "user servers)"
@@ -32,14 +31,6 @@ WHERE_NETWORK_POLICY = (
     "on Kubernetes, z2jh's singleuser.networkPolicy.enabled: true (values.yaml) so only the proxy "
     "and the hub reach the server's port"
 )
-
-
-def spawner_args_fix(setting: str) -> str:
-    """The admin's fix for a server setting: remove it from c.Spawner.args and the image config."""
-    return (
-        f"remove {setting} from c.Spawner.args in jupyterhub_config.py and from the user image's "
-        "jupyter_server_config.py (z2jh: singleuser.cmd / singleuser.extraEnv in values.yaml)"
-    )
 
 
 @dataclass(frozen=True)

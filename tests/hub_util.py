@@ -256,7 +256,7 @@ def admin_hook(spawner):
     if 'ip' in extra:
         spawner.ip = extra['ip']
     spawner.args = list(extra.get('args', []))
-    spawner.environment.update(extra.get('env', {{}}))
+    spawner.environment = {{**spawner.environment, **extra.get('env', {{}})}}
 
 c.Spawner.pre_spawn_hook = make_pre_spawn_hook(then=admin_hook)
 """

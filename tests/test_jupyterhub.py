@@ -37,6 +37,7 @@ PER_USER = {
     "erin": {},  # her ~/.jupyter disables the audit (written by the test)
     # The admin's policy on the command line outranks the user's config files.
     "frank": {"args": ["--Hardening.refuse_at=warning"], "ip": "0.0.0.0"},
+    "gina": {"env": {"JUPYTERHUB_SINGLEUSER_EXTENSION": "0"}},  # the legacy app
 }
 
 
@@ -137,10 +138,13 @@ def test_refused_spawn_fails_fast_with_the_reason(hub: Hub) -> None:
     assert seconds < 25, seconds
     assert not model["servers"].get("", {}).get("ready")
     events = hub.progress("bob")
-    messages = " ".join(e.get("message", "") for e in events)
-    log = hub.log
-    assert "JH301" in messages or "JH301" in log, (events, log[-3000:])
-    assert "jupyter_hardening refused to start this server: JH301 any-origin" in (messages + log)
+    failed = [e for e in events if e.get("failed")]
+    assert failed, (events, hub.log[-3000:])
+    # What the spawn page shows the user.
+    assert failed[-1]["message"].startswith(
+        "Spawn failed: jupyter_hardening refused to start this server: JH301 any-origin"
+    ), failed
+    assert "didn't respond" not in failed[-1]["message"]
     rc, checked = check_as_hub(hub.venv, "bob", ORIGIN_STAR)
     assert rc == 1
     assert checked["verdict"] == "refuse"
@@ -153,6 +157,18 @@ def test_admin_policy_on_the_command_line_beats_the_users_config(hub: Hub) -> No
     assert not model["servers"].get("", {}).get("ready"), hub.log[-3000:]
     assert seconds < 25
     assert "frank's spawn refused" in hub.log
+
+
+def test_legacy_singleuser_app_is_judged_in_the_hub_model(hub: Hub) -> None:
+    """gina's legacy SingleUserNotebookApp: hub auth (its token is ''), verdict ok, 403 for bob."""
+    _, _, model = hub.spawn("gina")
+    assert model["servers"][""]["ready"], hub.log[-3000:]
+    code, body = _report(hub, "gina", hub.token_for("gina"))
+    assert code == 200, body
+    report = json.loads(body)
+    assert report["settings"]["JupyterHub.mode"] == "legacy"
+    assert report["verdict"] == "ok", report["findings"]
+    assert _report(hub, "gina", hub.token_for("bob"))[0] == 403
 
 
 def test_user_config_disabling_the_audit_is_logged(hub: Hub) -> None:
