@@ -38,6 +38,8 @@ PER_USER = {
     # The admin's policy on the command line outranks the user's config files.
     "frank": {"args": ["--Hardening.refuse_at=warning"], "ip": "0.0.0.0"},
     "gina": {"env": {"JUPYTERHUB_SINGLEUSER_EXTENSION": "0"}},  # the legacy app
+    # What c.Spawner.disable_user_config = True sets: hank's ~/.jupyter (as erin's) is not read.
+    "hank": {"env": {"JUPYTERHUB_DISABLE_USER_CONFIG": "1"}},
 }
 
 
@@ -68,12 +70,13 @@ def hub(hub_venv: Path):
     )
     assert chp is not None
     root = scratch("hub-")
-    # erin's own config switches jupyter_hardening off.
-    config = root / "homes" / "erin" / ".jupyter"
-    config.mkdir(parents=True)
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_hardening": False}}})
-    )
+    # erin's and hank's own config switch jupyter_hardening off.
+    for user in ("erin", "hank"):
+        config = root / "homes" / user / ".jupyter"
+        config.mkdir(parents=True)
+        (config / "jupyter_server_config.json").write_text(
+            json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_hardening": False}}})
+        )
     # frank's own config tries to lower the policy that the admin's c.Spawner.args sets.
     config = root / "homes" / "frank" / ".jupyter"
     config.mkdir(parents=True)
@@ -209,3 +212,17 @@ def test_standalone_singleuser_with_internal_ssl_has_no_network_finding(hub_venv
     ids = {f["id"] for f in checked["findings"]}
     assert not ids & {"JH101", "JH701", "JH102"}, checked["findings"]
     assert checked["settings"]["ServerApp.client_ca"] == str(tls.ca)
+
+
+def test_disable_user_config_keeps_the_audit_on(hub: Hub) -> None:
+    """hank has erin's config, but the hub's disable_user_config keeps it out: audited, 200."""
+    _, _, model = hub.spawn("hank")
+    assert model["servers"][""]["ready"], hub.log[-3000:]
+    code, body = _report(hub, "hank", hub.token_for("hank"))
+    assert code == 200, body
+    assert json.loads(body)["settings"]["Spawner.disable_user_config"] is True
+    assert not [
+        line
+        for line in hub.log.splitlines()
+        if "the audit is disabled by" in line and "hank" in line
+    ]
