@@ -27,7 +27,8 @@ from typing import Any
 from .servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
-# Where .ci/run and the tests keep configurable-http-proxy (npm): readable by the hub's user.
+# The tests' cache (venv, configurable-http-proxy from npm when not on PATH): readable by the
+# hub's unprivileged user, unlike pytest's temp folders.
 CACHE = Path(os.environ.get("JH_TEST_CACHE", "/tmp/jupyter_hardening-test-cache"))
 CHP_PREFIX = CACHE / "chp"
 UNPRIVILEGED = "nobody"
@@ -35,6 +36,10 @@ UNPRIVILEGED = "nobody"
 
 def chp_command() -> Path | None:
     """configurable-http-proxy from the test cache, installed with npm when missing."""
+    # .ci/run installs it with `npm install --global` (/usr/local/bin, readable by every user).
+    found = shutil.which("configurable-http-proxy")
+    if found:
+        return Path(found)
     chp = CHP_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
     if chp.exists():
         return chp
