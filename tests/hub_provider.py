@@ -1,4 +1,4 @@
-"""Another identity provider, as an image or ``c.Spawner.args`` might install one (rule JH901).
+"""Another identity provider, as an image or ``c.Spawner.args`` might install one (rule JH801).
 
 jupyterhub's singleuser extension exits at load unless the provider has ``page_config_hook``
 (a plain IdentityProvider crashes it), so a provider that can replace the hub's has one.

@@ -465,7 +465,7 @@ HUB_CASES: dict[str, dict[str, dict[str, Config]]] = {
         },
     },
     "JH701": {"clean": {"hub-forced-xheaders": {"_hub": HUB_ALL_INTERFACES}}},
-    "JH901": {
+    "JH801": {
         "trigger": {
             "other-identity-provider-on-the-command-line": {
                 "_hub": HUB_LOOPBACK,
@@ -474,7 +474,7 @@ HUB_CASES: dict[str, dict[str, dict[str, Config]]] = {
         },
         "clean": {"hub-oauth": {"_hub": HUB_LOOPBACK}},
     },
-    "JH902": {
+    "JH802": {
         "trigger": {
             "self-on-one-origin": {"_hub": HUB_LOOPBACK, "ServerApp": csp("frame-ancestors 'self'")}
         },

@@ -1,4 +1,4 @@
-"""JH9xx — a JupyterHub user server judged in the hub's model (see docs/jupyterhub.md).
+"""JH8xx — a JupyterHub user server judged in the hub's model (see docs/jupyterhub.md).
 
 These rules fire only when the snapshot's ``hub`` is set (jupyterhub-singleuser, as the server
 extension of JupyterHub >= 4 or the legacy app). Their fixes name where a hub admin changes
@@ -29,7 +29,7 @@ class HubAuthReplaced(Rule):
     accepts (with no token configured: anyone).
     """
 
-    id = "JH901"
+    id = "JH801"
     name = "hub-auth-replaced"
     severity = Severity.ERROR
     traits = ("ServerApp.identity_provider_class",)
@@ -61,7 +61,7 @@ class HubSharedOriginFraming(Rule):
     user servers is ``frame-ancestors 'none'``. Subdomains are the only reliable isolation.
     """
 
-    id = "JH902"
+    id = "JH802"
     name = "hub-shared-origin-framing"
     severity = Severity.WARNING
     traits = ("ServerApp.tornado_settings",)

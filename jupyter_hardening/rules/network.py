@@ -80,7 +80,7 @@ class RemoteWithoutAuth(Rule):
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when remote and neither token nor password protects the server."""
         if snap.hub is not None and snap.hub.hub_auth:
-            return  # JupyterHub's OAuth guards every request (JH901 fires when it does not)
+            return  # JupyterHub's OAuth guards every request (JH801 fires when it does not)
         if snap.remote and not snap.auth_enabled:
             yield self.finding(
                 f"{_where(snap)} and requires no token and no password: "
