@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .hubcontext import HubFacts, hub_facts
+
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
 # '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
@@ -112,6 +114,8 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # Set when this is a JupyterHub user server (jupyterhub-singleuser): rules judge in its model.
+    hub: HubFacts | None = None
 
     @property
     def remote(self) -> bool:
@@ -158,6 +162,12 @@ class Snapshot:
             if self.token_length
             else "not set"
         )
+        if self.hub is not None and self.hub.hub_auth:
+            # Never a login token under JupyterHub: logins go through the hub's OAuth.
+            token = (
+                f"JupyterHub's API token for this server (JUPYTERHUB_API_TOKEN, "
+                f"{self.hub.api_token_length} characters): the hub's credential, not a login token"
+            )
         return {
             "ServerApp.ip": self.ip,
             "ServerApp.port": self.port,
@@ -194,6 +204,7 @@ class Snapshot:
                 for key, source in self.tornado_overrides
                 if not source.startswith("ServerApp.")
             ],
+            **(self.hub.settings() if self.hub is not None else {}),
         }
 
 
@@ -481,6 +492,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             deprecated = f"{section}.password"
             break
 
+    hub = hub_facts(serverapp, idp)
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
     keyfile = str(serverapp.keyfile or "")
@@ -522,6 +534,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
+        hub=hub,
     )
 
 

@@ -66,14 +66,25 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     def run(config: dict[str, Any]) -> Report:
         config = _fill(copy.deepcopy(config), tls_dir)
+        hub_env = config.pop("_hub", None)
+        argv = config.pop("_argv", [])
         server = config.setdefault("ServerApp", {})
         server.setdefault("root_dir", str(tmp_path))
         server.setdefault("jpserver_extensions", {"jupyter_hardening": True})
+        if hub_env is not None:  # a JupyterHub user server: the real singleuser extension
+            from jupyter_hardening.hub import hub_env as spawn_env
+            from jupyter_hardening.hub import offline_singleuser
+
+            for key, value in spawn_env("alice", {"PATH": "", **hub_env}).items():
+                if key.startswith("JUPYTERHUB_"):
+                    monkeypatch.setenv(key, value)
+            offline_singleuser().clear_instance()
+            server["jpserver_extensions"]["jupyterhub"] = True
         ServerApp.clear_instance()
         app = ServerApp.instance(config=Config(config), log_level="CRITICAL")
         # The audit `check` runs: the extension's own hooks stand down instead of exiting.
         offline = OfflineAudit(app)
-        app.initialize(argv=[], find_extensions=False, new_httpserver=False)
+        app.initialize(argv=argv, find_extensions=False, new_httpserver=False)
         ServerApp.clear_instance()
         assert offline.report is not None
         return offline.report

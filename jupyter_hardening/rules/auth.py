@@ -32,6 +32,8 @@ class WeakToken(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when a remote server's token estimates below the threshold."""
+        if snap.hub is not None and snap.hub.hub_auth:
+            return  # the token is the hub's API token for this server, not a login token
         if snap.remote and snap.has_token and snap.token_bits < MIN_TOKEN_BITS:
             yield self.finding(
                 f"The token has {snap.token_length} characters (about {snap.token_bits:.0f} bits, "
@@ -62,7 +64,7 @@ class PaddedToken(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the token has leading or trailing whitespace."""
-        if snap.token_padded:
+        if snap.token_padded and not (snap.hub is not None and snap.hub.hub_auth):
             yield self.finding(
                 "The token starts or ends with whitespace (typically the newline `echo` writes "
                 "into JUPYTER_TOKEN_FILE): jupyter_server compares tokens exactly, so the token "

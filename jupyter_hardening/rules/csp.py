@@ -32,7 +32,7 @@ def ignored_sources(sources: list[str]) -> list[str]:
     return [s for s in sources if s.startswith("'") and s.lower() not in KEYWORDS]
 
 
-def _suggest(sources: list[str]) -> str:
+def _suggest(sources: list[str], base: str = "'self'") -> str:
     fixed = []
     for s in sources:
         if s.startswith("'") and s.lower() not in KEYWORDS:
@@ -43,15 +43,24 @@ def _suggest(sources: list[str]) -> str:
             s = "https://" + s[len("http://") :]
         if s and s not in fixed:
             fixed.append(s)
+    if base == "'none'":  # JupyterHub on one origin: 'self' is every other user's server
+        return base
     if "'self'" not in fixed and "'none'" not in fixed:
         fixed.insert(0, "'self'")
     return " ".join(fixed)
 
 
-def _fix(sources: list[str]) -> str:
+def _fix(sources: list[str], snap: Snapshot | None = None) -> str:
+    # JupyterHub's web-security docs: without subdomain_host, frame-ancestors 'self' lets every
+    # user's server frame every other's; the hub's own default is 'none'.
+    base = (
+        "'none'"
+        if snap is not None and snap.hub is not None and not snap.hub.subdomains
+        else "'self'"
+    )
     return (
         "c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "
-        f'"frame-ancestors {_suggest(sources)}"}}}}'
+        f'"frame-ancestors {_suggest(sources, base)}"}}}}'
     )
 
 
@@ -83,7 +92,7 @@ class FrameAncestorsMissing(Rule):
             yield self.finding(
                 "The Content-Security-Policy in ServerApp.tornado_settings replaces Jupyter's and "
                 "has no frame-ancestors: any web site can frame Jupyter and trick clicks.",
-                "add frame-ancestors to it, e.g. " + _fix([]),
+                "add frame-ancestors to it, e.g. " + _fix([], snap),
             )
 
 
@@ -114,13 +123,13 @@ class FrameAncestorsTooBroad(Rule):
             yield self.finding(
                 f"frame-ancestors allows {' '.join(broad)}: any web site can frame Jupyter "
                 "(clickjacking).",
-                _fix(sources),
+                _fix(sources, snap),
             )
         elif plain:
             yield self.finding(
                 f"frame-ancestors allows {' '.join(plain)} over plain http: a network attacker can "
                 "frame Jupyter from it.",
-                _fix(sources),
+                _fix(sources, snap),
                 severity=Severity.WARNING,
             )
 
@@ -152,5 +161,5 @@ class FrameAncestorsIgnored(Rule):
             yield self.finding(
                 f"frame-ancestors has {' '.join(ignored)}, which browsers ignore (a host is "
                 "written without quotes).",
-                _fix(sources),
+                _fix(sources, snap),
             )

@@ -32,6 +32,12 @@ class XHeadersDirect(Rule):
 
     Anyone can then send ``X-Forwarded-Proto: https`` and ``X-Real-Ip``: logs lie and cookie
     security follows the attacker's headers. Trust them only from a proxy on loopback.
+
+    Quiet under JupyterHub: jupyterhub-singleuser forces ``trust_xheaders = True`` above every
+    config file, because the hub's proxy is the server's only intended client and passes the
+    browser's scheme and address in those headers. Nothing in the user server can change it, so
+    the finding would block every spawn and fix nothing; what matters there, who else can reach
+    the port, is JH101's hub warning (``internal_ssl`` or a network policy).
     """
 
     id = "JH701"
@@ -41,8 +47,8 @@ class XHeadersDirect(Rule):
     summary = "trust_xheaders while reachable without the proxy"
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
-        """Fire when trust_xheaders is on and the server is remote."""
-        if snap.trust_xheaders and snap.remote:
+        """Fire when trust_xheaders is on and the server is remote (not the hub's forced value)."""
+        if snap.trust_xheaders and snap.remote and snap.hub is None:
             yield self.finding(
                 "ServerApp.trust_xheaders = True while the server is reachable from other hosts: "
                 "anyone can forge X-Forwarded-* headers and bypass the proxy.",
