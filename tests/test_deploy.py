@@ -15,6 +15,7 @@ import pytest
 
 from jupyter_hardening import __version__
 
+from .cli import hardening
 from .fixtures import require_tool
 from .guide import DOCKER, after, blocks, command, commands, server_config, set_password
 from .nginx_util import PUBLIC_HOST, TestCA, assert_nginx_ok, make_ca, nginx_conf_including
@@ -159,9 +160,8 @@ def test_guide_systemd_unit(tmp_path: Path) -> None:
     unit = tmp_path / "jupyter.service"
     args[args.index("--user") + 1] = user.pw_name
     args[args.index("--output") + 1] = str(unit)
-    result = subprocess.run(
-        [jupyter_bin("jupyter"), *args], capture_output=True, text=True, timeout=60
-    )
+    assert args[0] == "hardening", args
+    result = hardening(*args[1:], timeout=60)
     assert result.returncode == 0, result.stderr
     lines = unit_lines(unit.read_text())
     assert lines["ExecStart"] == [f"{jupyter_bin('jupyter-lab')} --no-browser"]
@@ -253,7 +253,7 @@ def container_home(tmp_path: Path) -> JupyterHome:
 
 def container_check(home: JupyterHome, **env: str) -> subprocess.CompletedProcess[str]:
     """`jupyter hardening check --format json` with the image's config."""
-    return run([jupyter_bin("jupyter"), "hardening", "check", "--format", "json"], home, **env)
+    return hardening("check", "--format", "json", home=home, env=env, timeout=180)
 
 
 def test_docker_config_verdict(container_home: JupyterHome, password: tuple[str, str]) -> None:

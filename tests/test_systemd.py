@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ from jupyter_hardening.systemd import (
     writable_paths,
 )
 
+from .cli import hardening
 from .fixtures import require_tool
 from .servers import jupyter_bin
 
@@ -38,14 +40,9 @@ def unprivileged_user() -> pwd.struct_passwd:
     pytest.skip("no unprivileged account with a home folder on this machine")
 
 
-def run_unit(*args: str) -> subprocess.CompletedProcess[str]:
+def run_unit(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run the command as a user would."""
-    return subprocess.run(
-        [jupyter_bin("jupyter-hardening"), "systemd-unit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return hardening("systemd-unit", *args, timeout=60, **kwargs)
 
 
 def unit_lines(text: str) -> dict[str, list[str]]:
@@ -177,19 +174,7 @@ def test_failed_write_leaves_the_old_unit_whole(tmp_path):
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
 
-    result = subprocess.run(
-        [
-            jupyter_bin("jupyter-hardening"),
-            "systemd-unit",
-            "--user",
-            user.pw_name,
-            f"--output={unit}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=small_files,
-    )
+    result = run_unit("--user", user.pw_name, f"--output={unit}", preexec_fn=small_files)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "cannot write" in result.stderr, result.stderr
     assert unit.read_text() == "# the unit that works\n"
