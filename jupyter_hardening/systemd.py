@@ -8,13 +8,13 @@ which walls. Light on purpose: it never imports the server application.
 
 from __future__ import annotations
 
+import dataclasses
 import grp
 import posixpath
 import pwd
 import re
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ USERADD_HINT = "useradd --system --create-home --home-dir /srv/jupyter --shell /
 HIDDEN_HOMES = ("/home", "/root", "/run/user")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class UnitOptions:
     """What the unit needs: the account, its home, the folder to serve, and the executable;
     whether the executable's environment is the user's own (so pip may install into it), and
@@ -164,23 +164,23 @@ def resolve_options(
     check_folder("--working-dir", workdir, entry)
     executable = executable or str(Path(sys.executable).with_name(f"jupyter-{command}"))
     executable = check_path("the Jupyter executable", executable)
-    environment = posixpath.dirname(posixpath.dirname(executable))
-    try:
-        owned = Path(environment).stat().st_uid == entry.pw_uid
-    except OSError:
-        owned = False
-    return UnitOptions(
+    opts = UnitOptions(
         user,
         home,
         workdir,
         command,
         executable,
-        # The user's own environment stays theirs: `%pip install` in a notebook works as it
-        # does outside the unit. A root-owned one (/opt/jupyter) stays read-only either way.
-        environment_writable=owned and environment not in SYSTEM_DIRS,
         gpu=gpu,
         memory_deny_write_execute=memory_deny_write_execute,
     )
+    try:
+        owned = Path(opts.environment).stat().st_uid == entry.pw_uid
+    except OSError:
+        owned = False
+    # The user's own environment stays theirs: `%pip install` in a notebook works as it does
+    # outside the unit. A root-owned one (/opt/jupyter) stays read-only, as it is outside.
+    writable = owned and opts.environment not in SYSTEM_DIRS
+    return dataclasses.replace(opts, environment_writable=writable)
 
 
 def below(path: str, folder: str) -> bool:
@@ -374,6 +374,8 @@ class SystemdUnitApp(JupyterApp):
         args = list(sys.argv[1:] if argv is None else argv)
         for i, arg in enumerate(args):
             name, has_value, value = arg.partition("=")
+            if name.lstrip("-") in self.flags and has_value:
+                self.fail(f"{name} takes no value; write {name} alone")
             if name.lstrip("-") not in self.aliases:
                 continue
             if not has_value:

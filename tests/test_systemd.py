@@ -189,8 +189,16 @@ def test_failed_write_leaves_the_old_unit_whole(tmp_path):
         (["--user=jupyter2"], "user only accepts one value"),
         (["--working-dir="], "--working-dir is empty"),
         (["--command", ""], "--command is empty"),
+        (["--gpu=1"], "--gpu takes no value; write --gpu alone"),
     ],
-    ids=["last-option", "followed-by-option", "given-twice", "empty", "empty-separate"],
+    ids=[
+        "last-option",
+        "followed-by-option",
+        "given-twice",
+        "empty",
+        "empty-separate",
+        "flag-value",
+    ],
 )
 def test_option_without_value_or_twice_is_one_line(args, message):
     """No argparse usage screen, no exit 1: one line and exit 2, like every refusal here."""
