@@ -21,11 +21,31 @@ HEADER = """\
 <!-- Written by `python -m jupyter_hardening.docs docs/rules.md` from the rules' docstrings
      in jupyter_hardening/rules/: edit those, then run the command. -->
 
-Every rule `jupyter_hardening` applies, in the order it applies them. Each has a stable id (its
-anchor here, e.g. [`#jh101`](#jh101)), the name it is reported with, and a severity: an `error`
-refuses the server's start by default (`c.Hardening.refuse_at`), a `warning` and an `info` are
-reported. A risk you have weighed is accepted by id:
+Every rule `jupyter_hardening` applies, in the order it applies them. Ids are stable and banded by
+concern: JH0xx the audit itself, JH1xx network exposure, JH2xx authentication, JH3xx CORS/origins,
+JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy. Each id is an
+anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
+`jupyter_hardening/rules/<concern>.py`, and its docstring is its entry below. Rules judge values
+and combinations (an `allow_origin_pat` is tried against attacker origins; a token's strength is
+estimated; certificates are read with `cryptography`), not names. The log line and the report
+carry the exact fix for your values.
+
+An `error` refuses the server's start by default (`c.Hardening.refuse_at`); a `warning` and an
+`info` are reported. A risk you have weighed is accepted by id, with its reason:
 `c.Hardening.accepted_risks = {'JH406': 'our internal CA'}`.
+"""
+FOOTER = """\
+## How the rules read the settings
+
+A token counts as weak under 80 bits (its length times the smaller of its alphabet's and its own
+characters' entropy); a generated token holds 192 random bits and is estimated at about 170 to 190.
+"Reachable from other hosts" means `ip` is `''`, `*`, `0.0.0.0`, `::` or any address that is not
+loopback, and no unix socket is used.
+
+Values are the effective ones: jupyter_server applies `c.ServerApp.tornado_settings` over its own
+settings, so `disable_check_xsrf`, `allow_remote_access`, `local_hostnames` and (when the trait is
+empty) `allow_origin_pat`, a string or a compiled regex, written there win over the traits of the
+same name. The findings then name `ServerApp.tornado_settings['...']`, and the fix says to remove it.
 """
 INLINE_LITERAL = re.compile(r"``(.+?)``")
 
@@ -112,7 +132,7 @@ def render() -> str:
             "",
             *docstring_markdown(type(rule).__doc__ or ""),
         ]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return "\n".join([*lines, "", FOOTER]).rstrip("\n") + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:

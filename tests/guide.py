@@ -1,5 +1,4 @@
-"""The deployment guide (docs/deployment.md) as test data: its commands, its config block, its
-Dockerfile.
+"""The deployment guide (docs/deployment.md) as test data: its commands, its config block, its Dockerfile.
 
 Tests run what the guide tells people to run, so the guide cannot drift from the code.
 """
@@ -16,13 +15,16 @@ from .servers import JupyterHome, jupyter_bin
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "deployment.md"
 DOCKER = ROOT / "examples" / "docker"
+START = "<!-- section:deploy (owner: browser) -->"
 PUBLIC_PORT = 8443
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def deploy_section() -> str:
-    """The text of the deployment guide."""
-    return GUIDE.read_text()
+    """The guide's text between the deploy marker and the next section marker."""
+    text = GUIDE.read_text()
+    body = text.split(START, 1)[1]
+    return body.split("<!-- section:", 1)[0]
 
 
 def blocks(language: str) -> list[str]:
