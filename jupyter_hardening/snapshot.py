@@ -39,7 +39,6 @@ class FileFacts:
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
-    exists: bool
     readable: bool
     mode: int | None = None
     error: str | None = None
@@ -64,7 +63,6 @@ class TLSFacts:
     key_matches: bool | None = None
     key_type: str | None = None
     key_bits: int | None = None
-    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,11 +141,6 @@ class Snapshot:
     def has_token(self) -> bool:
         """True when a token is required (or accepted) for login."""
         return self.token_length > 0
-
-    @property
-    def has_password(self) -> bool:
-        """True when a password (of any quality) is configured."""
-        return bool(self.password_kind)
 
     def settings(self) -> dict[str, Any]:
         """The effective settings, redacted: safe to log and to serve."""
@@ -276,15 +269,14 @@ def file_facts(path: str) -> FileFacts:
         hint = (
             " (jupyter_server does not expand '~': write the full path)" if path[:1] == "~" else ""
         )
-        return FileFacts(path, exists=False, readable=False, error="does not exist" + hint)
+        return FileFacts(path, readable=False, error="does not exist" + hint)
     except OSError as e:
-        return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
+        return FileFacts(path, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
-        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), "is not a regular file")
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), "is not a regular file")
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,
-        exists=True,
         readable=readable,
         mode=stat.S_IMODE(st.st_mode),
         error=None if readable else "is not readable by this user",
@@ -313,12 +305,10 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
         try:
             cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
             facts["not_after"] = cert.not_valid_after_utc
-            facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
         except Exception as e:
             cert = None
             facts.pop("not_after", None)
-            facts.pop("subject", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
     if key_ff.readable:
         try:

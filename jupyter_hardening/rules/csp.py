@@ -73,6 +73,10 @@ class FrameAncestorsMissing(Rule):
 
     An ``X-Frame-Options: DENY`` or ``SAMEORIGIN`` header next to it protects as well: browsers
     obey it when the policy has no frame-ancestors.
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "default-src 'self'; frame-ancestors 'self'"}}
     """
 
     id = "JH601"
@@ -96,12 +100,16 @@ class FrameAncestorsMissing(Rule):
             )
 
 
-class FrameAncestorsTooBroad(Rule):
+class FrameAncestorsBroad(Rule):
     """``frame-ancestors`` allowing any site (``*``, ``https:``) or sites over plain http.
 
     Insecure::
 
         c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors *"}}
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors 'self' https://portal.example.com"}}
     """
 
     id = "JH602"
@@ -143,6 +151,10 @@ class FrameAncestorsIgnored(Rule):
 
     A host in quotes is not a source expression: browsers drop it, so the embedding site is
     refused and people then remove the CSP altogether.
+
+    Fix::
+
+        "frame-ancestors https://my.example.com 'self'"
     """
 
     id = "JH603"

@@ -27,6 +27,10 @@ class HubAuthReplaced(Rule):
     line options outrank it. With another provider the hub's login and its per-user access check
     no longer guard the server: whoever reaches the port gets in with whatever that provider
     accepts (with no token configured: anyone).
+
+    Fix (jupyterhub_config.py: leave the identity provider to jupyterhub-singleuser)::
+
+        c.Spawner.args = []
     """
 
     id = "JH801"
@@ -59,6 +63,10 @@ class HubSharedOriginFraming(Rule):
     ``'self'`` lets any user's page frame another user's server and drive it. JupyterHub's
     web-security docs list ``frame-ancestors 'self'`` as insecure there; its own default for
     user servers is ``frame-ancestors 'none'``. Subdomains are the only reliable isolation.
+
+    Fix (or ``c.JupyterHub.subdomain_host`` in jupyterhub_config.py)::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors 'none'"}}
     """
 
     id = "JH802"

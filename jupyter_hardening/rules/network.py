@@ -23,8 +23,11 @@ class RemoteWithoutTLS(Rule):
         c.ServerApp.ip = '*'          # no certfile, no proxy
 
     The token or password, the session cookie and every notebook cross the network in clear text.
-    Fix: listen on loopback behind a TLS proxy (``jupyter hardening nginx-snippet``), or give the
-    server a certificate (``c.ServerApp.certfile`` / ``keyfile``).
+
+    Fix (behind a TLS proxy, ``jupyter hardening nginx-snippet``; or give the server
+    ``c.ServerApp.certfile`` and ``keyfile``)::
+
+        c.ServerApp.ip = '127.0.0.1'
 
     Under JupyterHub this is a warning, not a refusal: container spawners (KubeSpawner,
     DockerSpawner) start every user server on ``0.0.0.0`` and jupyterhub-singleuser sets ``ip``
@@ -69,6 +72,10 @@ class RemoteWithoutAuth(Rule):
         c.IdentityProvider.token = ''
 
     Anyone who can reach the port runs code as the server's user.
+
+    Fix::
+
+        jupyter server password      # stores an argon2 hash; or delete the token = '' line
     """
 
     id = "JH102"
@@ -101,6 +108,10 @@ class LocalWithoutAuth(Rule):
         c.ServerApp.ip = '127.0.0.1'
         c.IdentityProvider.token = ''
         c.ServerApp.allow_remote_access = True
+
+    Fix::
+
+        jupyter server password      # or delete the token = '' line: a random token is generated
     """
 
     id = "JH103"
@@ -139,6 +150,11 @@ class RootRemote(Rule):
         jupyter lab --ip=0.0.0.0 --allow-root
 
     A kernel is a root shell for whoever logs in: one leaked token owns the machine.
+
+    Fix::
+
+        sudo useradd --system --create-home --home-dir /srv/jupyter --shell /bin/bash jupyter
+        sudo jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
     """
 
     id = "JH104"
