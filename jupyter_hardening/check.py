@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from traitlets import Bool, Enum
+from traitlets import Bool, Enum, Unicode
 
 from . import __version__, extension, extlinks
 from .apperrors import config_errors
@@ -47,7 +47,7 @@ def repeated_secret(argv: list[str]) -> str:
 
 
 # Options that belong to `check` (True: takes a value); every other goes to the ServerApp.
-OWN_OPTIONS = {"--format": True, "--list-rules": False, "--isolated": False}
+OWN_OPTIONS = {"--format": True, "--list-rules": False, "--isolated": False, "--hub-user": True}
 FORMATS = ("text", "json", "sarif")
 
 
@@ -164,12 +164,19 @@ class CheckApp(StrictCommand):
     jupyter hardening check --ServerApp.ip=0.0.0.0 --NotebookApp.allow_origin='*'
     jupyter hardening check etc/jupyter_server_config.py etc/jupyter_notebook_config.json
     jupyter hardening check --list-rules
+    jupyter hardening check --hub-user alice    # as a JupyterHub spawn would start it
     """
 
     output_format = Enum(
         list(FORMATS), "text", config=True, help="Output format: text, json or sarif (SARIF 2.1.0)."
     )
     list_rules = Bool(False, config=True, help="List the rules with their ids and exit.")
+    hub_user = Unicode(
+        "",
+        config=True,
+        help="""Judge the server as JupyterHub starts it for this user (jupyterhub-singleuser):
+        fills in the JUPYTERHUB_* variables a spawner sets, keeping any already set.""",
+    )
     isolated = Bool(
         False,
         config=True,
@@ -177,7 +184,7 @@ class CheckApp(StrictCommand):
         "it, ignoring the config folders of this machine (how config files given as arguments "
         "are judged).",
     )
-    aliases = {"format": "CheckApp.output_format"}
+    aliases = {"format": "CheckApp.output_format", "hub-user": "CheckApp.hub_user"}
     flags = {
         "list-rules": ({"CheckApp": {"list_rules": True}}, "List the rules and exit."),
         "isolated": ({"CheckApp": {"isolated": True}}, "Judge only the --config file."),
@@ -271,15 +278,19 @@ class CheckApp(StrictCommand):
 
         if self.isolated:
             os.environ["JUPYTER_NO_CONFIG"] = "1"  # no config folder but a blank one
+        singleuser = self._hub_singleuser()
         # This command is a traitlets singleton too; the ServerApp must become the singleton
         # because extensions look it up with ServerApp.instance().
         for cls in type(self).mro():
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
-        extra: dict[str, Any] = (
-            {"jpserver_extensions": {"jupyter_hardening": True}} if self.isolated else {}
-        )
-        serverapp = ServerApp.instance(
+        extra: dict[str, Any] = {}
+        if self.isolated:
+            extra["jpserver_extensions"] = {"jupyter_hardening": True}
+        elif singleuser:
+            extra["jpserver_extensions"] = {"jupyterhub": True}
+        factory = singleuser.make_serverapp if singleuser else ServerApp.instance
+        serverapp = factory(
             log_level="WARN", open_browser=False, raise_config_file_errors=True, **extra
         )
         # The extension's preflight and audit, at the moment a served server runs them, whether
@@ -303,7 +314,11 @@ class CheckApp(StrictCommand):
             quiet_config_file_errors(),
         ):
             try:
-                serverapp.initialize(argv=self.server_argv, new_httpserver=False)
+                serverapp.initialize(
+                    argv=self.server_argv,
+                    new_httpserver=False,
+                    **({"starter_extension": singleuser.name} if singleuser else {}),
+                )
             except OptionError as e:
                 self.fail(str(e))
             except extension.AuditError as e:
@@ -327,3 +342,19 @@ class CheckApp(StrictCommand):
         if report is None:  # initialize stopped before the audit without saying why
             self.fail("the server's initialization did not reach the audit")
         return report
+
+    def _hub_singleuser(self) -> Any:
+        """JupyterHub's singleuser extension app when judging a hub spawn, else None."""
+        from . import hub
+
+        if self.hub_user:
+            os.environ.update(hub.hub_env(self.hub_user))
+        if not hub.in_hub_environment():
+            return None
+        try:
+            return hub.offline_singleuser()
+        except ImportError:
+            self.fail(
+                "JUPYTERHUB_SERVICE_URL is set, but jupyterhub is not installed here: "
+                "jupyterhub-singleuser could not start this server (pip install jupyterhub)"
+            )
