@@ -39,6 +39,8 @@ RULES: tuple[Rule, ...] = (
     UnreadableSetting(),
     UnknownAcceptedRisk(),
     AuditDisabled(),
+    ExtensionMissing(),
+    ExtensionSettingsDropped(),
     RemoteWithoutTLS(),
     RemoteWithoutAuth(),
     LocalWithoutAuth(),
@@ -71,8 +73,6 @@ RULES: tuple[Rule, ...] = (
     ProxyBypass(),
     HubAuthReplaced(),
     HubSharedOriginFraming(),
-    ExtensionMissing(),
-    ExtensionSettingsDropped(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
