@@ -21,7 +21,7 @@ class HardeningApp(StrictCommand):
     jupyter hardening check                          # audit the settings `jupyter server` would use
     jupyter hardening check --ServerApp.ip=0.0.0.0   # ... with a command-line override
     jupyter hardening check --format json
-    jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443
+    jupyter hardening nginx-snippet --server-name jupyter.example.com --letsencrypt jupyter.example.com
     jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
     """
     subcommands = {

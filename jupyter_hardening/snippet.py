@@ -205,11 +205,13 @@ class NginxSnippetApp(StrictCommand):
         --letsencrypt jupyter.example.com
     jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443 \\
         --tls-cert /etc/ssl/jupyter/fullchain.pem --tls-key /etc/ssl/jupyter/privkey.pem --check
-    jupyter hardening nginx-snippet --port 8888 --http-redirect \\
+    jupyter hardening nginx-snippet --port 8888 --http-redirect --server-name jupyter.example.com \\
         --letsencrypt jupyter.example.com --output /etc/nginx/conf.d/jupyter.conf
-    jupyter hardening nginx-snippet --auth-request http://127.0.0.1:4180/oauth2/auth \\
+    jupyter hardening nginx-snippet --server-name jupyter.example.com --letsencrypt jupyter.example.com \\
+        --auth-request http://127.0.0.1:4180/oauth2/auth \\
         --auth-signin https://jupyter.example.com/oauth2/start
-    jupyter hardening nginx-snippet --location-only --upstream http://10.0.0.5:8888 --base-url /jp/
+    jupyter hardening nginx-snippet --location-only --server-name jupyter.example.com \\
+        --upstream http://10.0.0.5:8888 --base-url /jp/
     """
 
     server_name = Unicode(

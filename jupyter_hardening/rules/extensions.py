@@ -16,7 +16,11 @@ class ExtensionMissing(Rule):
         c.ServerApp.jpserver_extensions = {'voila': True}   # voila is not installed
 
     jupyter_server logs a traceback and starts without it: whatever the extension was meant to
-    add (an authenticator, a proxy's handlers) is silently absent. Install it, or remove the entry.
+    add (an authenticator, a proxy's handlers) is silently absent.
+
+    Fix (or ``pip install voila`` in the server's environment)::
+
+        c.ServerApp.jpserver_extensions = {'voila': False}
     """
 
     id = "JH004"
@@ -37,12 +41,15 @@ class ExtensionSettingsDropped(Rule):
 
     Insecure (jupyter_notebook_config.py)::
 
+        c.ServerApp.jpserver_extensions = {'notebook': True}
         c.NotebookApp.token = ['s3cret']   # not a string: notebook fails to link
-        c.NotebookApp.ip = '127.0.0.1'
 
     notebook then does not forward ``c.NotebookApp.*`` to the server: the server starts with
-    the defaults instead of the token and address the file names. Fix the value the message
-    names; the server then applies the file.
+    the defaults instead of the token and address the file names.
+
+    Fix (the value the message names; the server then applies the file)::
+
+        c.NotebookApp.token = 'f3c9a1e07b2d4c6e8a9b0c1d2e3f405162738495a6b7c8d9'
     """
 
     id = "JH005"
