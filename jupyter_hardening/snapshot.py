@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .advisories import SnapshotInfo, VulnerablePackage
+from .exposure import OpenRoute
+
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
 # '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
@@ -111,6 +114,14 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # ServerApp.allow_unauthenticated_access, and the routes of the live web_app (every
+    # extension's handlers included) that answer without login: see exposure.py.
+    allow_unauthenticated_access: bool = True
+    open_routes: tuple[OpenRoute, ...] = ()
+    # The advisory snapshot in use, and the installed packages it finds vulnerable on this
+    # platform: see advisories.py.
+    advisories: SnapshotInfo = field(default_factory=SnapshotInfo)
+    vulnerable: tuple[VulnerablePackage, ...] = ()
 
     @property
     def remote(self) -> bool:
@@ -185,6 +196,8 @@ class Snapshot:
             "running as root": self.running_as_root,
             # The keys above whose value comes from c.ServerApp.tornado_settings, not the trait.
             "ServerApp.tornado_settings overrides": list(self.tornado_overrides),
+            "ServerApp.allow_unauthenticated_access": self.allow_unauthenticated_access,
+            "advisory snapshot": self.advisories.describe(),
         }
 
 
@@ -406,6 +419,8 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     """Read the effective settings of a (linked, configured) ServerApp."""
     from jupyter_server import __version__ as server_version
 
+    from . import advisories, exposure
+
     problems: list[str] = []
     idp = _safe(lambda: serverapp.identity_provider, None, "ServerApp.identity_provider", problems)
     token = (
@@ -440,6 +455,23 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         if serverapp.config.get(section, {}).get("password"):
             deprecated = f"{section}.password"
             break
+
+    allow_unauthenticated = bool(getattr(serverapp, "allow_unauthenticated_access", True))
+    open_routes = (
+        _safe(
+            lambda: exposure.open_routes(
+                web_app, allow_unauthenticated, tuple(serverapp.jpserver_extensions)
+            ),
+            (),
+            "the server's routes",
+            problems,
+        )
+        if web_app is not None
+        else ()
+    )
+    advisory_info, vulnerable = _safe(
+        advisories.audit, (SnapshotInfo(), ()), "the advisory snapshot", problems
+    )
 
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
@@ -482,6 +514,10 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
+        allow_unauthenticated_access=allow_unauthenticated,
+        open_routes=open_routes,
+        advisories=advisory_info,
+        vulnerable=vulnerable,
     )
 
 

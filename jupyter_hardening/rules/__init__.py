@@ -13,6 +13,7 @@ from .auth import (
 from .base import Finding, Rule, Severity
 from .cors import AnyOrigin, CredentialsWithBroadOrigin, LooseOriginPattern
 from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad
+from .exposure import KnownAdvisory, StaleAdvisories, UnauthenticatedRoutes
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
 from .proxy import (
@@ -67,6 +68,9 @@ RULES: tuple[Rule, ...] = (
     PublicPathMismatch(),
     PublicHostNotLocal(),
     PublicButExposed(),
+    UnauthenticatedRoutes(),
+    KnownAdvisory(),
+    StaleAdvisories(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -39,6 +39,9 @@ class Finding:
     traits: tuple[str, ...]
     message: str
     fix: str
+    # The c.Hardening.accepted_risks key that accepts this finding alone, when it is not the
+    # rule id (an advisory id for JH802).
+    key: str = ""
 
 
 class Rule:
@@ -58,6 +61,11 @@ class Rule:
         """Yield the findings of this rule for ``snap``."""
         raise NotImplementedError
 
+    def check_accepting(self, snap: Snapshot, accepted: Mapping[str, str]) -> Iterator[Finding]:
+        """:meth:`check`, for the policy; a rule whose findings can be accepted in parts (an
+        advisory by its id) overrides it."""
+        return self.check(snap)
+
     def finding(
         self,
         message: str,
@@ -65,6 +73,7 @@ class Rule:
         *,
         traits: tuple[str, ...] | None = None,
         severity: Severity | None = None,
+        key: str = "",
     ) -> Finding:
         """Build a Finding of this rule."""
         return Finding(
@@ -74,4 +83,5 @@ class Rule:
             traits=traits or self.traits,
             message=message,
             fix=fix,
+            key=key,
         )
