@@ -333,7 +333,14 @@ def fix_command(package: VulnerablePackage) -> str:
         return f"pip install -U '{package.name}{package.fix_version}'"
     if package.fix_version:
         return f"pip install -U '{package.name}>={package.fix_version}'"
-    return f"pip uninstall {package.name} (no release fixes every advisory yet)"
+    ids = ", ".join(
+        f"'{a.id}': '<why this is acceptable here>'" for a in package.advisories if not a.fixed
+    )
+    return (
+        f"no release of {package.name} fixes every advisory yet: remove it (pip uninstall "
+        f"{package.name}) if the server can do without it, or accept the advisory: "
+        f"c.Hardening.accepted_risks = {{{ids}}}"
+    )
 
 
 def utcnow() -> dt.datetime:

@@ -41,9 +41,12 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+DATA = Path(__file__).parent / "data"
+
+
 def _fill(value: Any, tls: Path) -> Any:
     if isinstance(value, str):
-        return value.replace("{tls}", str(tls))
+        return value.replace("{tls}", str(tls)).replace("{data}", str(DATA))
     if isinstance(value, dict):
         return {k: _fill(v, tls) for k, v in value.items()}
     if isinstance(value, list):
@@ -67,8 +70,13 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # the snapshot itself instead of letting the loader exit the test process.
     monkeypatch.setattr("jupyter_hardening.extension.audit_suspended", True)
 
+    # An advisory snapshot the user installed must not change the cases' results.
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+
     def run(config: dict[str, Any]) -> Report:
         config = _fill(copy.deepcopy(config), tls_dir)
+        for name, value in config.pop("environ", {}).items():  # e.g. JUPYTER_DATA_DIR
+            monkeypatch.setenv(name, value)
         server = config.setdefault("ServerApp", {})
         server.setdefault("root_dir", str(tmp_path))
         server.setdefault("jpserver_extensions", {"jupyter_hardening": True})
