@@ -112,7 +112,7 @@ def load(path: Path) -> tuple[dt.date, str, tuple[dict[str, Any], ...]]:
 
 
 def choose() -> tuple[SnapshotInfo, tuple[dict[str, Any], ...]]:
-    """The newest of the shipped and the installed snapshot (the shipped one on a tie)."""
+    """The newest of the shipped and the installed snapshot (the installed one on a tie)."""
     problem = ""
     candidates = []
     installed = installed_path()
@@ -127,7 +127,7 @@ def choose() -> tuple[SnapshotInfo, tuple[dict[str, Any], ...]]:
         problem = (problem + "; " if problem else "") + f"the shipped snapshot is unusable ({e})"
     if not candidates:
         return SnapshotInfo(problem=problem), ()
-    kind, path, date, source, records = max(candidates, key=lambda c: (c[2], c[0] == "shipped"))
+    kind, path, date, source, records = max(candidates, key=lambda c: (c[2], c[0] == "installed"))
     return (
         SnapshotInfo(kind, str(path), date, source, len(records), _known_ids(records), problem),
         records,
