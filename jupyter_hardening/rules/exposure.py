@@ -51,11 +51,14 @@ class UnauthenticatedRoutes(Rule):
         if not snap.open_routes or not snap.auth_enabled:
             return  # with no login at all, JH102/JH103 already say everything is open
         reachable = _reachable(snap)
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for r in snap.open_routes:
+            grouped.setdefault((r.pattern, r.handler, r.distribution), []).append(r.method)
         routes = "; ".join(
-            f"{r.method} {r.pattern} ({r.handler}"
-            + (f", from {r.distribution}" if r.distribution else "")
+            f"{', '.join(methods)} {pattern} ({handler}"
+            + (f", from {distribution}" if distribution else "")
             + ")"
-            for r in snap.open_routes
+            for (pattern, handler, distribution), methods in grouped.items()
         )
         closable = all(r.closed_by_setting for r in snap.open_routes)
         plain = sorted(
@@ -82,8 +85,9 @@ class UnauthenticatedRoutes(Rule):
             )
         where = f"{reachable}: anyone who reaches it" if reachable else "anyone on this machine"
         yield self.finding(
-            f"{len(snap.open_routes)} route method(s) answer without login: {routes}. "
-            f"Their handlers have no authentication decorator, and {where} can call them.",
+            f"{len(grouped)} route(s) have methods without an authentication decorator, so "
+            f"jupyter_server does not require login for them: {routes}. Unless a handler checks "
+            f"the login itself, {where} can call them.",
             fix,
             severity=Severity.ERROR if reachable else Severity.WARNING,
         )
