@@ -33,6 +33,8 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 def jupyter_bin(name: str) -> str:
     """The console script next to this Python (jupyter-server, jupyter-lab, jupyter-hardening)."""
+    if Path(name).is_absolute():  # another environment's script
+        return name
     path = Path(sys.executable).with_name(name)
     return str(path) if path.exists() else (shutil.which(name) or name)
 

@@ -252,6 +252,7 @@ def test_old_snapshots_give_the_info_finding(
         capture_output=True,
         text=True,
         check=True,
+        cwd=home.work_dir,
     ).stdout.strip()
     assert str(proxy_venv) in data  # the wheel's copy, not this checkout
     today = dt.datetime.now(dt.timezone.utc).date()
