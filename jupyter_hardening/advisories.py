@@ -7,7 +7,6 @@ Versions are compared with ``packaging.version``, never as strings.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -142,8 +141,9 @@ def _known_ids(records: Iterable[Mapping[str, Any]]) -> frozenset[str]:
     return frozenset(ids)
 
 
-def _version(text: Any) -> Any:
-    """A packaging Version, or None for what PEP 440 cannot read."""
+@functools.lru_cache(maxsize=4096)
+def _version(text: str) -> Any:
+    """A packaging Version, or None for what PEP 440 cannot read (parsed once per text)."""
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -157,15 +157,13 @@ def _in_range(version: Any, events: list[Mapping[str, Any]]) -> tuple[bool, str,
 
     The fix is a fixed version ('4.2.0'), '>' and the last affected version ('>2.17.0'), or ''
     when no release fixes it."""
-    from packaging.version import Version
-
-    zero = Version("0")
+    zero = _version("0")
     parsed = []
     for event in events:
         if not isinstance(event, Mapping) or len(event) != 1:
             continue
         ((kind, value),) = event.items()
-        v = zero if kind == "introduced" and str(value) == "0" else _version(value)
+        v = zero if kind == "introduced" and str(value) == "0" else _version(str(value))
         if v is None or kind not in ("introduced", "fixed", "last_affected"):
             return False, "", ""  # a range we cannot read: no claim either way
         parsed.append((v, kind, str(value)))
@@ -244,14 +242,34 @@ def _fix_version(version: Any, records: list[Mapping[str, Any]], name: str) -> s
 
 
 def installed_versions(names: Iterable[str]) -> dict[str, str]:
-    """{normalized name: version} of the distributions installed under ``names``."""
-    from importlib.metadata import PackageNotFoundError, version
+    """{normalized name: version} of the distributions installed under ``names``.
 
+    Finds the ``.dist-info``/``.egg-info`` folders on sys.path by name (the first one wins, as
+    for imports) and reads the Version header of only those: importlib.metadata.version()
+    parses the whole METADATA file as e-mail (long descriptions included), ~8 ms for eight
+    packages; reading every distribution's metadata costs ~200 ms.
+    """
+    from importlib.metadata import PathDistribution
+
+    wanted = set(names)
     found: dict[str, str] = {}
-    for name in names:
-        # One lookup per name is ~1 ms; listing every distribution costs ~200 ms.
-        with contextlib.suppress(PackageNotFoundError):
-            found[name] = version(name)
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")  # noqa: PTH208 - names only, no Path per entry
+        except OSError:
+            continue
+        for item in listing:
+            stem, dot, suffix = item.rpartition(".")
+            if suffix not in ("dist-info", "egg-info") or not dot:
+                continue
+            name = normalize(stem.split("-", 1)[0])
+            if name in wanted and name not in found:
+                dist = PathDistribution(Path(entry or ".", item))
+                text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+                header = text.replace("\r\n", "\n").split("\n\n", 1)[0]
+                version = re.search(r"^Version:[ \t]*(\S+)", header, re.MULTILINE)
+                if version:
+                    found[name] = version[1]
     return found
 
 
@@ -274,7 +292,7 @@ def match(
                     by_name[name].append(record)
     found = []
     for name, recs in sorted(by_name.items()):
-        version = _version(versions[name])
+        version = _version(str(versions[name]))
         if version is None:
             continue
         advisories = []
