@@ -255,6 +255,7 @@ def test_old_snapshots_give_the_info_finding(
         cwd=home.work_dir,
     ).stdout.strip()
     assert str(proxy_venv) in data  # the wheel's copy, not this checkout
+    (home.root / "data" / "hardening" / advisories.FILE_NAME).unlink(missing_ok=True)
     today = dt.datetime.now(dt.timezone.utc).date()
     document = json.loads(Path(data).read_text())
     Path(data).write_text(json.dumps({**document, "date": str(today - dt.timedelta(days=120))}))

@@ -23,6 +23,7 @@ from jupyter_hardening.snapshot import Snapshot, token_strength
 
 from .certs import TLSFiles
 from .rule_cases import CASES
+from .servers import keep_advisories_fresh
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +70,7 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     # An advisory snapshot the user installed must not change the cases' results.
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    keep_advisories_fresh(tmp_path / "data")
 
     def run(config: dict[str, Any]) -> Report:
         config = _fill(copy.deepcopy(config), tls_dir)
