@@ -297,7 +297,14 @@ def match(
             continue
         advisories = []
         applying = []
+        seen: set[str] = set()
+        # osv.dev's export holds a GHSA record and a PYSEC record for one advisory, each naming
+        # the other as an alias: report it once, from the GHSA record (it carries the severity).
+        recs.sort(key=lambda r: not str(r.get("id", "")).startswith("GHSA-"))
         for record in recs:
+            names = {str(record.get("id", "")), *map(str, record.get("aliases", ()) or ())}
+            if record.get("withdrawn") or names & seen:
+                continue
             hits = [
                 hit
                 for hit in _matches(record, name, version)
@@ -306,6 +313,7 @@ def match(
             if not hits:
                 continue
             text, fixed, platforms = hits[0]
+            seen.update(names)
             applying.append(record)
             advisories.append(
                 Advisory(

@@ -66,6 +66,21 @@ def test_last_affected_and_windows_only() -> None:
     assert linux.fix_version == "2.20.0"  # above 2.17.0 and every fixed version
 
 
+def test_pysec_twin_and_withdrawn_records_count_once() -> None:
+    """An export's PYSEC record of a GHSA advisory is the same advisory; a withdrawn one is none."""
+    ghsa = next(r for r in shipped() if r["id"] == "GHSA-w3vc-fx9p-wp4v")
+    twin = {**ghsa, "id": "PYSEC-2024-234", "aliases": ["GHSA-w3vc-fx9p-wp4v", "CVE-2024-28179"]}
+    twin.pop("database_specific")
+    withdrawn = {
+        **ghsa,
+        "id": "GHSA-0000-0000-0000",
+        "aliases": [],
+        "withdrawn": "2024-01-01T00:00:00Z",
+    }
+    (package,) = advisories.match([twin, withdrawn, ghsa], {"jupyter-server-proxy": "4.1.0"})
+    assert [(a.id, a.severity) for a in package.advisories] == [("GHSA-w3vc-fx9p-wp4v", "CRITICAL")]
+
+
 def snap_with(*packages: advisories.VulnerablePackage, **changes: Any) -> Snapshot:
     info, _ = advisories.choose()
     return dataclasses.replace(Snapshot(), advisories=info, vulnerable=packages, **changes)
