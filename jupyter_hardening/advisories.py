@@ -68,6 +68,11 @@ class SnapshotInfo:
         return f"{self.kind}{where}, dated {self.date}, {self.count} advisories"
 
 
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else [] (hand-edited records must not crash the audit)."""
+    return value if isinstance(value, list) else []
+
+
 def normalize(name: str) -> str:
     """A distribution name as PEP 503 compares them."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -136,8 +141,10 @@ def choose() -> tuple[SnapshotInfo, tuple[dict[str, Any], ...]]:
 def _known_ids(records: Iterable[Mapping[str, Any]]) -> frozenset[str]:
     ids: set[str] = set()
     for record in records:
+        if not isinstance(record, Mapping):
+            continue
         ids.add(str(record.get("id", "")).upper())
-        ids.update(str(a).upper() for a in record.get("aliases", ()) or ())
+        ids.update(str(a).upper() for a in _list(record.get("aliases")))
     return frozenset(ids)
 
 
@@ -198,7 +205,7 @@ def _severity(record: Mapping[str, Any]) -> str:
 def _matches(
     record: Mapping[str, Any], name: str, version: Any
 ) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    for affected in record.get("affected", ()) or ():
+    for affected in _list(record.get("affected")):
         if not isinstance(affected, Mapping):
             continue
         package = affected.get("package")
@@ -209,15 +216,15 @@ def _matches(
         specific = affected.get("database_specific")
         platforms = tuple(
             str(p).lower()
-            for p in (specific.get("platforms", ()) if isinstance(specific, Mapping) else ())
+            for p in (_list(specific.get("platforms")) if isinstance(specific, Mapping) else [])
         )
-        versions = affected.get("versions") or ()
+        versions = _list(affected.get("versions"))
         if str(version) in map(str, versions) and not affected.get("ranges"):
             yield f"=={version}", "", platforms
             continue
-        for r in affected.get("ranges", ()) or ():
+        for r in _list(affected.get("ranges")):
             if isinstance(r, Mapping) and r.get("type") == "ECOSYSTEM":
-                hit, text, fixed = _in_range(version, list(r.get("events", ())))
+                hit, text, fixed = _in_range(version, _list(r.get("events")))
                 if hit:
                     yield text, fixed, platforms
 
@@ -284,7 +291,9 @@ def match(
     ``platform`` (a ``sys.platform`` value): an advisory for Windows only is left out elsewhere."""
     by_name: dict[str, list[Mapping[str, Any]]] = {}
     for record in records:
-        for affected in record.get("affected", ()) or ():
+        if not isinstance(record, Mapping):
+            continue
+        for affected in _list(record.get("affected")):
             package = affected.get("package") if isinstance(affected, Mapping) else None
             if isinstance(package, Mapping) and package.get("ecosystem") == "PyPI":
                 name = normalize(str(package.get("name", "")))
@@ -302,7 +311,7 @@ def match(
         # the other as an alias: report it once, from the GHSA record (it carries the severity).
         recs.sort(key=lambda r: not str(r.get("id", "")).startswith("GHSA-"))
         for record in recs:
-            names = {str(record.get("id", "")), *map(str, record.get("aliases", ()) or ())}
+            names = {str(record.get("id", "")), *map(str, _list(record.get("aliases")))}
             if record.get("withdrawn") or names & seen:
                 continue
             hits = [
@@ -318,7 +327,7 @@ def match(
             advisories.append(
                 Advisory(
                     id=str(record.get("id", "")),
-                    aliases=tuple(str(a) for a in record.get("aliases", ()) or ()),
+                    aliases=tuple(str(a) for a in _list(record.get("aliases"))),
                     severity=_severity(record),
                     affected=text,
                     fixed=fixed,
@@ -338,7 +347,9 @@ def package_names(records: Iterable[Mapping[str, Any]]) -> set[str]:
     """The normalized PyPI names that ``records`` mention."""
     names = set()
     for record in records:
-        for affected in record.get("affected", ()) or ():
+        if not isinstance(record, Mapping):
+            continue
+        for affected in _list(record.get("affected")):
             package = affected.get("package") if isinstance(affected, Mapping) else None
             if isinstance(package, Mapping) and package.get("ecosystem") == "PyPI":
                 names.add(normalize(str(package.get("name", ""))))

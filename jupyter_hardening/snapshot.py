@@ -509,9 +509,11 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         if web_app is not None
         else ()
     )
-    advisory_info, vulnerable = _safe(
-        advisories.audit, (SnapshotInfo(), ()), "the advisory snapshot", problems
-    )
+    try:
+        advisory_info, vulnerable = advisories.audit()
+    except Exception as e:  # bad advisory data is an info finding (JH803), never a refusal
+        advisory_info = SnapshotInfo(problem=f"cannot be used ({type(e).__name__}: {e})")
+        vulnerable = ()
 
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
