@@ -33,7 +33,7 @@ class Hardening(Configurable):
 
         Accepted findings are still reported, marked accepted with your reason, and never stop
         the server. Example: c.Hardening.accepted_risks = {'JH406': 'internal CA, pinned'}
-        An advisory id or alias (GHSA-..., CVE-...) accepts that one advisory of JH802.""",
+        An advisory id or alias (GHSA-..., CVE-...) accepts that one advisory of JH902.""",
     )
 
     public_url = Unicode(

@@ -10,6 +10,7 @@ from typing import Any
 from . import __version__
 from .printable import printable
 from .rules import RULES, RULES_BY_ID, Finding, Severity
+from .rules.hub import where_in_hub
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
 
@@ -80,6 +81,8 @@ class Report:
 def run_rules(snap: Snapshot, accepted: Mapping[str, str] | None = None) -> list[Finding]:
     """All findings of all rules, worst first, in registry order within a severity."""
     findings = [f for rule in RULES for f in rule.check_accepting(snap, accepted or {})]
+    if snap.hub is not None:
+        findings = [where_in_hub(f) for f in findings]
     return sorted(findings, key=lambda f: -f.severity)
 
 
@@ -91,7 +94,7 @@ def evaluate(
     findings = run_rules(snap, accepted)
     meta = RULES_BY_ID["JH002"]
     assert isinstance(meta, UnknownAcceptedRisk)
-    # A key is a rule id, or an advisory id or alias of the advisory snapshot in use (JH802).
+    # A key is a rule id, or an advisory id or alias of the advisory snapshot in use (JH902).
     known_advisories = snap.advisories.known_ids
     findings += [
         meta.unknown(rule_id)

@@ -24,6 +24,7 @@ from typing import Any
 
 from .advisories import SnapshotInfo, VulnerablePackage
 from .exposure import OpenRoute
+from .hubcontext import HubFacts, hub_facts
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
@@ -40,7 +41,6 @@ class FileFacts:
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
-    exists: bool
     readable: bool
     mode: int | None = None
     error: str | None = None
@@ -65,7 +65,6 @@ class TLSFacts:
     key_matches: bool | None = None
     key_type: str | None = None
     key_bits: int | None = None
-    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +114,8 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # Set when this is a JupyterHub user server (jupyterhub-singleuser): rules judge in its model.
+    hub: HubFacts | None = None
     # ServerApp.allow_unauthenticated_access, and the routes of the live web_app (every
     # extension's handlers included) that answer without login: see exposure.py.
     allow_unauthenticated_access: bool = True
@@ -151,11 +152,6 @@ class Snapshot:
         """True when a token is required (or accepted) for login."""
         return self.token_length > 0
 
-    @property
-    def has_password(self) -> bool:
-        """True when a password (of any quality) is configured."""
-        return bool(self.password_kind)
-
     def settings(self) -> dict[str, Any]:
         """The effective settings, redacted: safe to log and to serve."""
         if self.password_kind in ("", "invalid", "plaintext"):
@@ -169,6 +165,12 @@ class Snapshot:
             if self.token_length
             else "not set"
         )
+        if self.hub is not None and self.hub.hub_auth:
+            # Never a login token under JupyterHub: logins go through the hub's OAuth.
+            token = (
+                f"JupyterHub's API token for this server (JUPYTERHUB_API_TOKEN, "
+                f"{self.hub.api_token_length} characters): the hub's credential, not a login token"
+            )
         return {
             "ServerApp.ip": self.ip,
             "ServerApp.port": self.port,
@@ -205,6 +207,7 @@ class Snapshot:
                 for key, source in self.tornado_overrides
                 if not source.startswith("ServerApp.")
             ],
+            **(self.hub.settings() if self.hub is not None else {}),
             "ServerApp.allow_unauthenticated_access": self.allow_unauthenticated_access,
             "advisory snapshot": self.advisories.describe(),
         }
@@ -278,15 +281,14 @@ def file_facts(path: str) -> FileFacts:
         hint = (
             " (jupyter_server does not expand '~': write the full path)" if path[:1] == "~" else ""
         )
-        return FileFacts(path, exists=False, readable=False, error="does not exist" + hint)
+        return FileFacts(path, readable=False, error="does not exist" + hint)
     except OSError as e:
-        return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
+        return FileFacts(path, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
-        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), "is not a regular file")
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), "is not a regular file")
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,
-        exists=True,
         readable=readable,
         mode=stat.S_IMODE(st.st_mode),
         error=None if readable else "is not readable by this user",
@@ -315,12 +317,10 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
         try:
             cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
             facts["not_after"] = cert.not_valid_after_utc
-            facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
         except Exception as e:
             cert = None
             facts.pop("not_after", None)
-            facts.pop("subject", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
     if key_ff.readable:
         try:
@@ -496,6 +496,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             deprecated = f"{section}.password"
             break
 
+    hub = hub_facts(serverapp, idp)
     allow_unauthenticated = bool(getattr(serverapp, "allow_unauthenticated_access", True))
     open_routes = (
         _safe(
@@ -511,7 +512,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     )
     try:
         advisory_info, vulnerable = advisories.audit()
-    except Exception as e:  # bad advisory data is an info finding (JH803), never a refusal
+    except Exception as e:  # bad advisory data is an info finding (JH903), never a refusal
         advisory_info = SnapshotInfo(problem=f"cannot be used ({type(e).__name__}: {e})")
         vulnerable = ()
 
@@ -556,6 +557,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
+        hub=hub,
         allow_unauthenticated_access=allow_unauthenticated,
         open_routes=open_routes,
         advisories=advisory_info,

@@ -42,7 +42,7 @@ def jupyter_bin(name: str) -> str:
 def keep_advisories_fresh(data_dir: Path) -> None:
     """Once the shipped advisory snapshot is over 90 days old, install a copy dated today.
 
-    Otherwise JH803 (info, "snapshot is old") joins every audit from that day on, and tests
+    Otherwise JH903 (info, "snapshot is old") joins every audit from that day on, and tests
     about other rules would compare their findings against it. tests/test_advisories.py tests
     the age itself.
     """

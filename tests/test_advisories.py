@@ -1,4 +1,4 @@
-"""Known advisories (JH802), the snapshot's age (JH803) and `jupyter hardening advisories`.
+"""Known advisories (JH902), the snapshot's age (JH903) and `jupyter hardening advisories`.
 
 Version matching is exercised on the shipped snapshot; the end-to-end proof installs real
 jupyter-server-proxy releases from PyPI into a temporary venv (see ``proxy_venv``).
@@ -90,14 +90,14 @@ def test_severity_by_exposure_and_one_advisory_accepted() -> None:
     """Critical: error when reachable, warning on loopback; accepting one id keeps the other."""
     package = vulnerable("jupyter-server-proxy", "4.1.0")
     remote = snap_with(package, ip="0.0.0.0", ip_is_loopback=False)
-    (item,) = [i for i in evaluate(remote).items if i.finding.id == "JH802"]
+    (item,) = [i for i in evaluate(remote).items if i.finding.id == "JH902"]
     assert item.finding.severity.label == "error" and item.blocking
     loopback = evaluate(snap_with(package))
-    assert [i.finding.severity.label for i in loopback.items if i.finding.id == "JH802"] == [
+    assert [i.finding.severity.label for i in loopback.items if i.finding.id == "JH902"] == [
         "warning"
     ]
     report = evaluate(remote, accepted={"CVE-2024-28179": "websockets not used here"})
-    items = [i for i in report.items if i.finding.id == "JH802"]
+    items = [i for i in report.items if i.finding.id == "JH902"]
     accepted = [i for i in items if i.accepted]
     rest = [i for i in items if not i.accepted]
     assert len(accepted) == 1 and "GHSA-w3vc-fx9p-wp4v" in accepted[0].finding.message
@@ -112,10 +112,10 @@ def test_severity_by_exposure_and_one_advisory_accepted() -> None:
 def test_stale_snapshot_is_an_info_finding() -> None:
     """Older than 90 days: info, naming the snapshot and how to update."""
     later = snap_with(taken_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400))
-    (item,) = [i for i in evaluate(later).items if i.finding.id == "JH803"]
+    (item,) = [i for i in evaluate(later).items if i.finding.id == "JH903"]
     assert item.finding.severity.label == "info"
     assert "--update all.zip" in item.finding.fix
-    assert not [i for i in evaluate(snap_with()).items if i.finding.id == "JH803"]
+    assert not [i for i in evaluate(snap_with()).items if i.finding.id == "JH903"]
 
 
 def osv_zip(path: Path, modified: dt.date, extra: list[dict[str, Any]] = ()) -> Path:  # type: ignore[assignment]
@@ -226,7 +226,7 @@ def test_proxy_410_flagged_then_upgraded(proxy_venv: Path, home: JupyterHome) ->
     report = json.loads(
         run(home, "check", "--format", "json", "--ServerApp.ip=0.0.0.0", python=python).stdout
     )
-    (finding,) = [f for f in report["findings"] if f["id"] == "JH802"]
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH902"]
     assert finding["severity"] == "error"
     assert "jupyter-server-proxy 4.1.0" in finding["message"]
     assert "GHSA-w3vc-fx9p-wp4v (CVE-2024-28179" in finding["message"]
@@ -235,7 +235,7 @@ def test_proxy_410_flagged_then_upgraded(proxy_venv: Path, home: JupyterHome) ->
         home, "--ServerApp.ip=127.0.0.1", command=str(proxy_venv / "bin" / "jupyter-server")
     ) as server:
         log = server.log
-    (line,) = [line for line in log.splitlines() if "JH802" in line]
+    (line,) = [line for line in log.splitlines() if "JH902" in line]
     assert line.startswith("[W") and "jupyter-server-proxy>=4.2.0" in line
 
     subprocess.run(
@@ -253,14 +253,14 @@ def test_proxy_410_flagged_then_upgraded(proxy_venv: Path, home: JupyterHome) ->
         timeout=300,
     )
     report = json.loads(run(home, "check", "--format", "json", python=python).stdout)
-    assert "JH802" not in {f["id"] for f in report["findings"]}, report["findings"]
+    assert "JH902" not in {f["id"] for f in report["findings"]}, report["findings"]
 
 
 def test_old_snapshots_give_the_info_finding(
     proxy_venv: Path, home: JupyterHome, tmp_path: Path
 ) -> None:
     """A jupyter_hardening installed months ago (its shipped snapshot 120 days old), then an
-    old export installed (100 days), then a current one: JH803 until the current one."""
+    old export installed (100 days), then a current one: JH903 until the current one."""
     python = str(proxy_venv / "bin" / "python")
     data = subprocess.run(
         [python, "-c", "from jupyter_hardening import advisories; print(advisories.SHIPPED)"],
@@ -277,7 +277,7 @@ def test_old_snapshots_give_the_info_finding(
 
     def stale() -> str:
         report = json.loads(run(home, "check", "--format", "json", python=python).stdout)
-        return " ".join(f["message"] for f in report["findings"] if f["id"] == "JH803")
+        return " ".join(f["message"] for f in report["findings"] if f["id"] == "JH903")
 
     assert "shipped" in stale() and "120 days old" in stale()
     old = osv_zip(tmp_path / "old.zip", today - dt.timedelta(days=100))

@@ -1,4 +1,4 @@
-"""JH801 on real servers: a test extension's undecorated handler is flagged by route, and an
+"""JH901 on real servers: a test extension's undecorated handler is flagged by route, and an
 anonymous request gets what the finding says; allow_unauthenticated_access = False closes it."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_leaky_route_flagged_and_answers_anonymously(home: JupyterHome, leaky) -
         assert status(server.url("terminals/websocket/1"), upgrade)[0] == 403
         assert status(server.url("lsp/ws/pylsp"), upgrade)[0] == 403
         log = server.log
-    lines = [line for line in log.splitlines() if "JH801" in line]
+    lines = [line for line in log.splitlines() if "JH901" in line]
     assert len(lines) == 1, log
     assert "WARNING" in lines[0] or "[W " in lines[0], lines[0]
     assert "GET /leaky (leaky_ext.LeakyHandler)" in lines[0]
@@ -80,13 +80,13 @@ def test_leaky_route_flagged_and_answers_anonymously(home: JupyterHome, leaky) -
 
 
 def test_setting_off_closes_the_route(home: JupyterHome, leaky) -> None:
-    """The fix applied: no JH801, and the anonymous GET is refused (redirect to login)."""
+    """The fix applied: no JH901, and the anonymous GET is refused (redirect to login)."""
     home.write_config(config("c.ServerApp.allow_unauthenticated_access = False"))
     with running(home, "--ServerApp.ip=127.0.0.1", env=leaky) as server:
         code, body = status(server.url("leaky"))
         log = server.log
     assert code in (302, 403) and body != "leaked"
-    assert "JH801" not in log, log
+    assert "JH901" not in log, log
 
 
 def check_json(home: JupyterHome, env: dict[str, str], *args: str) -> dict[str, object]:
@@ -112,7 +112,7 @@ def test_plain_handler_stays_open_and_remote_is_an_error(home: JupyterHome, leak
         assert status(server.url("leaky-plain")) == (200, "leaked plain")
         assert status(server.url("leaky"))[0] in (302, 403)
     report = check_json(home, leaky, "--ServerApp.ip=0.0.0.0")
-    (finding,) = [f for f in report["findings"] if f["id"] == "JH801"]  # type: ignore[index]
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH901"]  # type: ignore[index]
     assert finding["severity"] == "error"
     assert "GET /leaky-plain (leaky_ext.PlainHandler)" in finding["message"]
     assert "/leaky (" not in finding["message"]  # closed by the setting
@@ -128,6 +128,6 @@ def test_public_url_is_an_error(home: JupyterHome, leaky) -> None:
         )
     )
     report = check_json(home, leaky, "--ServerApp.ip=127.0.0.1")
-    (finding,) = [f for f in report["findings"] if f["id"] == "JH801"]  # type: ignore[index]
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH901"]  # type: ignore[index]
     assert finding["severity"] == "error" and "public_url" in finding["message"]
     assert sys.executable  # the check ran with this environment's jupyter

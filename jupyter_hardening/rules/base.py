@@ -23,11 +23,6 @@ class Severity(enum.IntEnum):
         """The lower-case name used in config, logs and JSON."""
         return self.name.lower()
 
-    @classmethod
-    def from_label(cls, label: str) -> Severity:
-        """Parse ``error``/``warning``/``info``."""
-        return cls[label.upper()]
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -40,7 +35,7 @@ class Finding:
     message: str
     fix: str
     # The c.Hardening.accepted_risks key that accepts this finding alone, when it is not the
-    # rule id (an advisory id for JH802).
+    # rule id (an advisory id for JH902).
     key: str = ""
 
 

@@ -1,4 +1,4 @@
-"""JH8xx — beyond the settings: routes that answer without login, installed versions with
+"""JH9xx — beyond the settings: routes that answer without login, installed versions with
 published advisories, and the age of the advisory snapshot that says so."""
 
 from __future__ import annotations
@@ -19,28 +19,34 @@ def _reachable(snap: Snapshot) -> str:
     return ""
 
 
-class UnauthenticatedRoutes(Rule):
+class RouteWithoutLogin(Rule):
     """Routes that answer without login: an extension's handler with no authentication decorator.
 
     jupyter_server requires login only where a decorator asks for it (``@web.authenticated``,
     ``@ws_authenticated``, ``@authorized``) while ``ServerApp.allow_unauthenticated_access`` is
-    True (its default). A handler an extension registers without one answers anyone::
+    True, its default. A handler an extension registers without one answers anyone.
+
+    Insecure::
 
         class LeakyHandler(JupyterHandler):
             def get(self):                       # no @web.authenticated
                 self.finish(secrets())
 
-    Fix: ``c.ServerApp.allow_unauthenticated_access = False`` makes jupyter_server require
-    login on every method of a ``JupyterHandler`` (and websocket) not marked
-    ``@allow_unauthenticated``. It cannot close a plain tornado ``RequestHandler``: upgrade or
-    remove that extension. Left out, as jupyter_server means them to be public: what
-    jupyter_server itself marks ``@allow_unauthenticated`` (login, logout, static files,
-    favicon/robots.txt, ``/api`` version, redirects, ``/metrics`` which checks login itself,
-    CORS preflight ``OPTIONS``), and methods an extension marks ``@allow_unauthenticated``
-    (public by its author's choice). See docs/exposure.md.
+    Fix (jupyter_server then requires login on every method of a ``JupyterHandler`` or
+    websocket not marked ``@allow_unauthenticated``; a plain tornado ``RequestHandler`` stays
+    open whatever it says: upgrade or remove that extension)::
+
+        c.ServerApp.allow_unauthenticated_access = False
+
+    Left out, as jupyter_server means them to be public: what jupyter_server itself marks
+    ``@allow_unauthenticated`` (login, logout, static files, favicon and robots.txt, ``/api``
+    with the version only, redirects, ``/metrics`` which checks the login itself, the CORS
+    preflight ``OPTIONS``), and methods an extension marks ``@allow_unauthenticated`` (public by
+    its author's choice). An error when others can reach the server (or ``public_url`` is set),
+    a warning on loopback. See docs/exposure.md.
     """
 
-    id = "JH801"
+    id = "JH901"
     name = "route-without-login"
     severity = Severity.ERROR
     traits = ("ServerApp.allow_unauthenticated_access", "ServerApp.jpserver_extensions")
@@ -121,20 +127,26 @@ def _level(advisories: list[Advisory], reachable: str) -> Severity:
 class KnownAdvisory(Rule):
     """An installed package's version has published security advisories.
 
+    The versions installed (read with importlib.metadata) are matched, with ``packaging``
+    versions, against the OSV advisory snapshot shipped with jupyter_hardening or a newer one
+    installed with ``jupyter hardening advisories --update``. Critical and high advisories are
+    errors on a server others can reach (or one published through a proxy), warnings on
+    loopback; moderate ones warnings, low ones info. An advisory for another platform
+    (Windows only) does not fire.
+
     Insecure::
 
         pip install 'jupyter-server-proxy==4.1.0'   # CVE-2024-28179: unauthenticated websockets
 
-    The versions installed (read with importlib.metadata) are matched against the OSV advisory
-    snapshot shipped with jupyter_hardening, or a newer one installed with
-    ``jupyter hardening advisories --update``. Critical and high advisories are errors on a
-    server others can reach (or one published through a proxy), warnings on loopback; moderate
-    ones warnings, low ones info. Fix: the pip line naming the lowest version that fixes every
-    advisory that applies. One advisory can be accepted by its id or an alias
-    (``c.Hardening.accepted_risks = {'GHSA-...': 'why'}``) without silencing the others.
+    Fix (the lowest version that fixes every advisory that applies, named in the finding)::
+
+        pip install -U 'jupyter-server-proxy>=4.2.0'
+
+    One advisory can be accepted by its id or an alias, without silencing the others:
+    ``c.Hardening.accepted_risks = {'GHSA-w3vc-fx9p-wp4v': 'why'}``.
     """
 
-    id = "JH802"
+    id = "JH902"
     name = "known-advisory"
     severity = Severity.ERROR
     traits = ("Hardening.accepted_risks",)
@@ -174,17 +186,22 @@ class KnownAdvisory(Rule):
                 )
 
 
-class StaleAdvisories(Rule):
+class AdvisoriesStale(Rule):
     """The advisory snapshot is older than 90 days, or the installed one cannot be read.
 
-    Advisories published since are unknown to the audit. Fix: download osv.dev's PyPI export
-    and install it (no network access at startup, ever)::
+    Advisories published since are unknown to the audit, which never goes to the network.
+
+    Insecure::
+
+        jupyter_hardening installed months ago, its shipped snapshot never updated
+
+    Fix (osv.dev's PyPI export, downloaded where the network is allowed)::
 
         curl -O https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip
         jupyter hardening advisories --update all.zip
     """
 
-    id = "JH803"
+    id = "JH903"
     name = "advisories-stale"
     severity = Severity.INFO
     traits = ("Hardening.accepted_risks",)
