@@ -2,8 +2,10 @@
 
 What Jupyter needs from httpd, and its defaults do not give: websockets (``upgrade=websocket`` on
 ProxyPass from 2.4.47, mod_rewrite + mod_proxy_wstunnel before), the browser's Host with its port
-(ProxyPreserveHost), X-Forwarded-Proto, a timeout long enough for idle kernels (httpd closes a
-proxied connection after 60 s without traffic), and a body limit above a notebook's size.
+(ProxyPreserveHost), X-Forwarded-Proto, and a timeout long enough for idle kernels (httpd closes a
+proxied connection after 60 s without traffic). httpd does not apply LimitRequestBody to proxied
+requests (measured on 2.4.71, in VirtualHost, Location and Proxy context alike), so the body
+limit is Jupyter's own c.ServerApp.max_body_size.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from .runtime import DiscoveryError
 LETSENCRYPT_LIVE = "/etc/letsencrypt/live"
 # Kernel and terminal websockets can sit idle for hours; httpd's Timeout (60 s) would cut them.
 PROXY_TIMEOUT_SECONDS = 86400
-# LimitRequestBody takes at most 2 GiB - 1.
-APACHE_MAX_BODY = 2147483647
+# jupyter_server's ServerApp.max_body_size default (512 MiB).
+JUPYTER_MAX_BODY = 512 * 1024 * 1024
 # Mozilla's intermediate profile (guideline 5.7) for Apache; with DHE suites, which httpd
 # 2.4.7+ serves with its built-in parameters (nginx would need a dhparam file).
 CIPHERS = ":".join(
@@ -181,11 +183,18 @@ def _header(opts: SnippetOptions, source: str, apache: ApacheInfo) -> list[Node]
         "The Jupyter server must run with these settings (jupyter_server_config.py):",
         *(f"  {line}" for line in companion_settings(opts)),
     ]
+    size = size_bytes(opts.max_body_size)
+    if size and size != JUPYTER_MAX_BODY:
+        lines.append(f"  c.ServerApp.max_body_size = {size}")
     if not opts.upstream.loopback:
         lines += [
             f"Jupyter runs on another host ({opts.upstream.host}): let only this proxy reach its",
             "port (firewall), and keep trust_xheaders off there.",
         ]
+    lines.append(
+        "Body size: httpd leaves proxied bodies unlimited (LimitRequestBody does not apply to"
+    )
+    lines.append("ProxyPass); Jupyter's c.ServerApp.max_body_size (512 MiB by default) decides.")
     if opts.browser_port != opts.listen_port:
         lines.append(
             f"httpd listens on {opts.listen_port}; a port mapping in front of it serves "
@@ -218,12 +227,6 @@ def _header(opts: SnippetOptions, source: str, apache: ApacheInfo) -> list[Node]
 
 def build_vhost(opts: SnippetOptions, apache: ApacheInfo, source: str) -> list[Node]:
     """The header comments, a Listen line (ports other than 443) and the <VirtualHost>."""
-    size = size_bytes(opts.max_body_size)
-    if size > APACHE_MAX_BODY:
-        raise SnippetError(
-            f"--max-body-size {opts.max_body_size} is above what Apache's LimitRequestBody takes "
-            "(2 GiB - 1); give at most 2047m, or 0 for no limit"
-        )
     where = f"{opts.listen_address}:{opts.listen_port}" if opts.listen_address else ""
     tls = [
         node("SSLEngine", "on"),
@@ -247,7 +250,6 @@ def build_vhost(opts: SnippetOptions, apache: ApacheInfo, source: str) -> list[N
         node("Protocols", "h2", "http/1.1"),
         # Every Header at this one level; Jupyter sends its own CSP and nosniff.
         node("Header", "always", "set", "Strict-Transport-Security", HSTS),
-        node("LimitRequestBody", size),
         node("ProxyRequests", "Off"),
         # The browser's Host, with its port: Jupyter compares it with Origin.
         node("ProxyPreserveHost", "On"),
