@@ -148,14 +148,15 @@ def _proxy_tls(up: Upstream) -> list[Node]:
 
 
 def _legacy_regex(base_url: str) -> str:
-    # mod_rewrite reads a regex: the base_url's dots are escaped as [.]; anything else that a
-    # regex reads is refused rather than escaped with backslashes.
-    if not re.fullmatch(r"[A-Za-z0-9_/.~-]+", base_url):
+    # mod_rewrite reads a regex: its special characters go into [c] classes; what a class or
+    # httpd itself would read differently is refused rather than escaped with backslashes.
+    if not re.fullmatch(r"[A-Za-z0-9/_.~!&()*+,=:@-]+", base_url):
         raise SnippetError(
-            f"base_url {base_url!r} holds characters a mod_rewrite pattern would read; on Apache "
-            "before 2.4.47 use a base_url of letters, digits, '-', '_' and '/'"
+            f"base_url {base_url!r} (from --base-url, the server's base_url or the path of "
+            "c.Hardening.public_url) holds characters a mod_rewrite pattern cannot take; on "
+            "Apache before 2.4.47 use a base_url of letters, digits, '-', '_' and '/'"
         )
-    return "^" + base_url.replace(".", "[.]") + "(.*)$"
+    return "^" + "".join(f"[{c}]" if c in ".()*+" else c for c in base_url) + "(.*)$"
 
 
 def _websocket_rewrite(opts: SnippetOptions, apache: ApacheInfo) -> list[Node]:
