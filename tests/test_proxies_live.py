@@ -262,30 +262,30 @@ def test_apache_does_not_limit_proxied_bodies(stack: Stack, tmp_path: Path) -> N
     (stack.home.work_dir / "through.txt").unlink()
 
 
-def naive_caddy(stack: Stack) -> str:
+def naive_caddy(port: int, ca: TestCA, upstream: int) -> str:
     """The Caddyfile a forum answer gives: Host rewritten to {host}, which drops the port."""
-    return f"""{PUBLIC_HOST}:{stack.port} {{
+    return f"""{PUBLIC_HOST}:{port} {{
 	bind 127.0.0.1
-	tls {stack.ca.cert} {stack.ca.key}
-	reverse_proxy /jp/* 127.0.0.1:{stack.server.port} {{
+	tls {ca.cert} {ca.key}
+	reverse_proxy /jp/* 127.0.0.1:{upstream} {{
 		header_up Host {{host}}
 	}}
 }}
 """
 
 
-def naive_apache(stack: Stack) -> str:
+def naive_apache(port: int, ca: TestCA, upstream: int) -> str:
     """A VirtualHost as many guides write it: ProxyPass without any websocket handling."""
-    return f"""Listen 127.0.0.1:{stack.port}
-<VirtualHost 127.0.0.1:{stack.port}>
+    return f"""Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
     ServerName {PUBLIC_HOST}
     SSLEngine on
-    SSLCertificateFile {stack.ca.cert}
-    SSLCertificateKeyFile {stack.ca.key}
+    SSLCertificateFile {ca.cert}
+    SSLCertificateKeyFile {ca.key}
     ProxyPreserveHost On
     RequestHeader set X-Forwarded-Proto https
-    ProxyPass /jp/ http://127.0.0.1:{stack.server.port}/jp/
-    ProxyPassReverse /jp/ http://127.0.0.1:{stack.server.port}/jp/
+    ProxyPass /jp/ http://127.0.0.1:{upstream}/jp/
+    ProxyPassReverse /jp/ http://127.0.0.1:{upstream}/jp/
 </VirtualHost>
 """
 
@@ -294,7 +294,8 @@ def test_naive_config_breaks_the_same_session(stack: Stack, proxy: str, tmp_path
     """Caddy with `header_up Host {host}`: the browser's login POST is blocked as cross-origin,
     and a script's cookie websocket too. Apache without websocket handling: login and REST work,
     but no kernel or terminal websocket opens."""
-    text = naive_caddy(stack) if proxy == "caddy" else naive_apache(stack)
+    naive = naive_caddy if proxy == "caddy" else naive_apache
+    text = naive(stack.port, stack.ca, stack.server.port)
     log_start = len(stack.server.log)
     with stack.run(proxy, text, tmp_path / proxy), resolve_to_loopback():
         if proxy == "caddy":
