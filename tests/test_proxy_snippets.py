@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from jupyter_hardening.proxytext import Raw, apache_arg, apache_conf, caddy_toke
 from .fixtures import require_tool
 from .nginx_util import make_ca
 from .proxy_util import apache_path, caddy_path
+from .servers import JupyterHome
 from .test_nginx_snippet import FUZZ, PLAIN, TOKEN, spliced, write_runtime
 
 APACHE_V = "Server version: Apache/2.4.71 (Debian)\nServer built:   2026-11-12T08:58:41\n"
@@ -640,3 +642,24 @@ def test_apache_config_test_over_an_option_matrix(
             assert status == 0, err
             result = proxy_check("apache", out, tmp_path / "baseline")
             assert result.returncode == 0, result.stderr + out
+
+
+@pytest.mark.parametrize("proxy", ["caddy", "apache"])
+def test_commands_do_not_import_the_server(proxy: str, tmp_path: Path) -> None:
+    """The commands stay light: jupyter_server's app is never imported."""
+    code = (
+        "import sys\n"
+        "from jupyter_hardening.cli import main\n"
+        "try:\n"
+        f"    main(['{proxy}-snippet', '--upstream=127.0.0.1:1', '--server-name=j.example.com', "
+        f"'--tls-cert=/a.pem', '--tls-key=/a.key'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('jupyter_server')), file=sys.stderr)\n"
+    )
+    env = JupyterHome(tmp_path).env()
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+    assert result.stdout.startswith("# Jupyter behind ")
