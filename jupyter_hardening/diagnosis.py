@@ -142,16 +142,7 @@ def context_for(serverapp: Any, snapshot: Snapshot) -> Context:
         from tornado.httputil import HTTPServerRequest
 
         request = HTTPServerRequest(method="GET", uri=path)
-        for rule in web_app.default_router.rules:
-            matcher = rule.matcher
-            if getattr(matcher, "regex", None) is None:
-                continue
-            # jupyter_server ends with a catch-all 404 route, which is not a match.
-            if matcher.regex.pattern in ("(.*)", "(.*)$", ".*$", "/(.*)", "/(.*)$"):
-                continue
-            if matcher.match(request) is not None:
-                return True
-        return False
+        return _matches(web_app.default_router, request, 0)
 
     return Context(
         base_url=snapshot.base_url,
@@ -164,6 +155,23 @@ def context_for(serverapp: Any, snapshot: Snapshot) -> Context:
         sock=str(getattr(serverapp, "sock", "") or ""),
         routed=routed,
     )
+
+
+# jupyter_server's catch-all route that answers 404: a match there is no match.
+_CATCH_ALL = {"(.*)", "(.*)$", ".*$", "/(.*)", "/(.*)$"}
+
+
+def _matches(router: Any, request: Any, depth: int) -> bool:
+    """True when a route of ``router`` (host rules hold path rules) other than a catch-all
+    matches ``request``'s path."""
+    for rule in getattr(router, "rules", ()):
+        regex = getattr(rule.matcher, "regex", None)
+        if regex is not None:
+            if regex.pattern not in _CATCH_ALL and rule.matcher.match(request) is not None:
+                return True
+        elif depth < 3 and _matches(rule.target, request, depth + 1):
+            return True
+    return False
 
 
 def _split_hostport(value: str) -> tuple[str, str] | None:
@@ -200,8 +208,8 @@ def which_proxy(headers: Any) -> str:
 def redact_path(path: str) -> str:
     """The path with ids replaced and cut after four segments (file names say too much)."""
     parts = _ID.sub("<id>", path).split("/")
-    if len(parts) > 5:
-        parts = [*parts[:5], "..."]
+    if len(parts) > 6:
+        parts = [*parts[:6], "..."]
     return "/".join(parts)[:200]
 
 
@@ -432,7 +440,7 @@ class Diagnosis:
             "Upgrade": "proxy_set_header Upgrade $http_upgrade;",
             "Connection": "proxy_set_header Connection $connection_upgrade;",
         }
-        absent = ", ".join(
+        absent = " and ".join(
             {"proxy_http_version": "HTTP/1.1", "Upgrade": "Upgrade", "Connection": "Connection"}[m]
             for m in missing
         )
