@@ -48,7 +48,9 @@ pytestmark = [pytest.mark.nginx, pytest.mark.browser, pytest.mark.timeout(300)]
 
 BASE_URL = "/jp/"
 SLOW_MS = 90_000
-FAULT = re.compile(r'^jupyter_hardening_proxy_fault_requests_total\{id="(JH7\d\d)".*\} (\S+)$', re.M)
+FAULT = re.compile(
+    r'^jupyter_hardening_proxy_fault_requests_total\{id="(JH7\d\d)".*\} (\S+)$', re.M
+)
 
 
 @dataclass
