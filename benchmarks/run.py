@@ -77,7 +77,7 @@ extension.audit_and_serve(app)
 print(json.dumps({"import": imported - began, "audit": time.perf_counter() - imported}))
 """
 
-PHASES = ("startup", "endpoint", "snippet", "proxy", "memory")
+PHASES = ("startup", "endpoint", "snippet", "proxy", "memory", "watcher")
 PUBLIC_HOST = nginx_util.PUBLIC_HOST
 
 
@@ -619,6 +619,54 @@ def phase_memory(bench: Bench) -> list[Figure]:
     ]
 
 
+# -- the proxy watcher (issue 16) ---------------------------------------------------------------
+
+
+def phase_watcher(bench: Bench) -> list[Figure]:
+    """wrk on /api/status with the live proxy diagnosis on vs off (c.Hardening.diagnose_proxy)."""
+    servers = {
+        True: bench.start_server(bench.home, "--Hardening.diagnose_proxy=True"),
+        False: bench.start_server(bench.home, "--Hardening.diagnose_proxy=False"),
+    }
+    for server in servers.values():
+        bench.wait_status(server)
+        assert_extension(server, enabled=True)
+    # As nginx-snippet's proxy sends them: every per-request check of the watcher runs.
+    headers = {
+        **bench.auth,
+        "Host": f"{PUBLIC_HOST}:{bench.nginx_port}",
+        "X-Forwarded-For": "192.0.2.7",
+        "X-Real-IP": "192.0.2.7",
+        "X-Forwarded-Proto": "https",
+    }
+    results: dict[bool, list[float]] = {True: [], False: []}
+    for enabled in (True, False):
+        clients.wrk(servers[enabled].url("/api/status"), headers, 1)
+    for i, order in alternating(bench.plan.wrk_rounds):
+        for enabled in order:
+            result = clients.wrk(
+                servers[enabled].url("/api/status"), headers, bench.plan.wrk_seconds
+            )
+            if result.bad:
+                raise RuntimeError(f"wrk saw {result.bad} errors:\n{servers[enabled].log}")
+            results[enabled].append(result.requests_per_second)
+        say(
+            f"  round {i + 1}: watcher on {results[True][-1]:.0f} req/s, "
+            f"off {results[False][-1]:.0f} req/s"
+        )
+    return [
+        ratio_figure(
+            "watcher",
+            "/api/status req/s, proxy watcher on vs off",
+            clients.median(results[True]),
+            clients.median(results[False]),
+            lambda v: f"{v:.0f} req/s",
+            0.97,
+            higher_is_better=True,
+        )
+    ]
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
@@ -677,6 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         "snippet": phase_snippet,
         "proxy": phase_proxy,
         "memory": phase_memory,
+        "watcher": phase_watcher,
     }
     began = time.monotonic()
     # pip compiles a package's bytecode when it installs it; a checkout (and this environment's

@@ -52,6 +52,8 @@ class Issue:
     line: int
     message: str
     fix: str
+    # How --fix changes the file: (action, line, directive regex, text); see apply_edits.
+    edits: tuple[tuple[str, int, str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The finding as JSON (``--format json``)."""
@@ -250,6 +252,15 @@ def proxy_target(url: str, upstreams: list[Stmt]) -> tuple[set[int], set[str], s
 
 # ----------------------------------------------------------------------------- the checks
 
+WEBSOCKET_LINES = (
+    "proxy_http_version 1.1;\n"
+    "proxy_set_header Upgrade $http_upgrade;\n"
+    "proxy_set_header Connection $connection_upgrade;"
+)
+CONNECTION_MAP = (
+    "map $http_upgrade $connection_upgrade {\n    default upgrade;\n    ''      close;\n}"
+)
+
 
 def _size(value: str) -> int | None:
     match = re.fullmatch(r"([0-9]+)([kKmMgG]?)", value)
@@ -304,8 +315,23 @@ def check_location(
         else ("proxy_set_header Host $host;")
     )
 
-    def issue(rule: str, name: str, sev: Severity, at: Stmt, message: str, fix: str) -> Issue:
-        return Issue(rule, name, sev, file, int(at.get("line", 0)), message, fix)
+    after = int(proxy_pass.get("line", 0))
+
+    def issue(
+        rule: str,
+        name: str,
+        sev: Severity,
+        at: Stmt,
+        message: str,
+        fix: str,
+        *edits: tuple[str, int, str, str],
+    ) -> Issue:
+        return Issue(rule, name, sev, file, int(at.get("line", 0)), message, fix, edits)
+
+    def line_of(at: Stmt) -> int:
+        return int(at.get("line", 0))
+
+    host_re = r"proxy_set_header\s+Host\s+[^;]*;"
 
     headers = _headers(loc)
     host = headers.get("host")
@@ -318,6 +344,7 @@ def check_location(
             "The location passes no Host header, so nginx sends the proxy_pass address: Jupyter's "
             "origin check then blocks the login form (404) and every websocket.",
             host_line,
+            ("after", after, "", host_line),
         )
     else:
         value = " ".join(host["args"][1:])
@@ -331,6 +358,7 @@ def check_location(
                 "Origin, so Jupyter's origin check blocks the login form (404, 'Blocking Cross "
                 "Origin API request') and every websocket.",
                 host_line,
+                ("replace", line_of(host), host_re, host_line),
             )
         elif value == "$http_host":
             yield issue(
@@ -341,6 +369,7 @@ def check_location(
                 "`proxy_set_header Host $http_host;` passes whatever Host the client sent "
                 "(gixy: host_spoofing), also to server blocks that were never meant for it.",
                 host_line,
+                ("replace", line_of(host), host_re, host_line),
             )
     upgrade = headers.get("upgrade")
     connection = headers.get("connection")
@@ -359,6 +388,17 @@ def check_location(
     elif connection["args"][1].lower() != "upgrade":
         missing.append("proxy_set_header Connection $connection_upgrade;")
     if missing:
+        ws_edits = []
+        for old, pattern in (
+            (version, r"proxy_http_version\s+[^;]*;"),
+            (upgrade, r"proxy_set_header\s+Upgrade\s+[^;]*;"),
+            (connection, r"proxy_set_header\s+Connection\s+[^;]*;"),
+        ):
+            if old is not None and old in loc.stmts:
+                ws_edits.append(("delete", line_of(old), pattern, ""))
+        ws_edits.append(("after", after, "", WEBSOCKET_LINES))
+        if not any(m["args"][1:2] == ["$connection_upgrade"] for m in maps):
+            ws_edits.append(("top", 0, "", CONNECTION_MAP))
         yield issue(
             "JH752",
             "websocket-not-passed",
@@ -374,6 +414,7 @@ def check_location(
                 and not any(m["args"][1:2] == ["$connection_upgrade"] for m in maps)
                 else ""
             ),
+            *ws_edits,
         )
     if tls_ports and "x-forwarded-proto" not in headers and "x-scheme" not in headers:
         yield issue(
@@ -385,6 +426,7 @@ def check_location(
             "so its login cookie loses Secure and its redirects point to http.",
             "proxy_set_header X-Forwarded-Proto $scheme; (and c.ServerApp.trust_xheaders = True "
             "with Jupyter on 127.0.0.1)",
+            ("after", after, "", "proxy_set_header X-Forwarded-Proto $scheme;"),
         )
     for name in ("origin", "referer", "sec-websocket-origin"):
         removed = headers.get(name)
@@ -398,6 +440,12 @@ def check_location(
                 " hides the browser's origin from Jupyter: its origin check then lets any web "
                 "site's pages open kernel websockets and run code.",
                 f"remove this line, and set {host_line}",
+                (
+                    "delete",
+                    line_of(removed),
+                    rf"proxy_set_header\s+{removed['args'][0]}\s*[^;]*;",
+                    "",
+                ),
             )
     _, _, uri = proxy_target(url, upstreams)
     prefix = stmt["args"][-1] if stmt["args"] else "/"
@@ -413,6 +461,7 @@ def check_location(
                 f"`proxy_pass {url};` has a URI part: nginx then decodes and re-encodes the path "
                 "(gixy: proxy_pass_normalized), which breaks file names with %2F or spaces.",
                 f"proxy_pass {plain};",
+                ("replace", after, r"proxy_pass\s+[^;]*;", f"proxy_pass {plain};"),
             )
         else:
             yield issue(
@@ -425,6 +474,7 @@ def check_location(
                 f"proxy_pass {plain}; with c.ServerApp.base_url = {base!r}",
             )
     body = loc.value("client_max_body_size")
+    body_line = f"client_max_body_size {DEFAULT_MAX_BODY_SIZE};"
     size = _size(body["args"][0]) if body and body["args"] else DEFAULT_BODY_SIZE
     if size is not None and 0 < size < BODY_SIZE_FLOOR:
         shown = body["args"][0] if body else "1m (nginx's default)"
@@ -436,6 +486,11 @@ def check_location(
             f"client_max_body_size {shown}: a notebook is saved in one PUT of the whole file, so "
             f"notebooks over about {size / 1024 / 1024:g} MB (a few plots) fail to save with 413.",
             f"client_max_body_size {DEFAULT_MAX_BODY_SIZE}; (jupyter_server's own limit)",
+            (
+                ("replace", line_of(body), r"client_max_body_size\s+[^;]*;", body_line)
+                if body
+                else ("after", after, "", body_line)
+            ),
         )
     timeout = loc.value("proxy_read_timeout")
     seconds = _seconds(timeout["args"][0]) if timeout and timeout["args"] else DEFAULT_READ_TIMEOUT
@@ -449,6 +504,23 @@ def check_location(
             f"proxy_read_timeout {shown}: nginx closes kernel and terminal websockets that "
             "stay quiet longer (a long computation, a coffee break).",
             f"proxy_read_timeout {PROXY_TIMEOUT}; proxy_send_timeout {PROXY_TIMEOUT};",
+            *(
+                [
+                    (
+                        "replace",
+                        line_of(timeout),
+                        r"proxy_read_timeout\s+[^;]*;",
+                        f"proxy_read_timeout {PROXY_TIMEOUT};",
+                    )
+                ]
+                if timeout
+                else [("after", after, "", f"proxy_read_timeout {PROXY_TIMEOUT};")]
+            ),
+            *(
+                []
+                if loc.value("proxy_send_timeout")
+                else [("after", after, "", f"proxy_send_timeout {PROXY_TIMEOUT};")]
+            ),
         )
     buffering = loc.value("proxy_buffering")
     if buffering is not None and buffering["args"][:1] == ["off"]:
@@ -460,6 +532,7 @@ def check_location(
             "proxy_buffering off ties a Jupyter connection to every slow client (gixy: "
             "proxy_buffering_off); Jupyter's websockets do not need it.",
             "remove `proxy_buffering off;`",
+            ("delete", line_of(buffering), r"proxy_buffering\s+off\s*;", ""),
         )
     hsts = [
         s
@@ -476,6 +549,16 @@ def check_location(
             "http (a typed address, an old link) can be intercepted.",
             f'add_header Strict-Transport-Security "{HSTS}" always; at the server level (an '
             "add_header in a location drops the server's)",
+            # At the server's level unless the location has add_headers of its own (which
+            # drop the server's): one there would drop the server's other headers.
+            (
+                "after",
+                after
+                if loc.own("add_header") or not server.own("listen")
+                else line_of(server.own("listen")[-1]),
+                "",
+                f'add_header Strict-Transport-Security "{HSTS}" always;',
+            ),
         )
 
 
@@ -492,6 +575,14 @@ def check_server(server: Scope, target: Target) -> Iterator[Issue]:
             "`ssl on;` is deprecated since nginx 1.15.0 and refused by 1.25.1 and newer; it also "
             "turns TLS on for every listen of the server.",
             f"remove `ssl on;` and write `listen {ports[0][0]} ssl;`",
+            (
+                ("delete", int(stmt.get("line", 0)), r"\bssl\s+on\s*;", ""),
+                *(
+                    ("replace", int(listen.get("line", 0)), r"listen\s+[^;]*;", _with_ssl(listen))
+                    for listen in server.own("listen")
+                    if "ssl" not in listen["args"]
+                ),
+            ),
         )
     if not any(tls for _, tls in ports):
         listen = server.own("listen")
@@ -520,6 +611,14 @@ def check_server(server: Scope, target: Target) -> Iterator[Issue]:
                 f"ssl_protocols allows {' '.join(old)}, which Mozilla's intermediate profile "
                 "(and every current browser) has dropped.",
                 "ssl_protocols TLSv1.2 TLSv1.3;",
+                (
+                    (
+                        "replace",
+                        int(protocols.get("line", 0)),
+                        r"ssl_protocols\s+[^;]*;",
+                        "ssl_protocols TLSv1.2 TLSv1.3;",
+                    ),
+                ),
             )
     ciphers = server.value("ssl_ciphers")
     if ciphers is not None and ciphers["args"]:
@@ -536,7 +635,19 @@ def check_server(server: Scope, target: Target) -> Iterator[Issue]:
                 f"ssl_ciphers goes beyond Mozilla's intermediate profile ({shown}): CBC, SHA-1 "
                 "or 3DES suites that current browsers never need.",
                 f"ssl_ciphers {TLS12_CIPHERS};",
+                (
+                    (
+                        "replace",
+                        int(ciphers.get("line", 0)),
+                        r"ssl_ciphers\s+('[^']*'|\"[^\"]*\"|[^;\s]*)\s*;",
+                        f"ssl_ciphers {TLS12_CIPHERS};",
+                    ),
+                ),
             )
+
+
+def _with_ssl(listen: Stmt) -> str:
+    return "listen " + " ".join([listen["args"][0], "ssl", *listen["args"][1:]]) + ";"
 
 
 def protocols_file(server: Scope, stmt: Stmt) -> str:
@@ -628,6 +739,77 @@ def gixy_issues(paths: list[str], own: list[Issue]) -> list[Issue]:
     return issues
 
 
+# ----------------------------------------------------------------------------- --fix
+
+
+def apply_edits(text: str, issues: list[Issue], file: str) -> tuple[str, list[Issue]]:
+    """``text`` (the file ``file``) with the issues' edits applied; and the issues left as
+    they were (no edit, or an edit in another file)."""
+    lines = text.split("\n")
+    original = list(lines)
+    inserts: dict[int, list[str]] = {}
+    top: list[str] = []
+    emptied: set[int] = set()
+    left = []
+    for issue in issues:
+        if not issue.edits or Path(issue.file).resolve() != Path(file).resolve():
+            left.append(issue)
+            continue
+        for action, at, pattern, new in issue.edits:
+            if action == "top":
+                if new not in top:
+                    top.append(new)
+            elif action == "after":
+                block = inserts.setdefault(at, [])
+                block += [part for part in new.split("\n") if part not in block]
+            elif 0 < at <= len(lines):
+                lines[at - 1] = re.sub(pattern, new.replace("\\", "\\\\"), lines[at - 1], count=1)
+                if not lines[at - 1].strip():
+                    emptied.add(at)
+    out: list[str] = []
+    top_lines = "\n".join(top).split("\n") if top else []
+    http = next((i for i, t in enumerate(lines) if re.match(r"\s*http\s*\{", t)), None)
+    if top_lines and http is None:
+        out += [*top_lines, ""]
+    for number, line in enumerate(lines, 1):
+        if number not in emptied:
+            out.append(line)
+        if top_lines and http == number - 1:
+            out += ["    " + t for t in top_lines]
+        before = original[number - 1]
+        indent = before[: len(before) - len(before.lstrip())]
+        out += [indent + new for new in inserts.get(number, [])]
+    return "\n".join(out), left
+
+
+def write_fixed(source: str, output: str, issues: list[Issue]) -> tuple[str, list[Issue]]:
+    """Write the corrected ``source`` to ``output`` (never in place); return the diff and the
+    issues --fix leaves to you."""
+    import difflib
+
+    if os.path.realpath(output) == os.path.realpath(source):
+        raise CheckError(
+            f"--fix {output} is the file checked; give another file (it is never fixed in place)"
+        )
+    if Path(output).is_dir():
+        raise CheckError(f"--fix {output} is a folder; give a file name such as jupyter.conf")
+    original = Path(source).read_text()
+    fixed, left = apply_edits(original, issues, source)
+    from .snippet import write_atomically
+
+    try:
+        write_atomically(output, fixed)
+    except OSError as e:
+        raise CheckError(f"cannot write --fix {output}: {e.strerror or e}") from None
+    diff = difflib.unified_diff(
+        original.splitlines(keepends=True),
+        fixed.splitlines(keepends=True),
+        fromfile=source,
+        tofile=output,
+    )
+    return "".join(diff), left
+
+
 # ----------------------------------------------------------------------------- output
 
 
@@ -702,10 +884,20 @@ def default_sources() -> tuple[list[dict[str, Any]], list[str], list[str]]:
 
 
 def main_check(
-    files: list[str], port: int, upstream: str, fmt: str, use_gixy: bool = True
+    files: list[str], port: int, upstream: str, fmt: str, use_gixy: bool = True, fix: str = ""
 ) -> tuple[int, str]:
     """(exit status, output) of nginx-check; raises CheckError for exit 2."""
     target = target_from(port, upstream, os.environ.get("JUPYTER_RUNTIME_DIR"))
+    if fix:
+        if len(files) != 1:
+            raise CheckError("--fix OUTPUT takes exactly one FILE to correct")
+        diff, _ = write_fixed(files[0], fix, audit(read_files(files), target))
+        status, report = main_check([fix], port, upstream, fmt, use_gixy)
+        if fmt == "json":
+            data = json.loads(report)
+            data["fixed"] = {"output": fix, "diff": diff}
+            return status, json.dumps(data, indent=2)
+        return status, (diff or f"nothing to change; {fix} is a copy\n") + "\n" + report
     if files:
         configs, sources, paths = read_files(files), files, files
     else:
@@ -725,11 +917,12 @@ class _Args:
     upstream: str = ""
     fmt: str = "text"
     gixy: bool = True
+    fix: str = ""
 
 
 USAGE = (
     "usage: jupyter hardening nginx-check [FILE ...] [--port PORT | --upstream HOST:PORT] "
-    "[--format text|json] [--no-gixy]"
+    "[--format text|json] [--no-gixy] [--fix OUTPUT]"
 )
 
 
@@ -739,7 +932,7 @@ def parse_args(argv: list[str]) -> _Args:
     items = iter(argv)
     for arg in items:
         name, has, value = arg.partition("=")
-        if name in ("--port", "--upstream", "--format"):
+        if name in ("--port", "--upstream", "--format", "--fix"):
             if not has:
                 value = next(items, "")
             if not value:
@@ -750,6 +943,8 @@ def parse_args(argv: list[str]) -> _Args:
                 args.port = int(value)
             elif name == "--upstream":
                 args.upstream = value
+            elif name == "--fix":
+                args.fix = value
             else:
                 if value not in ("text", "json"):
                     raise CheckError("--format must be text or json")
@@ -771,7 +966,9 @@ def main(argv: list[str] | None = None) -> None:
     """``jupyter-hardening-nginx-check``: exit 0 clean or warnings, 1 errors, 2 usage/files."""
     try:
         args = parse_args(list(sys.argv[1:] if argv is None else argv))
-        status, text = main_check(args.files, args.port, args.upstream, args.fmt, args.gixy)
+        status, text = main_check(
+            args.files, args.port, args.upstream, args.fmt, args.gixy, args.fix
+        )
     except CheckError as e:
         message = "".join(c if c.isprintable() else "?" for c in str(e))
         print(f"jupyter hardening nginx-check: {message}", file=sys.stderr)

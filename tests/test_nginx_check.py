@@ -182,3 +182,47 @@ def test_only_the_jupyter_port_is_judged() -> None:
     done = nginx_check(str(CONFIGS / "seed_003.conf"), "--port", "9999")
     assert done.returncode == 0
     assert "JH768 no-jupyter-location" in done.stdout
+
+
+def test_fix_writes_a_corrected_config_nginx_accepts(tmp_path: Path) -> None:
+    """--fix OUTPUT: the seeds' pattern on 8443 becomes a config nginx -t accepts and
+    nginx-check finds clean; the diff shows the changed lines; the original is untouched."""
+    from .nginx_util import make_ca, nginx_conf_including, nginx_test
+
+    nginx = require_tool(nginx_path() or "nginx", "nginx (Debian nginx-light)")
+    ca = make_ca(tmp_path / "ca")
+    seed = (CONFIGS / "seed_000.conf").read_text()
+    seed = seed.replace("192.168.99.100:8888", "127.0.0.1:8888")
+    seed = seed.replace(
+        "listen       8888;",
+        f"listen 127.0.0.1:8443; ssl on; ssl_certificate {ca.cert}; "
+        f"ssl_certificate_key {ca.key}; ssl_protocols TLSv1 TLSv1.1 TLSv1.2;",
+    )
+    seed = seed.replace("proxy_set_header Connection 'upgrade';", "")
+    source = tmp_path / "jupyter.conf"
+    source.write_text(seed)
+    fixed = tmp_path / "jupyter.fixed.conf"
+    done = nginx_check(str(source), "--port", "8888", "--fix", str(fixed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert source.read_text() == seed
+    assert "-        proxy_set_header Host $host;\n" in done.stdout
+    assert "+        proxy_set_header Host $host:8443;\n" in done.stdout
+    assert "+        proxy_set_header Connection $connection_upgrade;\n" in done.stdout
+    assert "+map $http_upgrade $connection_upgrade {\n" in done.stdout
+    assert "OK: nothing to fix (0 error, 0 warning, 0 info)" in done.stdout
+    conf = nginx_conf_including(tmp_path / "prefix", fixed.read_text())
+    result = nginx_test(conf, nginx)
+    assert result.returncode == 0, result.stderr
+
+
+def test_fix_never_in_place(tmp_path: Path) -> None:
+    """--fix onto the file checked (or a second FILE): exit 2, one line, nothing written."""
+    source = tmp_path / "jupyter.conf"
+    source.write_text((CONFIGS / "seed_003.conf").read_text())
+    before = source.read_text()
+    done = nginx_check(str(source), "--fix", str(source))
+    assert done.returncode == 2
+    assert "never fixed in place" in done.stderr and done.stderr.count("\n") == 1
+    assert source.read_text() == before
+    done = nginx_check(str(source), str(source), "--fix", str(tmp_path / "out.conf"))
+    assert done.returncode == 2 and "exactly one FILE" in done.stderr
