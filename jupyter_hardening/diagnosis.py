@@ -194,14 +194,17 @@ def _loopback_host(host: str) -> bool:
 def which_proxy(headers: Any) -> str:
     """'caddy', 'apache' or 'nginx' (the default): what the request's headers show.
 
-    Caddy adds ``Via: 1.1 Caddy``; Apache's mod_proxy adds ``X-Forwarded-Server``; nginx adds
-    neither.
+    Verified with Debian's proxies: Apache's mod_proxy (2.4) adds ``X-Forwarded-Server`` (and
+    X-Forwarded-Host/-For); Caddy 2.6 adds ``X-Forwarded-Host``, ``-Proto`` and ``-For`` but
+    no Via (newer Caddy versions may add ``Via: ... Caddy``); nginx adds only what its config
+    says, and nginx-snippet's config sets no X-Forwarded-Host.
     """
-    via = headers.get("Via", "")
-    if "caddy" in via.lower():
+    if "caddy" in headers.get("Via", "").lower():
         return "caddy"
-    if headers.get("X-Forwarded-Server"):
+    if "X-Forwarded-Server" in headers:
         return "apache"
+    if "X-Forwarded-Host" in headers and "X-Forwarded-Proto" in headers:
+        return "caddy"
     return "nginx"
 
 

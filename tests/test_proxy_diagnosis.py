@@ -383,27 +383,108 @@ def test_unknown_host_is_named_as_the_setting(stack: Stack) -> None:
     assert "DNS-rebinding" in finding["message"]
 
 
-def test_client_address_with_trust_xheaders_off(tmp_path: Path) -> None:
-    """Forwarded requests to a server with trust_xheaders off: JH715 (info) says so."""
-    home = JupyterHome(tmp_path / "jhome")
+@dataclass
+class Plain:
+    """A plain `jupyter server` on /jp/ with a password and trust_xheaders off."""
+
+    server: ServerProcess
+    token: str
+    password: str
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """/hardening's findings by id."""
+        response = requests.get(
+            self.server.url(f"{BASE_URL}hardening"),
+            headers={"Authorization": f"token {self.token}", "Accept": "application/json"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return {f["id"]: f for f in response.json()["findings"]}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Plain]:
+    """The server for the Apache and trust_xheaders cases."""
+    home = JupyterHome(tmp_path_factory.mktemp("plain") / "jhome")
     token = secrets.token_hex(24)
     home.write_config(
         f"c.IdentityProvider.token = {token!r}\n"
+        f"c.PasswordIdentityProvider.hashed_password = {password[1]!r}\n"
+        f"c.ServerApp.base_url = {BASE_URL!r}\n"
         "c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'notebook': False, "
         "'jupyter_lsp': False}\n"
     )
     server = start(home)
     try:
-        server.wait_ready()
-        auth = {"Authorization": f"token {token}", "Accept": "application/json"}
-        assert requests.get(server.url("api/status"), headers=auth, timeout=30).ok
-        forwarded = {**auth, "X-Forwarded-For": "192.0.2.7", "X-Real-Ip": "192.0.2.7"}
-        assert requests.get(server.url("api/status"), headers=forwarded, timeout=30).ok
-        report = requests.get(server.url("hardening"), headers=auth, timeout=30).json()
-        found = {f["id"]: f for f in report["findings"]}
-        assert found["JH715"]["severity"] == "info"
-        assert found["JH715"]["fix"] == "c.ServerApp.trust_xheaders = True"
-        assert "Seen once" in found["JH715"]["message"]
-        assert token not in str(report)
+        server.wait_ready(path=f"{BASE_URL}api/status")
+        yield Plain(server, token, password[0])
     finally:
         server.stop()
+
+
+def test_client_address_with_trust_xheaders_off(plain: Plain) -> None:
+    """Forwarded requests to a server with trust_xheaders off: JH715 (info) says so; the
+    example keeps no query string and no cookie."""
+    auth = {"Authorization": f"token {plain.token}", "Accept": "application/json"}
+    status = plain.server.url(f"{BASE_URL}api/status")
+    assert requests.get(status, headers=auth, timeout=30).ok
+    forwarded = {**auth, "X-Forwarded-For": "192.0.2.7", "Cookie": "session=cookiesecret"}
+    assert requests.get(status + "?next=querysecret", headers=forwarded, timeout=30).ok
+    found = plain.report()
+    assert found["JH715"]["severity"] == "info"
+    assert found["JH715"]["fix"] == "c.ServerApp.trust_xheaders = True"
+    assert "Seen once" in found["JH715"]["message"]
+    assert "GET /jp/api/status answered 200" in found["JH715"]["message"]
+    text = str(found)
+    assert plain.token not in text and "querysecret" not in text and "cookiesecret" not in text
+
+
+def test_apache_without_preserve_host(plain: Plain, tmp_path: Path) -> None:
+    """Debian's Apache with mod_proxy's defaults sends its upstream address as Host: the
+    login is blocked and JH710 names `ProxyPreserveHost On` (Apache shows itself by
+    X-Forwarded-Server)."""
+    apache = require_tool("apache2", "Apache (Debian apache2)")
+    port = free_port()
+    modules = "/usr/lib/apache2/modules"
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(
+        f"""ServerRoot {tmp_path}
+PidFile {tmp_path}/httpd.pid
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule proxy_module {modules}/mod_proxy.so
+LoadModule proxy_http_module {modules}/mod_proxy_http.so
+Listen 127.0.0.1:{port}
+ServerName {PUBLIC_HOST}
+ErrorLog {tmp_path}/error.log
+ProxyPass {BASE_URL} http://127.0.0.1:{plain.server.port}{BASE_URL}
+"""
+    )
+    proc = subprocess.Popen([apache, "-f", str(conf), "-DFOREGROUND"], stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while not _port_open(port):
+            assert proc.poll() is None and time.monotonic() < deadline, "apache did not start"
+            time.sleep(0.05)
+        with resolve_to_loopback():
+            client = JupyterClient(f"http://{PUBLIC_HOST}:{port}", BASE_URL, None)
+            assert client.login(plain.password).status_code == 404
+        finding = plain.report()["JH710"]
+        assert finding["fix"].startswith(
+            f"Apache: ProxyPreserveHost On (nginx: proxy_set_header Host $host:{port};)"
+        )
+        assert (
+            f"'127.0.0.1:{plain.server.port}', the proxy's own upstream address"
+            in finding["message"]
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
