@@ -560,7 +560,7 @@ def watch(serverapp: Any, snapshot: Snapshot, log: Any = None) -> Diagnosis:
         if original is not None:
             original(handler)
         else:
-            handler.application.__class__.log_request(handler.application, handler)
+            _tornado_log(handler)
         try:
             observe(handler)
         except Exception:  # a watcher must never break a request's logging
@@ -569,6 +569,26 @@ def watch(serverapp: Any, snapshot: Snapshot, log: Any = None) -> Diagnosis:
 
     settings["log_function"] = log_function
     return diagnosis
+
+
+def _tornado_log(handler: Any) -> None:
+    """tornado's own request log line (Application.log_request without a log_function)."""
+    from tornado.log import access_log
+
+    status = handler.get_status()
+    method = (
+        access_log.info
+        if status < 400
+        else access_log.warning
+        if status < 500
+        else access_log.error
+    )
+    method(
+        "%d %s %.2fms",
+        status,
+        handler._request_summary(),
+        1000.0 * handler.request.request_time(),
+    )
 
 
 def merge(base: Any, diagnosis: Diagnosis | None, accepted: dict[str, str]) -> Any:
