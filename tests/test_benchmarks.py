@@ -26,6 +26,8 @@ FIGURES = (
     "save",
     "peak-rss",
     "rss-growth",
+    "watcher-cost",
+    "watcher",
 )
 
 
