@@ -34,6 +34,10 @@ class HardeningApp(JupyterApp):
             "jupyter_hardening.snippet.NginxSnippetApp",
             "Print the nginx config that puts the running Jupyter server behind TLS.",
         ),
+        "nginx-check": (
+            "jupyter_hardening.nginxcheck.NginxCheckApp",
+            "Audit the nginx config in front of Jupyter (file:line and the fixing line).",
+        ),
         "systemd-unit": (
             "jupyter_hardening.systemd.SystemdUnitApp",
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
