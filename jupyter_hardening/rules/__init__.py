@@ -11,7 +11,12 @@ from .auth import (
     XSRFDisabled,
 )
 from .base import Finding, Rule, Severity
-from .cors import AnyOrigin, CredentialsWithBroadOrigin, LooseOriginPattern
+from .cors import (
+    AnyOrigin,
+    CredentialsWithBroadOrigin,
+    LooseOriginPattern,
+    OriginPatternBacktracking,
+)
 from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
@@ -50,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     AnyOrigin(),
     LooseOriginPattern(),
     CredentialsWithBroadOrigin(),
+    OriginPatternBacktracking(),
     TLSFileUnusable(),
     KeyFilePermissions(),
     CertificateExpiry(),

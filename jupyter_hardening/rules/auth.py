@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import GENERATED_TOKEN, Finding, Rule, Severity
 
 MIN_TOKEN_BITS = 80
 FIX_PASSWORD = (
     "run `jupyter server password` to store an argon2 hash (it writes the config for you)"
 )
+ARGON2 = {"password_kind": "argon2"}
 
 
 class WeakToken(Rule):
@@ -39,6 +40,7 @@ class WeakToken(Rule):
                 "be guessed.",
                 "remove c.IdentityProvider.token (and JUPYTER_TOKEN) so jupyter_server generates "
                 "a 192-bit token, or use `python -c 'import secrets; print(secrets.token_hex(32))'`",
+                remedy=GENERATED_TOKEN,
             )
 
 
@@ -69,6 +71,7 @@ class PaddedToken(Rule):
                 "as people copy it is refused and token login never works.",
                 "write the token file without a newline (printf '%s' \"$TOKEN\" > FILE), or "
                 "strip the value of c.IdentityProvider.token / JUPYTER_TOKEN",
+                remedy={"token_padded": False},
             )
 
 
@@ -96,12 +99,14 @@ class PasswordNotHashed(Rule):
                 "PasswordIdentityProvider.hashed_password holds plain text, not a hash: password "
                 "login is impossible and the password sits readable in the config.",
                 FIX_PASSWORD,
+                remedy=ARGON2,
             )
         elif snap.password_kind == "invalid":
             yield self.finding(
                 "PasswordIdentityProvider.hashed_password is not in a format jupyter_server can "
                 "verify (expected 'argon2:$argon2id$...'): password login is impossible.",
                 FIX_PASSWORD,
+                remedy=ARGON2,
             )
 
 
@@ -127,6 +132,7 @@ class WeakPasswordHash(Rule):
             yield self.finding(
                 f"The password is hashed with {snap.password_kind}, which GPUs crack fast.",
                 FIX_PASSWORD,
+                remedy=ARGON2,
             )
 
 
@@ -153,6 +159,7 @@ class DeprecatedPasswordName(Rule):
                 f"The password is set with the deprecated c.{snap.password_deprecated_name}.",
                 "rename it to c.PasswordIdentityProvider.hashed_password",
                 traits=(snap.password_deprecated_name, "PasswordIdentityProvider.hashed_password"),
+                remedy={"password_deprecated_name": ""},
             )
 
 
@@ -182,4 +189,10 @@ class XSRFDisabled(Rule):
                 snap.override_fix("disable_check_xsrf")
                 + "c.ServerApp.disable_check_xsrf = False (API clients send the token header "
                 "and need no XSRF cookie)",
+                remedy={
+                    "disable_check_xsrf": False,
+                    "tornado_overrides": tuple(
+                        k for k in snap.tornado_overrides if k != "disable_check_xsrf"
+                    ),
+                },
             )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import GENERATED_TOKEN, LOOPBACK, Finding, Rule, Severity
+
+
+def _without(snap: Snapshot, key: str) -> tuple[str, ...]:
+    """tornado_overrides once ``key`` is removed from c.ServerApp.tornado_settings."""
+    return tuple(k for k in snap.tornado_overrides if k != key)
 
 
 def _where(snap: Snapshot) -> str:
@@ -40,6 +45,7 @@ class RemoteWithoutTLS(Rule):
                 "c.ServerApp.ip = '127.0.0.1' and put a TLS proxy in front "
                 "(jupyter hardening nginx-snippet), or set c.ServerApp.certfile and "
                 "c.ServerApp.keyfile",
+                remedy=LOOPBACK,
             )
 
 
@@ -68,6 +74,7 @@ class RemoteWithoutAuth(Rule):
                 "anyone who reaches the port can run code as this user.",
                 "run `jupyter server password` (stores an argon2 hash), or remove "
                 "c.IdentityProvider.token = '' so a random token is generated",
+                remedy=GENERATED_TOKEN,
             )
 
 
@@ -103,12 +110,18 @@ class LocalWithoutAuth(Rule):
                 + fix
                 + ", and set c.ServerApp.allow_remote_access = False",
                 severity=Severity.ERROR,
+                remedy={
+                    **GENERATED_TOKEN,
+                    "allow_remote_access": False,
+                    "tornado_overrides": _without(snap, "allow_remote_access"),
+                },
             )
         else:
             yield self.finding(
                 "No token and no password: every user and process on this machine can run code "
                 "as you.",
                 fix,
+                remedy=GENERATED_TOKEN,
             )
 
 
@@ -136,4 +149,5 @@ class RootRemote(Rule):
                 "kernel is a root shell.",
                 "run Jupyter as an unprivileged user (useradd jupyter; a systemd unit with "
                 "User=jupyter) and drop --allow-root",
+                remedy={"running_as_root": False, "allow_root": False},
             )
