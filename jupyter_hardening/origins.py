@@ -223,14 +223,13 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 _ilo, ihi, ibody = inner
                 info = an.seq(ibody)
                 long_enough = (hi >= 2 and ihi >= LONG) or (hi >= LONG and ihi >= 2)
-                # The inner repeat can eat what is left of this iteration and go on into the
-                # next one: each character can end an iteration or not, 2^n ways to fail.
+                # What is left of this iteration can take characters the inner repeat takes,
+                # and the next iteration starts with one: where an iteration ends is free, 2^n
+                # ways to fail. A mandatory item sharing nothing with it pins the boundary.
                 if (
                     long_enough
                     and info.chars
-                    and all(
-                        _subset(an.node(r).chars, info.chars) for r in rest if _mandatory(an, r)
-                    )
+                    and all(an.node(r).chars & info.chars for r in rest if _mandatory(an, r))
                     and first & info.chars
                 ):
                     return "a repeated group holds a repeat that can match the same text"
@@ -306,7 +305,7 @@ def _sequence_degree(an: _Analyser, items: Any) -> int:
             info_i = an.seq(ri[2])
             between = seq[i + 1 : j]
             if info_j.first & info_i.chars and all(
-                _subset(an.node(b).chars, info_i.chars) for b in between if _mandatory(an, b)
+                an.node(b).chars & info_i.chars for b in between if _mandatory(an, b)
             ):
                 chain[j] = max(chain[j], chain[i] + 1)
         # A chain costs only if something after it can still fail.
@@ -585,6 +584,9 @@ _FILLERS = (
 )
 
 
+_TELLING = re.compile(r"[./]evil[.-]")
+
+
 def _lookalikes(name: str) -> list[str]:
     """Host names next to ``name`` that someone else may register."""
     psl = _psl()
@@ -616,14 +618,15 @@ def _lookalikes(name: str) -> list[str]:
 
 
 def _candidates(reps: list[_Rep]) -> list[str]:
-    out: list[str] = [*GENERIC, *_HOSTED]
+    out: list[str] = list(GENERIC)
     for rep in reps:
         o = rep.origin
-        names = {o.host, rep.fixed_host} - {""}
+        # lists, not sets: the first admitted origin is named, the same one in every process
+        names = [n for n in dict.fromkeys((o.host, rep.fixed_host)) if n]
         for name in names:
             for host in [name, *_lookalikes(name)]:
                 for scheme in ("https", "http"):
-                    for port in {o.port, "", "8443"}:
+                    for port in dict.fromkeys((o.port, "", "8443")):
                         out.append(str(Origin(scheme, host, port)))
         # fill the places where the pattern lets text vary with an attacker's text
         text = "".join(t for t, _ in rep.pieces)
@@ -634,6 +637,7 @@ def _candidates(reps: list[_Rep]) -> list[str]:
                     out.append(text[:pos] + filler + text[pos + len(t) :])
                     out.append(text[:pos] + t + filler + text[pos + len(t) :])
             pos += len(t)
+    out.extend(_HOSTED)
     seen: dict[str, None] = {}
     for c in out:
         if c == "null" or parse_origin(c):
@@ -697,11 +701,25 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
             plain.append(
                 Admitted(candidate, "plain http: an on-path network attacker can serve it")
             )
+
+    def telling(admitted: list[Admitted]) -> tuple[Admitted, ...]:
+        # name an origin that reads as an attacker's first (evil.github.io, not a.github.io)
+        return tuple(
+            sorted(
+                admitted,
+                key=lambda a: (
+                    "evil" not in a.origin,
+                    not _TELLING.search(a.origin),
+                    len(a.origin),
+                ),
+            )
+        )
+
     return Judgement(
         pattern,
-        anyone=tuple(anyone),
+        anyone=telling(anyone),
         generic=tuple(generic),
-        plain_http=tuple(plain),
+        plain_http=telling(plain),
         trusted=tuple(sorted(trusted_hosts)),
     )
 
