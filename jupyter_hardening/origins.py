@@ -27,7 +27,12 @@ except ImportError:  # pragma: no cover - Python 3.10
 # does grows with the Origin's length (up to 64 KiB, tornado's header limit).
 LONG = 32
 MAX_PATTERN = 2000  # longer patterns are judged by structure only
+MAX_ANALYSE = 5000  # longer ones not at all (JH302 says so): parsing alone takes a while
 MAX_CANDIDATES = 400
+CHAIN_WINDOW = 16  # repeats looked back at per repeat: bounds the work on huge patterns
+MAX_DEGREE = 3  # n³ is as bad as it needs to get to be reported
+MAX_REST = 32  # an iteration this long after the inner repeat still fails exponentially
+MAX_ALTERNATIVES = 64  # alternatives compared pairwise under a repeat
 MAX_REPRESENTATIVES = 12
 # Patterns jupyter_hardening suggests use this as the example of "your own site".
 EXAMPLE_PATTERN = r"https://app\.example\.com"
@@ -107,6 +112,8 @@ class _Analyser:
     def __init__(self, flags: int) -> None:
         self.ignorecase = bool(flags & re.IGNORECASE)
         self.dotall = bool(flags & re.DOTALL)
+        # by id: tree nodes hold lists (unhashable) and live as long as the tree
+        self._memo: dict[int, tuple[tuple[Any, Any], _Info]] = {}
 
     def fold(self, mask: int) -> int:
         if not self.ignorecase:
@@ -125,6 +132,14 @@ class _Analyser:
         return _Info(chars, first, nullable)
 
     def node(self, item: tuple[Any, Any]) -> _Info:
+        cached = self._memo.get(id(item))
+        if cached is not None and cached[0] is item:
+            return cached[1]
+        info = self._node(item)
+        self._memo[id(item)] = (item, info)
+        return info
+
+    def _node(self, item: tuple[Any, Any]) -> _Info:
         op, av = item
         name = str(op)
         if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
@@ -213,9 +228,20 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
     _lo, hi, body = outer
     first = an.seq(body).first
 
-    def scan(items: Any, follow: list[Any]) -> str:
+    def mandatory_after(follow: tuple[tuple[Any, int], ...]) -> Any:
+        """The mandatory items after a point, as (sequence, start) segments; at most MAX_REST."""
+        count = 0
+        for items, start in follow:
+            for k in range(start, len(items)):
+                if _mandatory(an, items[k]):
+                    yield items[k]
+                    count += 1
+                    if count >= MAX_REST:
+                        return
+
+    def scan(items: Any, follow: tuple[tuple[Any, int], ...]) -> str:
         for i, item in enumerate(items):
-            rest = list(items[i + 1 :]) + follow
+            rest = ((items, i + 1), *follow)
             op, av = item
             name = str(op)
             inner = _repeat(item)
@@ -229,25 +255,24 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 if (
                     long_enough
                     and info.chars
-                    and all(an.node(r).chars & info.chars for r in rest if _mandatory(an, r))
                     and first & info.chars
+                    and all(an.node(r).chars & info.chars for r in mandatory_after(rest))
                 ):
                     return "a repeated group holds a repeat that can match the same text"
-            elif name == "BRANCH" and hi >= LONG:
-                alts = [an.seq(alt) for alt in av[1]]
-                for a in range(len(alts)):
-                    for b in range(a + 1, len(alts)):
-                        x, y = alts[a], alts[b]
-                        single = _single_char(av[1][a]) and _single_char(av[1][b])
-                        if x.first & y.first and (
-                            single or _subset(x.chars, y.chars) or _subset(y.chars, x.chars)
-                        ):
-                            return "a repeated group has alternatives that can match the same text"
-                for alt in av[1]:
-                    found = scan(alt, rest)
-                    if found:
-                        return found
             elif name == "BRANCH":
+                if hi >= LONG:
+                    alts = av[1][:MAX_ALTERNATIVES]
+                    infos = [an.seq(alt) for alt in alts]
+                    for a in range(len(alts)):
+                        for b in range(a + 1, len(alts)):
+                            x, y = infos[a], infos[b]
+                            single = _single_char(alts[a]) and _single_char(alts[b])
+                            if x.first & y.first and (
+                                single or _subset(x.chars, y.chars) or _subset(y.chars, x.chars)
+                            ):
+                                return (
+                                    "a repeated group has alternatives that can match the same text"
+                                )
                 for alt in av[1]:
                     found = scan(alt, rest)
                     if found:
@@ -256,11 +281,9 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 found = scan(av[-1], rest)
                 if found:
                     return found
-            elif name == "ATOMIC_GROUP":
-                continue  # an atomic group never gives back what it matched
-        return ""
+        return ""  # an atomic group never gives back what it matched: not scanned
 
-    return scan(body, [])
+    return scan(body, ())
 
 
 def _single_char(items: Any) -> bool:
@@ -297,7 +320,7 @@ def _sequence_degree(an: _Analyser, items: Any) -> int:
             continue
         info_j = an.seq(rj[2])
         chain[j] = 1
-        for i in chain:
+        for i in list(chain)[-CHAIN_WINDOW:]:
             if i >= j:
                 continue
             ri = _repeat(seq[i])
@@ -309,9 +332,10 @@ def _sequence_degree(an: _Analyser, items: Any) -> int:
             ):
                 chain[j] = max(chain[j], chain[i] + 1)
         # A chain costs only if something after it can still fail.
-        tail = seq[j + 1 :]
-        if any(_mandatory(an, t) for t in tail):
-            best = max(best, chain[j])
+        if chain[j] > best and any(_mandatory(an, t) for t in seq[j + 1 :]):
+            best = chain[j]
+            if best >= MAX_DEGREE:
+                return best
     for item in seq:
         name = str(item[0])
         if name == "BRANCH":
@@ -320,6 +344,8 @@ def _sequence_degree(an: _Analyser, items: Any) -> int:
         elif name.endswith("REPEAT") or name == "ATOMIC_GROUP":
             body = item[1][2] if name.endswith("REPEAT") else item[1]
             best = max(best, _sequence_degree(an, body))
+        if best >= MAX_DEGREE:
+            break
     return best
 
 
@@ -329,10 +355,21 @@ def backtracking(pattern: str) -> str:
 
     Read from the parse tree only: the pattern is never run to find out.
     """
+    if len(pattern) > MAX_ANALYSE:
+        return ""
     try:
         tree = _parser.parse(pattern)
+    except RecursionError:
+        return "it nests groups too deeply to be judged"
     except Exception:
         return ""  # invalid patterns are judged elsewhere
+    try:
+        return _backtracking(tree)
+    except RecursionError:
+        return "it nests groups too deeply to be judged"
+
+
+def _backtracking(tree: Any) -> str:
     an = _Analyser(tree.state.flags)
     for item in _walk(tree):
         outer = _repeat(item)
@@ -342,9 +379,10 @@ def backtracking(pattern: str) -> str:
                 return why + " (exponential backtracking)"
     degree = _sequence_degree(an, tree)
     if degree >= 2:
+        power = f"{degree}" if degree < MAX_DEGREE else f"{degree} or more"
         return (
-            f"{degree} unbounded repeats in a row can each match the same text (backtracking "
-            f"grows with the Origin's length to the power {degree})"
+            f"{power} unbounded repeats in a row can each match the same text (backtracking "
+            f"grows with the Origin's length to the power {power})"
         )
     return ""
 
@@ -662,6 +700,8 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
     """Judge ``allow_origin_pat`` as this jupyter_server matches it (``fullmatch`` >= 2.18)."""
     if not pattern:
         return Judgement(pattern)
+    if len(pattern) > MAX_ANALYSE:
+        return Judgement(pattern, too_long=True)
     try:
         compiled = re.compile(pattern)
     except (re.error, RecursionError, OverflowError) as e:
@@ -755,7 +795,8 @@ def safe_pattern(pattern: str, fullmatch: bool = True) -> str:
         if branch not in branches:
             branches.append(branch)
     candidate = "|".join(branches[:8])
-    if candidate and not judge_pattern(candidate, fullmatch).admits_attacker:
+    judged = judge_pattern(candidate, fullmatch) if candidate else None
+    if judged is not None and not (judged.too_long or judged.admits_attacker):
         return candidate
     return EXAMPLE_PATTERN + end
 

@@ -32,6 +32,8 @@ def pattern_invalid(pattern: str) -> str:
         re.compile(pattern)
     except re.error as e:
         return str(e)
+    except (RecursionError, OverflowError, MemoryError):
+        return "too deeply nested for Python's re module"
     return ""
 
 
@@ -89,10 +91,11 @@ def tightened(pattern: str, fullmatch: bool = True) -> str:
 def suggested_pattern(pattern: str, fullmatch: bool = True) -> str:
     """The pattern a fix suggests for ``pattern``: the tightened one if it admits no attacker's
     origin (the generator proves it), else one built from the names it seems to mean."""
-    from ..origins import backtracking, judge_pattern, safe_pattern
+    from ..origins import judge_pattern, safe_pattern
 
     fixed = tightened(pattern, fullmatch)
-    if not backtracking(fixed) and not judge_pattern(fixed, fullmatch).admits_attacker:
+    judged = judge_pattern(fixed, fullmatch)
+    if not (judged.too_long or judged.backtracking or judged.admits_attacker):
         return fixed
     return safe_pattern(pattern, fullmatch)
 
@@ -206,13 +209,13 @@ class LooseOriginPattern(Rule):
                 remedy=_pattern_remedy(snap, r"^https://app\.example\.com$"),
             )
             return
-        from ..origins import judge_pattern
+        from ..origins import judge_pattern, safe_pattern
 
         full = snap.origin_pat_fullmatch
         judged = judge_pattern(pat, full)
         if judged.backtracking or judged.generic:
             return  # JH304's and JH301's
-        fixed = suggested_pattern(pat, full)
+        fixed = safe_pattern(pat, full) if judged.too_long else suggested_pattern(pat, full)
         fix = snap.override_fix("allow_origin_pat") + f"c.ServerApp.allow_origin_pat = r'{fixed}'"
         remedy = _pattern_remedy(snap, fixed)
         loose = pattern_loose(pat, full)
