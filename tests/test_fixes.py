@@ -94,16 +94,14 @@ def test_every_rule_has_a_machine_fix() -> None:
 # other tests: a child Python takes the seed's snapshot and hands it back pickled.
 _SNAPSHOT_SCRIPT = """
 import pickle, sys
-import jupyter_hardening.extension as extension
-extension.audit_suspended = True
 from jupyter_server.serverapp import ServerApp
-from jupyter_hardening.config import Hardening
-from jupyter_hardening.snapshot import take_snapshot
+from jupyter_hardening.extension import OfflineAudit
 app = ServerApp.instance(log_level="CRITICAL")
+offline = OfflineAudit(app)  # the audit `check` runs, at the moment a served server runs it
 app.initialize(argv=sys.argv[1:], new_httpserver=False)
-hardening = Hardening(parent=app)
-snap = take_snapshot(app, hardening.public_url)
-sys.stdout.buffer.write(pickle.dumps((snap, hardening.refuse_at, dict(hardening.accepted_risks))))
+hardening, report = offline.hardening, offline.report
+out = (report.snapshot, hardening.refuse_at, dict(hardening.accepted_risks))
+sys.stdout.buffer.write(pickle.dumps(out))
 """
 
 

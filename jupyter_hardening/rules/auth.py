@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
-from .base import GENERATED_TOKEN, Finding, Rule, Severity
+from .base import GENERATED_TOKEN, Finding, Rule, Severity, without_override
 
 MIN_TOKEN_BITS = 80
 FIX_PASSWORD = (
@@ -191,8 +191,6 @@ class XSRFDisabled(Rule):
                 "and need no XSRF cookie)",
                 remedy={
                     "disable_check_xsrf": False,
-                    "tornado_overrides": tuple(
-                        k for k in snap.tornado_overrides if k != "disable_check_xsrf"
-                    ),
+                    "tornado_overrides": without_override(snap, "disable_check_xsrf"),
                 },
             )

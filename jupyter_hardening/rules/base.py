@@ -58,6 +58,11 @@ GENERATED_TOKEN: Mapping[str, Any] = {
 LOOPBACK = {"ip": "127.0.0.1", "ip_is_loopback": True}
 
 
+def without_override(snap: Snapshot, key: str) -> tuple[tuple[str, str], ...]:
+    """``snap.tornado_overrides`` once ``key`` is removed where it overrides the trait."""
+    return tuple((k, source) for k, source in snap.tornado_overrides if k != key)
+
+
 def apply_remedy(
     snap: Snapshot, accepted: Mapping[str, str], finding: Finding
 ) -> tuple[Snapshot, dict[str, str]]:

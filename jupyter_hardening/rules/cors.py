@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import Finding, Rule, Severity, without_override
 
 _END_ANCHOR = re.compile(r"(\$|\\Z)\)*$")
 # An unescaped '.*' or '.+' with nothing after it but anchors and closing parentheses.
@@ -103,7 +103,7 @@ def suggested_pattern(pattern: str, fullmatch: bool = True) -> str:
 def _pattern_remedy(snap: Snapshot, pattern: str) -> dict[str, Any]:
     return {
         "allow_origin_pat": pattern,
-        "tornado_overrides": tuple(k for k in snap.tornado_overrides if k != "allow_origin_pat"),
+        "tornado_overrides": without_override(snap, "allow_origin_pat"),
     }
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
-from .base import GENERATED_TOKEN, LOOPBACK, Finding, Rule, Severity
-
-
-def _without(snap: Snapshot, key: str) -> tuple[str, ...]:
-    """tornado_overrides once ``key`` is removed from c.ServerApp.tornado_settings."""
-    return tuple(k for k in snap.tornado_overrides if k != key)
+from .base import GENERATED_TOKEN, LOOPBACK, Finding, Rule, Severity, without_override
 
 
 def _where(snap: Snapshot) -> str:
@@ -113,7 +108,7 @@ class LocalWithoutAuth(Rule):
                 remedy={
                     **GENERATED_TOKEN,
                     "allow_remote_access": False,
-                    "tornado_overrides": _without(snap, "allow_remote_access"),
+                    "tornado_overrides": without_override(snap, "allow_remote_access"),
                 },
             )
         else:

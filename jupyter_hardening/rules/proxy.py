@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from ..publicurl import PublicURL, ip_literal, parse_public_url
 from ..snapshot import Snapshot
-from .base import LOOPBACK, Finding, Rule, Severity
+from .base import LOOPBACK, Finding, Rule, Severity, without_override
 
 
 def _public(snap: Snapshot) -> PublicURL | None:
@@ -148,9 +148,7 @@ class PublicHostNotLocal(Rule):
                 snap.override_fix("local_hostnames") + f"c.ServerApp.local_hostnames = {names!r}",
                 remedy={
                     "local_hostnames": tuple(names),
-                    "tornado_overrides": tuple(
-                        k for k in snap.tornado_overrides if k != "local_hostnames"
-                    ),
+                    "tornado_overrides": without_override(snap, "local_hostnames"),
                 },
             )
 
