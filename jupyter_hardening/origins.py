@@ -531,6 +531,26 @@ def _load_psl() -> Any:
     return PublicSuffixList(accept_unknown=False)
 
 
+@functools.lru_cache(maxsize=1)
+def _suffix_rules() -> tuple[str, ...]:
+    """The Public Suffix List's rules as written ('*.' wildcards kept, exceptions dropped)."""
+    from pathlib import Path
+
+    from publicsuffixlist import PSLFILE
+
+    lines = (line.strip() for line in Path(PSLFILE).read_text(encoding="utf-8").splitlines())
+    return tuple(line.lower() for line in lines if line and not line.startswith(("//", "!")))
+
+
+@functools.lru_cache(maxsize=64)
+def hosted_under(domain: str, limit: int = 6) -> tuple[str, ...]:
+    """Names under ``domain`` where anyone can host a page: the public suffixes the list holds
+    beneath it (s3.amazonaws.com under amazonaws.com), each with an attacker's label."""
+    tail = "." + domain
+    found = sorted((r for r in _suffix_rules() if r.endswith(tail)), key=len)[:limit]
+    return tuple("evil." + r.replace("*", "x") for r in found)
+
+
 def registrable(host: str) -> str | None:
     """The domain someone registers to own ``host`` (PSL), or None (a public suffix, unknown TLD
     or an address)."""
@@ -662,7 +682,9 @@ def _candidates(reps: list[_Rep]) -> list[str]:
         # lists, not sets: the first admitted origin is named, the same one in every process
         names = [n for n in dict.fromkeys((o.host, rep.fixed_host)) if n]
         for name in names:
-            for host in [name, *_lookalikes(name)]:
+            reg = registrable(name)
+            hosted = hosted_under(reg) if reg else ()
+            for host in [name, *_lookalikes(name), *hosted]:
                 for scheme in ("https", "http"):
                     for port in dict.fromkeys((o.port, "", "8443")):
                         out.append(str(Origin(scheme, host, port)))
@@ -687,7 +709,13 @@ def _reps(pattern: str) -> list[_Rep]:
     tree = _parser.parse(pattern)
     an = _Analyser(tree.state.flags)
     reps = []
+    variants: list[list[Piece]] = []
     for pieces in _representatives(an, tree):
+        variants.append(pieces)
+        if pieces and not pieces[0][1]:
+            # '.*\\.example\\.com': what varies at the start can be a whole scheme and host label
+            variants += [[(prefix, False), *pieces[1:]] for prefix in ("https://a", "http://a")]
+    for pieces in variants:
         text = "".join(t for t, _ in pieces).lower()
         origin = parse_origin(text)
         if origin is not None:
@@ -736,7 +764,7 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
         if reg is None:
             continue  # an unknown TLD or a public suffix itself: nobody obtains it
         if reg not in trusted_domains:
-            anyone.append(Admitted(candidate, f"anyone can register {reg}"))
+            anyone.append(Admitted(candidate, f"anyone can obtain {reg}"))
         elif origin.scheme == "http":
             plain.append(
                 Admitted(candidate, "plain http: an on-path network attacker can serve it")

@@ -173,15 +173,17 @@ from jupyter_hardening.report import evaluate
 from jupyter_hardening.snapshot import Snapshot
 import jupyter_hardening.extension
 evaluate(Snapshot())
+default = "jupyter_hardening.origins" in sys.modules
 evaluate(Snapshot(csp="frame-ancestors 'self' https://app.example.com"))
 before = "publicsuffixlist" in sys.modules
 evaluate(Snapshot(allow_origin_pat=sys.argv[1]))
-print(before, "publicsuffixlist" in sys.modules)
+print(default, before, "publicsuffixlist" in sys.modules)
 """
 
 
 def test_public_suffix_list_is_loaded_only_for_a_pattern() -> None:
-    """A default server (and a CSP without '*.') never imports the Public Suffix List."""
+    """A default server imports nothing of the origin judge, a CSP without '*.' not the Public
+    Suffix List; a pattern does."""
     out = subprocess.run(
         [sys.executable, "-c", _PSL_PROBE, r"https://.*\.example\.com"],
         capture_output=True,
@@ -189,7 +191,7 @@ def test_public_suffix_list_is_loaded_only_for_a_pattern() -> None:
         timeout=60,
         check=True,
     )
-    assert out.stdout.split() == ["False", "True"], out.stderr
+    assert out.stdout.split() == ["False", "False", "True"], out.stderr
 
 
 def _cors(server_url: str, token: str, origin: str) -> str | None:
@@ -238,3 +240,18 @@ def test_huge_patterns_are_judged_quickly(pattern: str) -> None:
     """Whatever its size, a pattern is judged (or refused as unjudgeable) in well under 5 s."""
     found = {f.id for f in run_rules(Snapshot(allow_origin_pat=pattern))}
     assert found <= {"JH301", "JH302", "JH304"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "origin"),
+    [
+        # the Public Suffix List knows where anyone can host beneath a company's domain
+        (r"https://.*\.amazonaws\.com", "https://evil.s3.amazonaws.com"),
+        # no scheme written: '.*' covers it, so plain http is in
+        (r".*\.example\.com", "http://evil.example.com"),
+    ],
+)
+def test_admitted_origins_found_through_the_public_suffix_list(pattern: str, origin: str) -> None:
+    """Origins that only the PSL (or a pattern's leading wildcard) reveals are found too."""
+    (finding,) = [f for f in run_rules(Snapshot(allow_origin_pat=pattern)) if f.id == "JH302"]
+    assert f"admits {origin}" in finding.message, finding.message
