@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .hubcontext import HubFacts, hub_facts
+
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
 # '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
@@ -37,7 +39,6 @@ class FileFacts:
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
-    exists: bool
     readable: bool
     mode: int | None = None
     error: str | None = None
@@ -62,7 +63,6 @@ class TLSFacts:
     key_matches: bool | None = None
     key_type: str | None = None
     key_bits: int | None = None
-    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # Set when this is a JupyterHub user server (jupyterhub-singleuser): rules judge in its model.
+    hub: HubFacts | None = None
 
     @property
     def remote(self) -> bool:
@@ -140,11 +142,6 @@ class Snapshot:
         """True when a token is required (or accepted) for login."""
         return self.token_length > 0
 
-    @property
-    def has_password(self) -> bool:
-        """True when a password (of any quality) is configured."""
-        return bool(self.password_kind)
-
     def settings(self) -> dict[str, Any]:
         """The effective settings, redacted: safe to log and to serve."""
         if self.password_kind in ("", "invalid", "plaintext"):
@@ -158,6 +155,12 @@ class Snapshot:
             if self.token_length
             else "not set"
         )
+        if self.hub is not None and self.hub.hub_auth:
+            # Never a login token under JupyterHub: logins go through the hub's OAuth.
+            token = (
+                f"JupyterHub's API token for this server (JUPYTERHUB_API_TOKEN, "
+                f"{self.hub.api_token_length} characters): the hub's credential, not a login token"
+            )
         return {
             "ServerApp.ip": self.ip,
             "ServerApp.port": self.port,
@@ -194,6 +197,7 @@ class Snapshot:
                 for key, source in self.tornado_overrides
                 if not source.startswith("ServerApp.")
             ],
+            **(self.hub.settings() if self.hub is not None else {}),
         }
 
 
@@ -265,15 +269,14 @@ def file_facts(path: str) -> FileFacts:
         hint = (
             " (jupyter_server does not expand '~': write the full path)" if path[:1] == "~" else ""
         )
-        return FileFacts(path, exists=False, readable=False, error="does not exist" + hint)
+        return FileFacts(path, readable=False, error="does not exist" + hint)
     except OSError as e:
-        return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
+        return FileFacts(path, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
-        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), "is not a regular file")
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), "is not a regular file")
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,
-        exists=True,
         readable=readable,
         mode=stat.S_IMODE(st.st_mode),
         error=None if readable else "is not readable by this user",
@@ -302,12 +305,10 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
         try:
             cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
             facts["not_after"] = cert.not_valid_after_utc
-            facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
         except Exception as e:
             cert = None
             facts.pop("not_after", None)
-            facts.pop("subject", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
     if key_ff.readable:
         try:
@@ -481,6 +482,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             deprecated = f"{section}.password"
             break
 
+    hub = hub_facts(serverapp, idp)
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
     keyfile = str(serverapp.keyfile or "")
@@ -522,6 +524,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
+        hub=hub,
     )
 
 

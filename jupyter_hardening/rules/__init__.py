@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .auth import (
     DeprecatedPasswordName,
-    PaddedToken,
     PasswordNotHashed,
+    TokenWhitespace,
     WeakPasswordHash,
     WeakToken,
     XSRFDisabled,
@@ -13,16 +13,17 @@ from .auth import (
 from .base import Finding, Rule, Severity
 from .cors import (
     AnyOrigin,
-    CredentialsWithBroadOrigin,
+    CredentialsBroadOrigin,
     LooseOriginPattern,
     OriginPatternBacktracking,
 )
-from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad
+from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissing
+from .hub import HubAuthReplaced, HubSharedOriginFraming
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
 from .proxy import (
-    CookieNotSecureBehindTLS,
-    PublicButExposed,
+    CookieNotSecure,
+    ProxyBypass,
     PublicHostNotLocal,
     PublicPathMismatch,
     XHeadersDirect,
@@ -30,13 +31,13 @@ from .proxy import (
 from .tls import (
     CertificateExpiry,
     ClientCAUnusable,
-    KeyFilePermissions,
     KeyMismatch,
+    KeyPermissions,
     SelfSigned,
     TLSFileUnusable,
     WeakKey,
 )
-from .urls import BaseUrlNotPath, BaseUrlUnsafeCharacters
+from .urls import BaseUrlNotPath, BaseUrlUnsafe
 
 RULES: tuple[Rule, ...] = (
     UnreadableSetting(),
@@ -51,28 +52,30 @@ RULES: tuple[Rule, ...] = (
     WeakPasswordHash(),
     DeprecatedPasswordName(),
     XSRFDisabled(),
-    PaddedToken(),
+    TokenWhitespace(),
     AnyOrigin(),
     LooseOriginPattern(),
-    CredentialsWithBroadOrigin(),
+    CredentialsBroadOrigin(),
     OriginPatternBacktracking(),
     TLSFileUnusable(),
-    KeyFilePermissions(),
+    KeyPermissions(),
     CertificateExpiry(),
     KeyMismatch(),
     WeakKey(),
     SelfSigned(),
     ClientCAUnusable(),
     BaseUrlNotPath(),
-    BaseUrlUnsafeCharacters(),
+    BaseUrlUnsafe(),
     FrameAncestorsMissing(),
-    FrameAncestorsTooBroad(),
+    FrameAncestorsBroad(),
     FrameAncestorsIgnored(),
     XHeadersDirect(),
-    CookieNotSecureBehindTLS(),
+    CookieNotSecure(),
     PublicPathMismatch(),
     PublicHostNotLocal(),
-    PublicButExposed(),
+    ProxyBypass(),
+    HubAuthReplaced(),
+    HubSharedOriginFraming(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

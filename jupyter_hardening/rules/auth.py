@@ -23,6 +23,11 @@ class WeakToken(Rule):
         c.IdentityProvider.token = 'jupyter'
 
     A token is a password that is never rate-limited: short ones are guessed online.
+
+    Fix::
+
+        # delete the token line: jupyter_server then generates a 192-bit token; to choose one:
+        python -c 'import secrets; print(secrets.token_hex(32))'
     """
 
     id = "JH201"
@@ -33,6 +38,8 @@ class WeakToken(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when a remote server's token estimates below the threshold."""
+        if snap.hub is not None and snap.hub.hub_auth:
+            return  # the token is the hub's API token for this server, not a login token
         if snap.remote and snap.has_token and snap.token_bits < MIN_TOKEN_BITS:
             yield self.finding(
                 f"The token has {snap.token_length} characters (about {snap.token_bits:.0f} bits, "
@@ -44,7 +51,7 @@ class WeakToken(Rule):
             )
 
 
-class PaddedToken(Rule):
+class TokenWhitespace(Rule):
     """A token that starts or ends with whitespace, usually the newline of a token file.
 
     Broken::
@@ -54,6 +61,10 @@ class PaddedToken(Rule):
 
     jupyter_server reads JUPYTER_TOKEN_FILE as it is and compares tokens exactly: the token
     everyone copies, without the newline, is refused (403) and token login never works.
+
+    Fix::
+
+        $ printf '%s' "$TOKEN" > /run/secrets/jupyter-token   # no newline
     """
 
     id = "JH206"
@@ -64,7 +75,7 @@ class PaddedToken(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the token has leading or trailing whitespace."""
-        if snap.token_padded:
+        if snap.token_padded and not (snap.hub is not None and snap.hub.hub_auth):
             yield self.finding(
                 "The token starts or ends with whitespace (typically the newline `echo` writes "
                 "into JUPYTER_TOKEN_FILE): jupyter_server compares tokens exactly, so the token "
@@ -84,6 +95,10 @@ class PasswordNotHashed(Rule):
 
     jupyter_server then disables the token and no password can ever match: nobody can log in,
     and the secret sits in plain text in the config file.
+
+    Fix::
+
+        jupyter server password      # replaces it with an argon2 hash
     """
 
     id = "JH202"
@@ -118,6 +133,10 @@ class WeakPasswordHash(Rule):
         c.NotebookApp.password = 'sha1:67c9e60bb8b6:9ffede0825894254b2e042ea597d771089e11aed'
 
     A leaked config file is cracked in seconds on a GPU. argon2 is the default since notebook 6.
+
+    Fix::
+
+        jupyter server password      # writes an argon2 hash instead
     """
 
     id = "JH203"
@@ -144,6 +163,10 @@ class DeprecatedPasswordName(Rule):
         c.ServerApp.password = 'argon2:...'    # or c.NotebookApp.password
 
     It still works, but it is forwarded with a warning and is the name old recipes copy.
+
+    Fix::
+
+        c.PasswordIdentityProvider.hashed_password = 'argon2:...'   # the same hash, current name
     """
 
     id = "JH204"
@@ -172,6 +195,10 @@ class XSRFDisabled(Rule):
 
     Any web page the user visits can then POST to the API with the user's cookie: create a
     terminal, write files, start kernels.
+
+    Fix::
+
+        c.ServerApp.disable_check_xsrf = False      # the default: delete the line
     """
 
     id = "JH205"

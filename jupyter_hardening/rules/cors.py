@@ -117,6 +117,10 @@ class AnyOrigin(Rule):
 
     Any page the user visits can open a kernel websocket and run code: remote code execution.
     The proxy's real problem is the Host header (see ``jupyter hardening nginx-snippet``).
+
+    Fix::
+
+        c.ServerApp.allow_origin = 'https://app.example.com'   # only a site that must call the API
     """
 
     id = "JH301"
@@ -182,6 +186,10 @@ class LooseOriginPattern(Rule):
     around the names the pattern seems to mean, against the pattern as jupyter_server matches it
     (``re.fullmatch`` from 2.18, ``re.match`` before, where a pattern without ``$`` is loose).
     The suggested pattern is proven by the same generator to admit no attacker's origin.
+
+    Fix::
+
+        c.ServerApp.allow_origin_pat = r'^https://app\\.example\\.com$'
     """
 
     id = "JH302"
@@ -264,7 +272,7 @@ class LooseOriginPattern(Rule):
         )
 
 
-class CredentialsWithBroadOrigin(Rule):
+class CredentialsBroadOrigin(Rule):
     """``allow_credentials`` with an origin list that includes attackers.
 
     Insecure::
@@ -273,6 +281,10 @@ class CredentialsWithBroadOrigin(Rule):
         c.ServerApp.allow_credentials = True
 
     Cross-origin requests then carry the user's cookies: other sites act as the user.
+
+    Fix::
+
+        c.ServerApp.allow_origin = 'https://app.example.com'   # one exact origin
     """
 
     id = "JH303"
@@ -318,6 +330,10 @@ class OriginPatternBacktracking(Rule):
     a long, failing Origin then takes seconds to centuries. Found from the regex's structure (a
     repeat holding a repeat that can match the same text, overlapping alternatives under a
     repeat, repeats in a row that can trade text), never by running the pattern.
+
+    Fix (each label ends in a '.', which the repeat inside cannot take)::
+
+        c.ServerApp.allow_origin_pat = r'https://(?:[a-z0-9-]+\\.)+example\\.com'
     """
 
     id = "JH304"

@@ -54,7 +54,7 @@ def source_problems(sources: list[str], severity: str) -> list[tuple[str, str]]:
     return found
 
 
-def _suggest(sources: list[str]) -> str:
+def _suggest(sources: list[str], base: str = "'self'") -> str:
     from ..origins import frame_source_problem
 
     fixed = []
@@ -69,16 +69,24 @@ def _suggest(sources: list[str]) -> str:
             s = "https://" + s[len("http://") :]
         if s and s not in fixed:
             fixed.append(s)
-    if "'none'" in fixed:
-        return "'none'"  # with other sources, browsers ignore 'none'
+    if "'none'" in fixed or base == "'none'":
+        # with other sources browsers ignore 'none'; on a JupyterHub without subdomains 'self'
+        # is every other user's server (the hub's own default is 'none')
+        return "'none'"
     if "'self'" not in fixed:
         fixed.insert(0, "'self'")
     return " ".join(fixed)
 
 
-def fixed_csp(csp: str, sources: list[str]) -> str:
+def _base(snap: Snapshot) -> str:
+    # JupyterHub's web-security docs: without subdomain_host, frame-ancestors 'self' lets every
+    # user's server frame every other's; the hub's own default is 'none'.
+    return "'none'" if snap.hub is not None and not snap.hub.subdomains else "'self'"
+
+
+def fixed_csp(csp: str, sources: list[str], base: str = "'self'") -> str:
     """``csp`` with its frame-ancestors directive replaced by the suggested one."""
-    directive = f"frame-ancestors {_suggest(sources)}"
+    directive = f"frame-ancestors {_suggest(sources, base)}"
     parts = [p.strip() for p in csp.split(";") if p.strip()]
     for i, part in enumerate(parts):
         if part.split()[0].lower() == "frame-ancestors":
@@ -89,15 +97,15 @@ def fixed_csp(csp: str, sources: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _fix(csp: str, sources: list[str]) -> str:
+def _fix(snap: Snapshot, csp: str, sources: list[str]) -> str:
     return (
         "c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "
-        f"{fixed_csp(csp, sources)!r}}}}}"
+        f"{fixed_csp(csp, sources, _base(snap))!r}}}}}"
     )
 
 
-def _remedy(csp: str, sources: list[str]) -> dict[str, str]:
-    return {"csp": fixed_csp(csp, sources)}
+def _remedy(snap: Snapshot, csp: str, sources: list[str]) -> dict[str, str]:
+    return {"csp": fixed_csp(csp, sources, _base(snap))}
 
 
 class FrameAncestorsMissing(Rule):
@@ -109,6 +117,10 @@ class FrameAncestorsMissing(Rule):
 
     An ``X-Frame-Options: DENY`` or ``SAMEORIGIN`` header next to it protects as well: browsers
     obey it when the policy has no frame-ancestors.
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "default-src 'self'; frame-ancestors 'self'"}}
     """
 
     id = "JH601"
@@ -128,12 +140,12 @@ class FrameAncestorsMissing(Rule):
             yield self.finding(
                 "The Content-Security-Policy in ServerApp.tornado_settings replaces Jupyter's and "
                 "has no frame-ancestors: any web site can frame Jupyter and trick clicks.",
-                "add frame-ancestors to it, e.g. " + _fix(snap.csp, []),
-                remedy=_remedy(snap.csp, []),
+                "add frame-ancestors to it, e.g. " + _fix(snap, snap.csp, []),
+                remedy=_remedy(snap, snap.csp, []),
             )
 
 
-class FrameAncestorsTooBroad(Rule):
+class FrameAncestorsBroad(Rule):
     """``frame-ancestors`` admitting sites anyone can host, or sites over plain http.
 
     Insecure::
@@ -144,6 +156,10 @@ class FrameAncestorsTooBroad(Rule):
     Any site (or anyone who puts a page under a public suffix such as github.io, appspot.com or
     web.app) can frame Jupyter and trick clicks: an error. ``http://`` hosts are a warning: only
     an on-path network attacker can serve a page there, and framing still needs the user's clicks.
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors 'self' https://portal.example.com"}}
     """
 
     id = "JH602"
@@ -165,16 +181,16 @@ class FrameAncestorsTooBroad(Rule):
             yield self.finding(
                 f"frame-ancestors allows {' '.join(s for s, _ in broad)} ({broad[0][1]}): any "
                 "web site can frame Jupyter (clickjacking).",
-                _fix(snap.csp, sources),
-                remedy=_remedy(snap.csp, sources),
+                _fix(snap, snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
             )
         elif plain:
             yield self.finding(
                 f"frame-ancestors allows {' '.join(s for s, _ in plain)} over plain http: a "
                 "network attacker can frame Jupyter from it.",
-                _fix(snap.csp, sources),
+                _fix(snap, snap.csp, sources),
                 severity=Severity.WARNING,
-                remedy=_remedy(snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
             )
 
 
@@ -190,6 +206,10 @@ class FrameAncestorsIgnored(Rule):
     refused and people then remove the CSP altogether. ``self`` and ``none`` without quotes are
     host names to browsers: Jupyter's own pages can no longer frame it, and a machine called
     ``none`` or ``self`` on the local network (a DNS search domain) can.
+
+    Fix::
+
+        "frame-ancestors https://my.example.com 'self'"
     """
 
     id = "JH603"
@@ -208,14 +228,14 @@ class FrameAncestorsIgnored(Rule):
             yield self.finding(
                 f"frame-ancestors has {' '.join(ignored)}, which browsers ignore (a host is "
                 "written without quotes).",
-                _fix(snap.csp, sources),
-                remedy=_remedy(snap.csp, sources),
+                _fix(snap, snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
             )
         misread = misread_keywords(sources)
         if misread:
             yield self.finding(
                 f"frame-ancestors has {' '.join(misread)} without quotes, which browsers read as "
                 "a host name, not as a keyword (keywords are written in single quotes).",
-                _fix(snap.csp, sources),
-                remedy=_remedy(snap.csp, sources),
+                _fix(snap, snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
             )

@@ -44,8 +44,8 @@ def _letsencrypt(snap: Snapshot) -> dict[str, Any]:
         "keyfile": key,
         "tls": _issued(
             snap,
-            certfile=FileFacts(cert, True, True, 0o644),
-            keyfile=FileFacts(key, True, True, 0o600),
+            certfile=FileFacts(cert, readable=True, mode=0o644),
+            keyfile=FileFacts(key, readable=True, mode=0o600),
         ),
     }
 
@@ -64,6 +64,11 @@ class TLSFileUnusable(Rule):
         c.ServerApp.certfile = '/absolute/path/to/your/certificate/mycert.pem'   # copied verbatim
 
     jupyter_server fails with a traceback when the first TLS connection arrives, or at start.
+
+    Fix::
+
+        c.ServerApp.certfile = '/etc/letsencrypt/live/jupyter.example.com/fullchain.pem'
+        c.ServerApp.keyfile = '/etc/letsencrypt/live/jupyter.example.com/privkey.pem'
     """
 
     id = "JH401"
@@ -102,7 +107,7 @@ class TLSFileUnusable(Rule):
             )
 
 
-class KeyFilePermissions(Rule):
+class KeyPermissions(Rule):
     """Private key readable by group or others.
 
     Insecure::
@@ -110,6 +115,10 @@ class KeyFilePermissions(Rule):
         -rw-r--r-- mykey.key
 
     Every local user can copy the key and impersonate the server.
+
+    Fix::
+
+        chmod 600 mykey.key
     """
 
     id = "JH402"
@@ -144,6 +153,15 @@ class CertificateExpiry(Rule):
     """Certificate expired, or expiring within 14 days.
 
     Browsers refuse an expired certificate; users learn to click through warnings.
+
+    Insecure::
+
+        $ openssl x509 -noout -enddate -in /etc/letsencrypt/live/jupyter.example.com/fullchain.pem
+        notAfter=Nov 30 12:00:00 2026 GMT          # already past
+
+    Fix::
+
+        certbot renew      # in place: jupyter_server reads certfile for each new connection
     """
 
     id = "JH403"
@@ -176,6 +194,16 @@ class KeyMismatch(Rule):
     """Certificate and private key are not a pair.
 
     Happens when a key is regenerated but the old certificate kept: every handshake fails.
+
+    Insecure::
+
+        c.ServerApp.certfile = '/etc/jupyter/cert.pem'   # issued for the old key
+        c.ServerApp.keyfile = '/etc/jupyter/new.key'
+
+    Fix::
+
+        c.ServerApp.certfile = '/etc/letsencrypt/live/jupyter.example.com/fullchain.pem'
+        c.ServerApp.keyfile = '/etc/letsencrypt/live/jupyter.example.com/privkey.pem'   # its pair
     """
 
     id = "JH404"
@@ -195,7 +223,16 @@ class KeyMismatch(Rule):
 
 
 class WeakKey(Rule):
-    """RSA key shorter than 2048 bits (Mozilla's minimum)."""
+    """RSA key shorter than 2048 bits (Mozilla's minimum).
+
+    Insecure::
+
+        openssl req -x509 -newkey rsa:1024 -nodes -keyout key.pem -out cert.pem -days 365
+
+    Fix::
+
+        openssl req -x509 -newkey rsa:3072 -nodes -keyout key.pem -out cert.pem -days 365
+    """
 
     id = "JH405"
     name = "weak-key"
@@ -220,7 +257,18 @@ class WeakKey(Rule):
 
 
 class SelfSigned(Rule):
-    """Self-signed certificate: users must click through a warning, and learn to."""
+    """Self-signed certificate: users must click through a warning, and learn to.
+
+    Insecure::
+
+        openssl req -x509 -newkey rsa:3072 -nodes -keyout key.pem -out cert.pem -subj /CN=jupyter
+        c.ServerApp.certfile = 'cert.pem'
+
+    Fix::
+
+        # a certificate from Let's Encrypt on a TLS proxy in front:
+        jupyter hardening nginx-snippet --letsencrypt jupyter.example.com
+    """
 
     id = "JH406"
     name = "self-signed"
@@ -240,7 +288,17 @@ class SelfSigned(Rule):
 
 
 class ClientCAUnusable(Rule):
-    """``client_ca`` set to a file that is missing or unreadable."""
+    """``client_ca`` set to a file that is missing or unreadable.
+
+    Insecure::
+
+        c.ServerApp.client_ca = '/etc/jupyter/client-ca.pem'   # not there, or not readable
+
+    Fix::
+
+        # the PEM bundle of the CA that signs client certificates, readable by the server's user
+        install -m 644 client-ca.pem /etc/jupyter/client-ca.pem    # or remove client_ca
+    """
 
     id = "JH407"
     name = "client-ca-unusable"
