@@ -23,6 +23,7 @@ class HardeningApp(JupyterApp):
     jupyter hardening check --format json
     jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443
     jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
+    jupyter hardening advisories --update all.zip    # a newer OSV export from osv.dev
     """
     subcommands = {
         "check": (
@@ -36,6 +37,18 @@ class HardeningApp(JupyterApp):
         "systemd-unit": (
             "jupyter_hardening.systemd.SystemdUnitApp",
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
+        ),
+        "caddy-snippet": (
+            "jupyter_hardening.caddy.CaddySnippetApp",
+            "Print the Caddyfile site block that puts the running Jupyter server behind Caddy.",
+        ),
+        "apache-snippet": (
+            "jupyter_hardening.apache.ApacheSnippetApp",
+            "Print the Apache httpd <VirtualHost> that puts the running Jupyter server behind TLS.",
+        ),
+        "advisories": (
+            "jupyter_hardening.advisories_app.AdvisoriesApp",
+            "Show the advisory snapshot in use and the affected packages; --update FILE.",
         ),
     }
 

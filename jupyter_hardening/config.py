@@ -32,7 +32,8 @@ class Hardening(Configurable):
         help="""Findings you accept, as {rule id: reason}.
 
         Accepted findings are still reported, marked accepted with your reason, and never stop
-        the server. Example: c.Hardening.accepted_risks = {'JH406': 'internal CA, pinned'}""",
+        the server. Example: c.Hardening.accepted_risks = {'JH406': 'internal CA, pinned'}
+        An advisory id or alias (GHSA-..., CVE-...) accepts that one advisory of JH902.""",
     )
 
     public_url = Unicode(

@@ -29,6 +29,11 @@ def csp(value: Any, key: str = "Content-Security-Policy") -> dict[str, Any]:
     return {"tornado_settings": {"headers": {key: value}}}
 
 
+# The test extension tests/leaky_ext.py: /leaky answers without login.
+LEAKY = {"jpserver_extensions": {"jupyter_hardening": True, "tests.leaky_ext": True}}
+# A JUPYTER_DATA_DIR whose installed advisory snapshot flags every jupyter-server version.
+FUTURE_ADVISORY = "{data}/advisories-future"
+
 Config = dict[str, Any]
 # rule id -> {"trigger": {case name: config}, "clean": {case name: config}}
 CASES: dict[str, dict[str, dict[str, Config]]] = {
@@ -490,6 +495,43 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         },
         "clean": {
             "public-on-loopback": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+        },
+    },
+    "JH901": {
+        "trigger": {
+            "undecorated-handler-on-loopback": {"ServerApp": LEAKY},
+            "undecorated-handler-remote": {"ServerApp": {**LEAKY, **REMOTE_TLS}},
+            # a plain tornado handler: jupyter_server's prepare never runs
+            "plain-handler-with-setting-off": {
+                "ServerApp": {**LEAKY, "allow_unauthenticated_access": False},
+                "LeakyExt": {"plain": True},
+            },
+        },
+        "clean": {
+            "setting-off": {"ServerApp": {**LEAKY, "allow_unauthenticated_access": False}},
+            # jupyter_server's own public routes (login, static, /api, redirects) are left out
+            "core-routes-only": {"ServerApp": {"ip": "0.0.0.0", **TLS}},
+            # with no login at all, JH102 already says so
+            "no-auth": {"ServerApp": LEAKY, "IdentityProvider": {"token": ""}},
+        },
+    },
+    "JH902": {
+        "trigger": {
+            "advisory-for-installed-version": {"environ": {"JUPYTER_DATA_DIR": FUTURE_ADVISORY}},
+        },
+        "clean": {
+            "shipped-snapshot-current-versions": {},
+        },
+    },
+    "JH903": {
+        "trigger": {
+            "installed-snapshot-corrupt": {
+                "environ": {"JUPYTER_DATA_DIR": "{data}/advisories-corrupt"}
+            }
+        },
+        "clean": {
+            "shipped-snapshot": {},
+            "installed-snapshot-newer": {"environ": {"JUPYTER_DATA_DIR": FUTURE_ADVISORY}},
         },
     },
 }

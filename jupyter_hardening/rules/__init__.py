@@ -18,6 +18,7 @@ from .cors import (
     OriginPatternBacktracking,
 )
 from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissing
+from .exposure import AdvisoriesStale, KnownAdvisory, RouteWithoutLogin
 from .hub import HubAuthReplaced, HubSharedOriginFraming
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
@@ -76,6 +77,9 @@ RULES: tuple[Rule, ...] = (
     ProxyBypass(),
     HubAuthReplaced(),
     HubSharedOriginFraming(),
+    RouteWithoutLogin(),
+    KnownAdvisory(),
+    AdvisoriesStale(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

@@ -39,6 +39,9 @@ class Finding:
     # so that a test can apply it and prove it clears the finding. ACCEPTED_RISK_DROP names
     # a key of c.Hardening.accepted_risks to remove instead (the policy is not in the snapshot).
     remedy: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)
+    # The c.Hardening.accepted_risks key that accepts this finding alone, when it is not the
+    # rule id (an advisory id for JH902).
+    key: str = ""
 
 
 ACCEPTED_RISK_DROP = "accepted_risks.drop"
@@ -86,6 +89,11 @@ class Rule:
         """Yield the findings of this rule for ``snap``."""
         raise NotImplementedError
 
+    def check_accepting(self, snap: Snapshot, accepted: Mapping[str, str]) -> Iterator[Finding]:
+        """:meth:`check`, for the policy; a rule whose findings can be accepted in parts (an
+        advisory by its id) overrides it."""
+        return self.check(snap)
+
     def finding(
         self,
         message: str,
@@ -94,6 +102,7 @@ class Rule:
         traits: tuple[str, ...] | None = None,
         severity: Severity | None = None,
         remedy: Mapping[str, Any] | None = None,
+        key: str = "",
     ) -> Finding:
         """Build a Finding of this rule; ``remedy`` is ``fix`` as snapshot changes."""
         return Finding(
@@ -104,4 +113,5 @@ class Rule:
             message=message,
             fix=fix,
             remedy=tuple((remedy or {}).items()),
+            key=key,
         )

@@ -39,6 +39,9 @@ class UnreadableSetting(Rule):
 class UnknownAcceptedRisk(Rule):
     """``c.Hardening.accepted_risks`` names a rule id that does not exist.
 
+    An advisory id or alias of the advisory snapshot in use (``GHSA-...``, ``CVE-...``) is a
+    key too: it accepts that one advisory (JH902).
+
     A typo there silently accepts nothing; it is reported so the intent is not lost.
     Evaluated by the policy, which knows the accepted risks.
 
@@ -64,8 +67,9 @@ class UnknownAcceptedRisk(Rule):
     def unknown(self, rule_id: str) -> Finding:
         """The finding for one unknown id."""
         return self.finding(
-            f"Hardening.accepted_risks names {rule_id!r}, which is not a rule id: nothing is accepted by it.",
-            "use an id from `jupyter hardening check --list-rules`, or remove it",
+            f"Hardening.accepted_risks names {rule_id!r}, which is not a rule id nor an advisory id: nothing is accepted by it.",
+            "use an id from `jupyter hardening check --list-rules` or an advisory id from "
+            "`jupyter hardening advisories`, or remove it",
             remedy={ACCEPTED_RISK_DROP: rule_id},
         )
 
