@@ -11,7 +11,12 @@ from .auth import (
     XSRFDisabled,
 )
 from .base import Finding, Rule, Severity
-from .cors import AnyOrigin, CredentialsBroadOrigin, LooseOriginPattern
+from .cors import (
+    AnyOrigin,
+    CredentialsBroadOrigin,
+    LooseOriginPattern,
+    OriginPatternBacktracking,
+)
 from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissing
 from .exposure import AdvisoriesStale, KnownAdvisory, RouteWithoutLogin
 from .hub import HubAuthReplaced, HubSharedOriginFraming
@@ -52,6 +57,7 @@ RULES: tuple[Rule, ...] = (
     AnyOrigin(),
     LooseOriginPattern(),
     CredentialsBroadOrigin(),
+    OriginPatternBacktracking(),
     TLSFileUnusable(),
     KeyPermissions(),
     CertificateExpiry(),

@@ -3,6 +3,7 @@ published advisories, and the age of the advisory snapshot that says so."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 
 from ..advisories import EXPORT_URL, STALE_DAYS, Advisory, fix_command
@@ -96,6 +97,12 @@ class RouteWithoutLogin(Rule):
             f"the login itself, {where} can call them.",
             fix,
             severity=Severity.ERROR if reachable else Severity.WARNING,
+            # the setting closes the decorated ones; upgrading or removing, the plain ones
+            remedy={
+                "open_routes": (),
+                "allow_unauthenticated_access": snap.allow_unauthenticated_access
+                and not any(r.closed_by_setting for r in snap.open_routes),
+            },
         )
 
 
@@ -174,6 +181,7 @@ class KnownAdvisory(Rule):
                     fix,
                     severity=_level([a], reachable),
                     key=key,
+                    remedy={"vulnerable": tuple(p for p in snap.vulnerable if p is not package)},
                 )
             if unaccepted:
                 yield self.finding(
@@ -183,6 +191,7 @@ class KnownAdvisory(Rule):
                     + ".",
                     fix,
                     severity=_level(unaccepted, reachable),
+                    remedy={"vulnerable": tuple(p for p in snap.vulnerable if p is not package)},
                 )
 
 
@@ -214,8 +223,10 @@ class AdvisoriesStale(Rule):
             f"download {EXPORT_URL} and run `jupyter hardening advisories --update all.zip`, "
             "or pip install -U jupyter_hardening"
         )
+        # an up-to-date snapshot, installed by the command in the fix
+        fresh = {"advisories": dataclasses.replace(info, problem="", date=snap.taken_at.date())}
         if info.problem:
-            yield self.finding(f"Advisory snapshot: {info.problem}.", fix)
+            yield self.finding(f"Advisory snapshot: {info.problem}.", fix, remedy=fresh)
         if info.date is not None:
             age = (snap.taken_at.date() - info.date).days
             if age > STALE_DAYS:
@@ -223,4 +234,5 @@ class AdvisoriesStale(Rule):
                     f"The advisory snapshot in use ({info.describe()}) is {age} days old: "
                     "advisories published since are unknown to this audit.",
                     fix,
+                    remedy=fresh,
                 )
