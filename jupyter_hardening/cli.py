@@ -23,6 +23,7 @@ class HardeningApp(StrictCommand):
     jupyter hardening check --format json
     jupyter hardening nginx-snippet --server-name jupyter.example.com --letsencrypt jupyter.example.com
     jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
+    jupyter hardening advisories --update all.zip    # a newer OSV export from osv.dev
     """
     subcommands = {
         "check": (
@@ -33,9 +34,25 @@ class HardeningApp(StrictCommand):
             "jupyter_hardening.snippet.NginxSnippetApp",
             "Print the nginx config that puts the running Jupyter server behind TLS.",
         ),
+        "nginx-check": (
+            "jupyter_hardening.nginxcheck.NginxCheckApp",
+            "Audit the nginx config in front of Jupyter (file:line and the fixing line).",
+        ),
         "systemd-unit": (
             "jupyter_hardening.systemd.SystemdUnitApp",
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
+        ),
+        "caddy-snippet": (
+            "jupyter_hardening.caddy.CaddySnippetApp",
+            "Print the Caddyfile site block that puts the running Jupyter server behind Caddy.",
+        ),
+        "apache-snippet": (
+            "jupyter_hardening.apache.ApacheSnippetApp",
+            "Print the Apache httpd <VirtualHost> that puts the running Jupyter server behind TLS.",
+        ),
+        "advisories": (
+            "jupyter_hardening.advisories_app.AdvisoriesApp",
+            "Show the advisory snapshot in use and the affected packages; --update FILE.",
         ),
     }
 

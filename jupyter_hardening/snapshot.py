@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .advisories import SnapshotInfo, VulnerablePackage
+from .exposure import OpenRoute
 from .hubcontext import HubFacts, hub_facts
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
@@ -114,6 +116,14 @@ class Snapshot:
     server_version: str = ""
     # Set when this is a JupyterHub user server (jupyterhub-singleuser): rules judge in its model.
     hub: HubFacts | None = None
+    # ServerApp.allow_unauthenticated_access, and the routes of the live web_app (every
+    # extension's handlers included) that answer without login: see exposure.py.
+    allow_unauthenticated_access: bool = True
+    open_routes: tuple[OpenRoute, ...] = ()
+    # The advisory snapshot in use, and the installed packages it finds vulnerable on this
+    # platform: see advisories.py.
+    advisories: SnapshotInfo = field(default_factory=SnapshotInfo)
+    vulnerable: tuple[VulnerablePackage, ...] = ()
     # (kind, problem, fix) for enabled server extensions that are missing or failed to link.
     extension_problems: tuple[tuple[str, str, str], ...] = ()
 
@@ -200,6 +210,8 @@ class Snapshot:
                 if not source.startswith("ServerApp.")
             ],
             **(self.hub.settings() if self.hub is not None else {}),
+            "ServerApp.allow_unauthenticated_access": self.allow_unauthenticated_access,
+            "advisory snapshot": self.advisories.describe(),
         }
 
 
@@ -449,6 +461,8 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     """Read the effective settings of a (linked, configured) ServerApp."""
     from jupyter_server import __version__ as server_version
 
+    from . import advisories, exposure
+
     problems: list[str] = []
     idp = _safe(lambda: serverapp.identity_provider, None, "ServerApp.identity_provider", problems)
     token = (
@@ -485,6 +499,25 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             break
 
     hub = hub_facts(serverapp, idp)
+    allow_unauthenticated = bool(getattr(serverapp, "allow_unauthenticated_access", True))
+    open_routes = (
+        _safe(
+            lambda: exposure.open_routes(
+                web_app, allow_unauthenticated, tuple(serverapp.jpserver_extensions)
+            ),
+            (),
+            "the server's routes",
+            problems,
+        )
+        if web_app is not None
+        else ()
+    )
+    try:
+        advisory_info, vulnerable = advisories.audit()
+    except Exception as e:  # bad advisory data is an info finding (JH903), never a refusal
+        advisory_info = SnapshotInfo(problem=f"cannot be used ({type(e).__name__}: {e})")
+        vulnerable = ()
+
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
     keyfile = str(serverapp.keyfile or "")
@@ -527,6 +560,10 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         problems=tuple(problems),
         server_version=server_version,
         hub=hub,
+        allow_unauthenticated_access=allow_unauthenticated,
+        open_routes=open_routes,
+        advisories=advisory_info,
+        vulnerable=vulnerable,
     )
 
 

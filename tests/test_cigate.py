@@ -135,13 +135,13 @@ def test_missing_extension_is_found_by_the_served_server_too(home: JupyterHome) 
 
 def help_examples() -> list[tuple[str, str]]:
     """(subcommand, example line) for every example in every subcommand's --help text."""
-    from jupyter_hardening.check import CheckApp
+    from traitlets.utils.importstring import import_item
+
     from jupyter_hardening.cli import HardeningApp
-    from jupyter_hardening.snippet import NginxSnippetApp
-    from jupyter_hardening.systemd import SystemdUnitApp
 
     found = []
-    for app in (HardeningApp, CheckApp, NginxSnippetApp, SystemdUnitApp):
+    apps = [HardeningApp] + [import_item(str(s[0])) for s in HardeningApp.subcommands.values()]
+    for app in apps:
         text = str(app.examples).replace("\\\n", " ")
         for line in text.splitlines():
             line = line.split("  #")[0].strip()

@@ -11,8 +11,14 @@ from .auth import (
     XSRFDisabled,
 )
 from .base import Finding, Rule, Severity
-from .cors import AnyOrigin, CredentialsBroadOrigin, LooseOriginPattern
+from .cors import (
+    AnyOrigin,
+    CredentialsBroadOrigin,
+    LooseOriginPattern,
+    OriginPatternBacktracking,
+)
 from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissing
+from .exposure import AdvisoriesStale, KnownAdvisory, RouteWithoutLogin
 from .extensions import ExtensionMissing, ExtensionSettingsDropped
 from .hub import HubAuthReplaced, HubSharedOriginFraming
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
@@ -54,6 +60,7 @@ RULES: tuple[Rule, ...] = (
     AnyOrigin(),
     LooseOriginPattern(),
     CredentialsBroadOrigin(),
+    OriginPatternBacktracking(),
     TLSFileUnusable(),
     KeyPermissions(),
     CertificateExpiry(),
@@ -73,6 +80,9 @@ RULES: tuple[Rule, ...] = (
     ProxyBypass(),
     HubAuthReplaced(),
     HubSharedOriginFraming(),
+    RouteWithoutLogin(),
+    KnownAdvisory(),
+    AdvisoriesStale(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
