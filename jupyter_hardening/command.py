@@ -74,8 +74,10 @@ def configurable_classes() -> dict[str, set[str]]:
         seen.add(cls)
         stack.extend(cls.__subclasses__())
         known.setdefault(cls.__name__, set()).update(cls.class_trait_names(config=True))
+    if "ServerApp" not in known:
+        return known  # a light command (nginx-snippet) that never imports the server
     # notebook_shim forwards NotebookApp.<trait> to ServerApp and the extension apps.
-    known.setdefault("NotebookApp", set()).update(known.get("ServerApp", set()))
+    known.setdefault("NotebookApp", set()).update(known["ServerApp"])
     try:
         from notebook_shim.traits import NotebookAppTraits
     except ImportError:
