@@ -257,7 +257,8 @@ class CaddySnippetApp(ProxySnippetApp):
     jupyter hardening caddy-snippet --server-name jupyter.example.com
     jupyter hardening caddy-snippet --server-name jupyter.example.com --listen 8443 \\
         --tls-cert /etc/ssl/jupyter/fullchain.pem --tls-key /etc/ssl/jupyter/privkey.pem --check
-    jupyter hardening caddy-snippet --forward-auth http://127.0.0.1:4180/oauth2/auth \\
+    jupyter hardening caddy-snippet --server-name jupyter.example.com \\
+        --forward-auth http://127.0.0.1:4180/oauth2/auth \\
         --auth-signin https://jupyter.example.com/oauth2/start --output /etc/caddy/jupyter.caddy
     """
 
