@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atrest import CookieSecretFacts, SecretFile, cookie_secret_facts, secret_files
+from .safefile import CERT_LIMIT, kind_of, read_bounded
+
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
 # '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
@@ -111,6 +114,13 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # The key that signs login cookies: 'config' (ServerApp.cookie_secret, tornado_settings) or
+    # 'file' (ServerApp.cookie_secret_file), its length in bytes and estimated strength in bits.
+    cookie_secret_source: str = ""
+    cookie_secret_length: int = 0
+    cookie_secret_bits: float = 256.0
+    # Files the server read a secret from (cookie secret, token, password hash), with modes.
+    secret_files: tuple[SecretFile, ...] = ()
 
     @property
     def remote(self) -> bool:
@@ -185,6 +195,10 @@ class Snapshot:
             "running as root": self.running_as_root,
             # The keys above whose value comes from c.ServerApp.tornado_settings, not the trait.
             "ServerApp.tornado_settings overrides": list(self.tornado_overrides),
+            "ServerApp.cookie_secret": {
+                "config": f"set in the config ({self.cookie_secret_length} bytes)",
+                "file": f"from ServerApp.cookie_secret_file ({self.cookie_secret_length} bytes)",
+            }.get(self.cookie_secret_source, "not known"),
         }
 
 
@@ -233,7 +247,9 @@ def is_loopback(ip: str) -> bool:
     if ip in WILDCARD_IPS:
         return False
     host = ip.strip("[]")
-    if host == "localhost" or host.endswith(".localhost"):
+    # Only the name itself: `*.localhost` is resolved like any other name, since nothing but
+    # the resolver (/etc/hosts, DNS) decides where it points, and jupyter_server binds there.
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -260,7 +276,8 @@ def file_facts(path: str) -> FileFacts:
     except OSError as e:
         return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
-        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), "is not a regular file")
+        kind = f"is {kind_of(st.st_mode)}, not a regular file"
+        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), kind)
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,
@@ -291,18 +308,25 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     # unaudited, and a re-check would answer 500.
     if cert_ff.readable:
         try:
-            cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
+            cert = x509.load_pem_x509_certificate(read_bounded(certfile, CERT_LIMIT))
             facts["not_after"] = cert.not_valid_after_utc
             facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
+        except OSError as e:  # a FIFO or device swapped in since the stat, a huge file
+            facts["cert_error"] = f"cannot be read (it {e.strerror or e})"
         except Exception as e:
             cert = None
             facts.pop("not_after", None)
             facts.pop("subject", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
+    data: bytes | None = None
     if key_ff.readable:
         try:
-            data = Path(key_path).read_bytes()
+            data = read_bounded(key_path, CERT_LIMIT)
+        except OSError as e:
+            facts["key_error"] = f"cannot be read (it {e.strerror or e})"
+    if data is not None:
+        try:
             key = serialization.load_pem_private_key(data, password=None)
         except Exception as e:
             # The message of these errors never contains key bytes.
@@ -434,6 +458,14 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         "",
     )
 
+    cookie = _safe(
+        lambda: cookie_secret_facts(serverapp, idp, settings),
+        CookieSecretFacts(),
+        "ServerApp.cookie_secret",
+        problems,
+    )
+    files = _safe(lambda: secret_files(serverapp, idp, cookie.source), (), "secret files", problems)
+
     deprecated = ""
     for section in ("ServerApp", "NotebookApp"):
         # An empty password (a recipe's `c.NotebookApp.password = u''`) sets no password.
@@ -482,6 +514,10 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
+        cookie_secret_source=cookie.source,
+        cookie_secret_length=cookie.length,
+        cookie_secret_bits=cookie.bits,
+        secret_files=files,
     )
 
 
