@@ -278,6 +278,9 @@ def file_facts(path: str) -> FileFacts:
     if not stat.S_ISREG(st.st_mode):
         kind = f"is {kind_of(st.st_mode)}, not a regular file"
         return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), kind)
+    if st.st_size > CERT_LIMIT:
+        too_big = f"is larger than {CERT_LIMIT // 2**20} MiB (not a certificate or key)"
+        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), too_big)
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
 import datetime as dt
+import os
 import re
 import warnings
 from pathlib import Path
