@@ -11,14 +11,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_core.application import JupyterApp
-from traitlets import Bool, Enum, TraitError
+from traitlets import Bool, Enum
 
 from . import __version__, extension
 from .apperrors import config_errors, config_errors_as
-from .config import Hardening
-from .report import evaluate, render_text
+from .configfiles import config_file_errors
+from .report import render_text
 from .rules import RULES
-from .snapshot import take_snapshot
 
 # Traits whose value must not be repeated when traitlets rejects it ("..., not the str 'abc'").
 SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret")
@@ -83,6 +82,31 @@ def quiet_info() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
+# What traitlets logs, with a traceback, for a config file it skips (the audit names file and line).
+_SKIPPED_FILE = ("Exception while loading config file", "Error loading config file")
+
+
+@contextmanager
+def quiet_config_file_errors() -> Iterator[None]:
+    """Hold back the tracebacks every app logs for a config file it skips.
+
+    Extension apps log through loggers of their own, created while they link, so no filter can
+    be attached in advance: records are dropped where every logger hands them on.
+    """
+    handle = logging.Logger.handle
+
+    def handle_unless_skipped_file(logger: logging.Logger, record: logging.LogRecord) -> Any:
+        if isinstance(record.msg, str) and record.msg.startswith(_SKIPPED_FILE):
+            return None
+        return handle(logger, record)
+
+    logging.Logger.handle = handle_unless_skipped_file  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        logging.Logger.handle = handle  # type: ignore[method-assign]
+
+
 class CheckApp(JupyterApp):
     """Audit the configuration a Jupyter server would start with, without starting it.
 
@@ -118,7 +142,8 @@ class CheckApp(JupyterApp):
 
         # traitlets exits 1 on a bad option; 1 means "would refuse" for this command.
         try:
-            with config_errors_as(self.log, fail_option):
+            # This app reads jupyter_config.py too; the ServerApp below reports a broken one.
+            with config_errors_as(self.log, fail_option), quiet_config_file_errors():
                 super().initialize(own)
         except SystemExit as e:
             raise SystemExit(2 if e.code else 0) from None
@@ -152,7 +177,6 @@ class CheckApp(JupyterApp):
             self.fail(f"{secret} is given twice; give it once (values not shown)")
         from jupyter_server.serverapp import ServerApp
 
-        extension.audit_suspended = True
         # This command is a traitlets singleton too; the ServerApp must become the singleton
         # because extensions look it up with ServerApp.instance().
         for cls in type(self).mro():
@@ -161,19 +185,13 @@ class CheckApp(JupyterApp):
         serverapp = ServerApp.instance(
             log_level="WARN", open_browser=False, raise_config_file_errors=True
         )
-        # The preflight runs as the extension links; run it here too, before any extension
-        # links, so that it also holds when the extension is disabled in jpserver_extensions.
-        init_server_extensions = serverapp.init_server_extensions
-
-        def preflight_then_init_extensions() -> None:
-            extension._link_jupyter_server_extension(serverapp)
-            init_server_extensions()
-
-        serverapp.init_server_extensions = preflight_then_init_extensions  # type: ignore[method-assign]
-        with config_errors(serverapp.log) as errors, quiet_info():
+        # The extension's preflight and audit, at the moment a served server runs them, whether
+        # or not the extension is enabled; problems come back as AuditError, not an exit.
+        offline = extension.OfflineAudit(serverapp)
+        with config_errors(serverapp.log) as errors, quiet_info(), quiet_config_file_errors():
             try:
                 serverapp.initialize(argv=self.server_argv, new_httpserver=False)
-            except extension.PreflightError as e:
+            except extension.AuditError as e:
                 self.fail(f"the server's configuration is invalid: {e.message}")
             except SystemExit as e:
                 if e.code:
@@ -185,16 +203,14 @@ class CheckApp(JupyterApp):
                     self.fail(f"the server's configuration is invalid: {reason}")
                 raise
             except Exception as e:  # a broken config file: one line, not a traceback
+                broken = config_file_errors(serverapp)
+                if broken:
+                    self.fail(f"the server's configuration is invalid: {'; fix: '.join(broken[0])}")
                 self.fail(f"cannot load the server's configuration: {type(e).__name__}: {e}")
-        try:
-            hardening = Hardening(parent=serverapp)
-        except TraitError as e:
-            self.fail(str(e))
-        report = evaluate(
-            take_snapshot(serverapp, hardening.public_url),
-            hardening.refuse_at,
-            hardening.accepted_risks,
-        )
+        report = offline.report
+        if report is None:  # initialize stopped before the audit without saying why
+            self.fail("the server's initialization did not reach the audit")
+            return
         if self.output_format == "json":
             print(json.dumps(report.to_json(), indent=2))
         else:

@@ -7,6 +7,7 @@ from typing import Any
 from traitlets import Dict, Enum, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from .printable import printable
 from .publicurl import parse_public_url
 
 
@@ -58,7 +59,8 @@ class Hardening(Configurable):
                     f"c.Hardening.accepted_risks[{rule_id!r}] needs a reason, e.g. "
                     f"c.Hardening.accepted_risks = {{{rule_id!r}: 'why this is acceptable here'}}"
                 )
-        return {str(k).strip().upper(): str(v) for k, v in value.items()}
+        # Reasons are logged, printed and served: no control characters, no lone surrogates.
+        return {printable(str(k).strip().upper()): printable(str(v)) for k, v in value.items()}
 
     @validate("public_url")
     def _validate_public_url(self, proposal: Any) -> str:

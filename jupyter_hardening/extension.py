@@ -1,8 +1,13 @@
-"""The server extension: audit the live ServerApp once its settings are final, before it listens.
+"""The server extension: audit the live ServerApp once every extension has loaded, before it listens.
 
-``_load_jupyter_server_extension`` runs after config, legacy names and flags are applied and
-before the port is bound (see DESIGN.md). An exception here would only be logged by
-jupyter_server, so refusal is CRITICAL lines and ``sys.exit(1)``.
+Extensions load in name order and ``jupyter_hardening`` comes before ``jupyterlab``, ``notebook``
+and JupyterHub's singleuser extension, which merge their own settings, headers and handlers when
+they load. So ``_load_jupyter_server_extension`` does not audit: it schedules the audit for the
+step ``ServerApp.initialize`` takes right after ``load_server_extensions()``
+(``init_mime_overrides``), when every extension has loaded and the port is not bound yet (see
+DESIGN.md). `jupyter hardening check` runs the same preflight and audit at the same moment through
+:class:`OfflineAudit`. An exception in an extension would only be logged by jupyter_server, so
+refusal is CRITICAL lines and ``sys.exit(1)``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from traitlets import TraitError
@@ -20,6 +27,7 @@ from traitlets import TraitError
 from . import atrest, metrics
 from .atrest import read_token_file
 from .config import Hardening
+from .configfiles import config_file_errors
 from .handlers import routes
 from .report import Report, accept_hint, evaluate
 from .rules import Severity
@@ -29,8 +37,14 @@ from .status import LiveReport
 
 SETTINGS_KEY = "jupyter_hardening"
 
-# Set by `jupyter hardening check`, which initializes a ServerApp only to read its settings.
-audit_suspended = False
+# ServerApp.initialize calls this right after load_server_extensions(), whether or not it goes on
+# to create the HTTP server (pytest-jupyter and `check` do not): the audit runs just before it.
+AUDIT_BEFORE = "init_mime_overrides"
+# Called after every extension has linked (and notebook_shim has forwarded NotebookApp.* names),
+# before init_webapp compiles allow_origin_pat and reads the token file: the second preflight.
+PREFLIGHT_BEFORE = "init_configurables"
+# The attribute that marks a ServerApp audited by `check` (see OfflineAudit).
+OFFLINE_ATTRIBUTE = "jupyter_hardening_offline"
 
 _LEVELS = {
     Severity.ERROR: logging.ERROR,
@@ -102,14 +116,6 @@ def load_hardening(serverapp: Any) -> Hardening:
 
 # Config sections whose `token` replaces the default that reads JUPYTER_TOKEN_FILE.
 TOKEN_SECTIONS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "NotebookApp")
-
-
-class PreflightError(SystemExit):
-    """A setting jupyter_server or another extension would crash on before the audit runs."""
-
-    def __init__(self, message: str):
-        super().__init__(1)
-        self.message = message
 
 
 def preflight(serverapp: Any) -> list[tuple[str, str]]:
@@ -201,32 +207,152 @@ def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
         )
 
 
-def _link_jupyter_server_extension(serverapp: Any) -> None:
-    """Refuse, cleanly, settings that would crash the server before the audit."""
-    problems = preflight(serverapp)
-    if not problems:
-        return
-    if audit_suspended:  # `jupyter hardening check` prints one line and exits 2
-        raise PreflightError("; ".join(f"{problem}; fix: {fix}" for problem, fix in problems))
+def run_before(serverapp: Any, method: str, action: Callable[[], None]) -> None:
+    """Run ``action`` when ``serverapp`` calls its method ``method``, just before that method.
+
+    jupyter_server has no hook for "every extension has loaded"; the steps of
+    ``ServerApp.initialize`` are the hook. The wrapper is set on this instance only.
+    """
+    original = getattr(serverapp, method)
+
+    def action_then_original(*args: Any, **kwargs: Any) -> Any:
+        action()
+        return original(*args, **kwargs)
+
+    setattr(serverapp, method, action_then_original)
+
+
+def audit(serverapp: Any) -> tuple[Hardening, Report]:
+    """The report on ``serverapp`` as its handlers will see it (raises TraitError on c.Hardening)."""
+    hardening = Hardening(parent=serverapp)
+    snapshot = take_snapshot(serverapp, hardening.public_url)
+    return hardening, evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
+
+
+def all_problems(serverapp: Any) -> list[tuple[str, str]]:
+    """Config files that failed to load plus the preflight's problems, as (problem, fix)."""
+    return [*config_file_errors(serverapp), *preflight(serverapp)]
+
+
+def refuse_problems(serverapp: Any, problems: list[tuple[str, str]]) -> None:
+    """CRITICAL lines for each problem and its fix, then exit 1."""
     for problem, fix in problems:
         serverapp.log.critical("[jupyter_hardening] Refusing to start: %s", problem)
         serverapp.log.critical("[jupyter_hardening]     Fix: %s", fix)
     sys.exit(1)
 
 
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Audit the server; refuse to start on blocking findings; serve the live report."""
-    if audit_suspended:
+class AuditError(Exception):
+    """What keeps `check` from auditing: the configuration is invalid, said in one line."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class OfflineAudit:
+    """The extension's preflight and audit for `jupyter hardening check`, without serving.
+
+    Created on a ServerApp before ``initialize``: the extension's own hooks then stand down, and
+    this object runs the same preflight (before any extension links, and again after all have)
+    and the same audit at the same moment as a served server, whether or not the extension is
+    enabled. Problems raise :class:`AuditError` instead of exiting; the report is kept in
+    :attr:`report`.
+    """
+
+    def __init__(self, serverapp: Any):
+        self.serverapp = serverapp
+        self.hardening: Hardening | None = None
+        self.report: Report | None = None
+        setattr(serverapp, OFFLINE_ATTRIBUTE, self)
+        run_before(serverapp, "init_server_extensions", lambda: self.preflight(preflight))
+        run_before(serverapp, PREFLIGHT_BEFORE, lambda: self.preflight(all_problems))
+        run_before(serverapp, AUDIT_BEFORE, self.audit)
+
+    def preflight(self, check: Callable[[Any], list[tuple[str, str]]]) -> None:
+        """Raise AuditError on settings that would crash the server or lose a config file."""
+        problems = check(self.serverapp)
+        if problems:
+            raise AuditError("; ".join(f"{problem}; fix: {fix}" for problem, fix in problems))
+
+    def audit(self) -> None:
+        """Audit the server as it would serve."""
+        try:
+            self.hardening, self.report = audit(self.serverapp)
+        except TraitError as e:
+            raise AuditError(str(e)) from None
+
+
+def is_offline(serverapp: Any) -> bool:
+    """True when `check` audits this ServerApp (the extension's own hooks stand down)."""
+    return isinstance(getattr(serverapp, OFFLINE_ATTRIBUTE, None), OfflineAudit)
+
+
+def _link_jupyter_server_extension(serverapp: Any) -> None:
+    """Refuse, cleanly, settings that would crash the server before the audit; schedule the rest."""
+    if is_offline(serverapp):
         return
-    hardening = load_hardening(serverapp)
-    snapshot = take_snapshot(serverapp, hardening.public_url)
-    report = evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
-    log_report(serverapp.log, report)
-    if report.verdict == "refuse":
-        refuse(serverapp.log, report)
-    live = LiveReport(snapshot, hardening, report)
-    serverapp.web_app.settings[SETTINGS_KEY] = live
-    publish_live_report(serverapp, live)
+    problems = preflight(serverapp)
+    if problems:
+        refuse_problems(serverapp, problems)
+
+    def preflight_after_links() -> None:
+        # Extensions linked after this one (notebook_shim's NotebookApp.* forwarding) may have
+        # set values the first preflight could not see, and every extension app has read its
+        # own config files by now.
+        problems = all_problems(serverapp)
+        if problems:
+            refuse_problems(serverapp, problems)
+
+    run_before(serverapp, PREFLIGHT_BEFORE, preflight_after_links)
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Schedule the audit for when every extension has loaded (see the module docstring)."""
+    if is_offline(serverapp):
+        return
+    run_before(serverapp, AUDIT_BEFORE, lambda: audit_and_serve(serverapp))
+
+
+def audit_and_serve(serverapp: Any) -> None:
+    """Audit the server; refuse to start on blocking findings; serve the live report.
+
+    Any exception refuses too: a server must never serve unaudited.
+    """
+    try:
+        hardening = load_hardening(serverapp)
+        snapshot = take_snapshot(serverapp, hardening.public_url)
+        report = evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
+        log_report(serverapp.log, report)
+        if report.verdict == "refuse":
+            refuse(serverapp.log, report)
+        live = LiveReport(snapshot, hardening, report)
+        serverapp.web_app.settings[SETTINGS_KEY] = live
+        publish_live_report(serverapp, live)
+    except Exception as e:
+        # The exception's text is not logged: it may quote a setting's value (a secret).
+        serverapp.log.critical(
+            "[jupyter_hardening] Refusing to start: the audit failed with %s at %s; a server is "
+            "never served unaudited.",
+            type(e).__name__,
+            _where(e),
+        )
+        serverapp.log.critical(
+            "[jupyter_hardening] Hint: this is a bug in jupyter_hardening or a setting it cannot "
+            "read; report it with the line above, or disable the extension knowingly with "
+            "c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}"
+        )
+        sys.exit(1)
+
+
+def _where(e: BaseException) -> str:
+    """file:line of the innermost frame of the exception's traceback."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "an unknown place"
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
 
 
 def publish_live_report(serverapp: Any, live: LiveReport) -> None:

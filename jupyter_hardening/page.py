@@ -90,7 +90,7 @@ def csp_directives() -> str:
 
 def json_bytes(report: Report) -> bytes:
     """The JSON report, formatted exactly like ``jupyter hardening check --format json``."""
-    return (json.dumps(report.to_json(), indent=2) + "\n").encode()
+    return (json.dumps(report.to_json(), indent=2) + "\n").encode()  # ensure_ascii: any text
 
 
 def _display(value: Any) -> str:
@@ -112,7 +112,9 @@ def _render(name: str, **namespace: Any) -> bytes:
     template = _environment().get_template(name)
     # Our own stylesheet goes into <style> verbatim (HTML escapes would break it there).
     css = Markup(stylesheet())  # noqa: S704 - a file shipped in the package, not user input
-    return str(template.render(css=css, version=__version__, **namespace)).encode()
+    # A setting's text may hold a lone surrogate ('\udc80'), which UTF-8 cannot encode: escaped.
+    html = str(template.render(css=css, version=__version__, **namespace))
+    return html.encode("utf-8", "backslashreplace")
 
 
 def render_html(report: Report, links: Links, interval: float) -> bytes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
+from .printable import printable
 from .rules import RULES, RULES_BY_ID, Finding, Severity
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
@@ -148,4 +149,4 @@ def render_text(report: Report) -> str:
             "Hint: fix the settings above, or accept the risk with:",
             "  " + accept_hint(report.blocking),
         ]
-    return "\n".join(lines)
+    return printable("\n".join(lines))

@@ -109,8 +109,9 @@ class Snapshot:
     keyfile: str = ""
     client_ca: str = ""
     extension_enabled: bool = True
-    # ServerApp settings whose effective value comes from c.ServerApp.tornado_settings.
-    tornado_overrides: tuple[str, ...] = ()
+    # (key, where) for ServerApp settings whose effective value comes from
+    # c.ServerApp.tornado_settings or an extension app's settings (c.LabApp.settings).
+    tornado_overrides: tuple[tuple[str, str], ...] = ()
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
@@ -128,15 +129,15 @@ class Snapshot:
         return not self.sock and not self.ip_is_loopback
 
     def setting_name(self, key: str) -> str:
-        """Where the effective value of ``ServerApp.<key>`` is set: the trait or tornado_settings."""
-        if key in self.tornado_overrides:
-            return f"ServerApp.tornado_settings[{key!r}]"
-        return f"ServerApp.{key}"
+        """Where the effective value of ``ServerApp.<key>`` is set: the trait or a settings dict."""
+        source = dict(self.tornado_overrides).get(key)
+        return f"{source}[{key!r}]" if source else f"ServerApp.{key}"
 
     def override_fix(self, key: str) -> str:
-        """The first step of a fix when ``key`` is overridden in tornado_settings, else ''."""
-        if key in self.tornado_overrides:
-            return f"remove {key!r} from c.ServerApp.tornado_settings (it overrides the trait); "
+        """The first step of a fix when ``key`` is overridden by a settings dict, else ''."""
+        source = dict(self.tornado_overrides).get(key)
+        if source:
+            return f"remove {key!r} from c.{source} (it overrides the trait); "
         return ""
 
     @property
@@ -194,7 +195,15 @@ class Snapshot:
             "Hardening.public_url": self.public_url,
             "running as root": self.running_as_root,
             # The keys above whose value comes from c.ServerApp.tornado_settings, not the trait.
-            "ServerApp.tornado_settings overrides": list(self.tornado_overrides),
+            "ServerApp.tornado_settings overrides": [
+                key for key, source in self.tornado_overrides if source.startswith("ServerApp.")
+            ],
+            # ... and those an extension app's settings (c.LabApp.settings) override.
+            "extension settings overrides": [
+                f"{source}[{key!r}]"
+                for key, source in self.tornado_overrides
+                if not source.startswith("ServerApp.")
+            ],
             "ServerApp.cookie_secret": {
                 "config": f"set in the config ({self.cookie_secret_length} bytes)",
                 "file": f"from ServerApp.cookie_secret_file ({self.cookie_secret_length} bytes)",
@@ -386,19 +395,41 @@ def _csp_from_headers(headers: Any) -> tuple[str | None, str | None]:
 TORNADO_OVERRIDES = ("disable_check_xsrf", "allow_remote_access", "local_hostnames")
 
 
+def extension_settings_sources(serverapp: Any) -> dict[str, str]:
+    """{key: 'LabApp.settings'} for web_app settings that an extension app merges when it loads.
+
+    jupyterlab, notebook and other ExtensionApps update the tornado settings with their own
+    ``c.<App>.settings`` after jupyter_server has written its traits there.
+    """
+    sources: dict[str, str] = {}
+    manager = getattr(serverapp, "extension_manager", None)
+    for apps in (getattr(manager, "extension_apps", None) or {}).values():
+        for app in apps:
+            name = type(app).__name__
+            # Only what the config wrote: an app's own settings also hold copies of the server's.
+            written = serverapp.config.get(name, {}).get("settings", {})
+            if isinstance(written, Mapping) and isinstance(getattr(app, "settings", None), Mapping):
+                sources.update(dict.fromkeys(map(str, written), f"{name}.settings"))
+    return sources
+
+
 def _effective_settings(
     serverapp: Any, settings: Mapping[str, Any], problems: list[str]
 ) -> dict[str, Any]:
     """The security settings the handlers read, with the keys tornado_settings overrides."""
     raw = serverapp.tornado_settings if isinstance(serverapp.tornado_settings, Mapping) else {}
+    merged = extension_settings_sources(serverapp)
     values: dict[str, Any] = {key: getattr(serverapp, key) for key in TORNADO_OVERRIDES}
-    overrides = [key for key in TORNADO_OVERRIDES if key in raw and key in settings]
-    for key in overrides:
-        values[key] = settings[key]
+    sources: dict[str, str] = {}
+    for key in TORNADO_OVERRIDES:
+        if key in settings and (key in raw or key in merged):
+            values[key] = settings[key]
+            sources[key] = merged.get(key, "ServerApp.tornado_settings")
     hostnames = values["local_hostnames"]
     if isinstance(hostnames, str | bytes) or not isinstance(hostnames, list | tuple | set):
         problems.append(
-            f"ServerApp.tornado_settings['local_hostnames'] is a {type(hostnames).__name__}, "
+            f"{sources.get('local_hostnames', 'ServerApp.tornado_settings')}['local_hostnames'] "
+            f"is a {type(hostnames).__name__}, "
             "not a list: jupyter_server then accepts any Host that is part of it"
         )
         hostnames = [hostnames.decode("latin-1") if isinstance(hostnames, bytes) else hostnames]
@@ -406,18 +437,21 @@ def _effective_settings(
     # init_webapp compiles the trait into settings['allow_origin_pat']; with the trait empty, a
     # pattern (a string or a compiled regex) in tornado_settings is used as it is.
     pattern = settings.get("allow_origin_pat") or ""
-    if not serverapp.allow_origin_pat and pattern:
-        overrides.append("allow_origin_pat")
+    if pattern and "allow_origin_pat" in merged:
+        sources["allow_origin_pat"] = merged["allow_origin_pat"]
+    elif not serverapp.allow_origin_pat and pattern:
+        sources["allow_origin_pat"] = "ServerApp.tornado_settings"
     if isinstance(pattern, re.Pattern):
         pattern = pattern.pattern
     if not isinstance(pattern, str):
         problems.append(
-            f"ServerApp.tornado_settings['allow_origin_pat'] is a {type(pattern).__name__}, not a "
+            f"{sources.get('allow_origin_pat', 'ServerApp.tornado_settings')}['allow_origin_pat'] "
+            f"is a {type(pattern).__name__}, not a "
             "str or compiled regex: cross-origin requests fail"
         )
         pattern = pattern.decode("latin-1") if isinstance(pattern, bytes) else ""
     values["allow_origin_pat"] = pattern
-    values["tornado_overrides"] = tuple(overrides)
+    values["tornado_overrides"] = tuple(sources.items())
     return values
 
 

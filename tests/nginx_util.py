@@ -276,16 +276,17 @@ class JupyterClient:
     hide a proxy that breaks it. Use inside ``resolve_to_loopback()``.
     """
 
-    def __init__(self, origin: str, base_url: str, ca: TestCA) -> None:
+    def __init__(self, origin: str, base_url: str, ca: TestCA | None) -> None:
         import requests
 
         self.origin = origin.rstrip("/")
         self.base_url = base_url
-        self.ca = ca
+        self.ca = ca  # None: a plain http server on loopback
         self.session = requests.Session()
         # REQUESTS_CA_BUNDLE and proxy variables would override the test CA and loopback.
         self.session.trust_env = False
-        self.session.verify = str(ca.ca_cert)
+        if ca is not None:
+            self.session.verify = str(ca.ca_cert)
 
     def url(self, path: str = "") -> str:
         """The public https URL of ``path`` under base_url."""
@@ -318,29 +319,32 @@ class JupyterClient:
             method, self.url(path), headers=headers, timeout=kwargs.pop("timeout", 60), **kwargs
         )
 
-    def websocket(self, path: str) -> Any:
-        """Open a websocket to ``path`` the way a page of this origin does (cookie + Origin)."""
+    def websocket(self, path: str, origin: str | None = None) -> Any:
+        """Open a websocket to ``path`` the way a page of this origin (or ``origin``) does."""
         import websocket
 
-        ws_url = "wss://" + self.url(path).split("://", 1)[1]
+        scheme = "ws" if self.ca is None else "wss"
+        ws_url = f"{scheme}://" + self.url(path).split("://", 1)[1]
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
+        sslopt = {} if self.ca is None else {"ca_certs": str(self.ca.ca_cert)}
         return websocket.create_connection(
-            ws_url,
-            origin=self.origin,
-            cookie=cookie,
-            sslopt={"ca_certs": str(self.ca.ca_cert)},
-            timeout=30,
+            ws_url, origin=origin or self.origin, cookie=cookie, sslopt=sslopt, timeout=30
         )
 
 
-def run_code(client: JupyterClient, code: str, timeout: float = 60) -> str:
-    """Start a kernel, run ``code`` over its websocket, return the text/plain result."""
+def run_code(
+    client: JupyterClient, code: str, timeout: float = 60, ws_origin: str | None = None
+) -> str:
+    """Start a kernel, run ``code`` over its websocket, return the text/plain result.
+
+    ``ws_origin``: open the websocket as a page of another origin would (an attacker's).
+    """
     import uuid
 
     kernel = client.api("POST", "api/kernels", json={})
     assert kernel.status_code == 201, f"{kernel.status_code} {kernel.text}"
     kernel_id = kernel.json()["id"]
-    ws = client.websocket(f"api/kernels/{kernel_id}/channels")
+    ws = client.websocket(f"api/kernels/{kernel_id}/channels", origin=ws_origin)
     try:
         msg_id = uuid.uuid4().hex
         ws.send(

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from jupyter_hardening.config import Hardening
+from jupyter_hardening.extension import OfflineAudit
 from jupyter_hardening.report import Report, evaluate, run_rules
 from jupyter_hardening.rules import RULES, RULES_BY_ID, Severity
-from jupyter_hardening.snapshot import Snapshot, take_snapshot, token_strength
+from jupyter_hardening.snapshot import Snapshot, token_strength
 
 from .certs import TLSFiles
 from .rule_cases import CASES
@@ -74,9 +74,6 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(var, raising=False)
     # Rules about root must judge the same way whoever runs the tests.
     monkeypatch.setattr("jupyter_hardening.snapshot.os.geteuid", lambda: 0)
-    # The ServerApp below loads the extension as the wheel's config enables it; the test audits
-    # the snapshot itself instead of letting the loader exit the test process.
-    monkeypatch.setattr("jupyter_hardening.extension.audit_suspended", True)
 
     def run(config: dict[str, Any]) -> Report:
         config = _fill(copy.deepcopy(config), tls_dir)
@@ -85,11 +82,12 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         server.setdefault("jpserver_extensions", {"jupyter_hardening": True})
         ServerApp.clear_instance()
         app = ServerApp.instance(config=Config(config), log_level="CRITICAL")
+        # The audit `check` runs: the extension's own hooks stand down instead of exiting.
+        offline = OfflineAudit(app)
         app.initialize(argv=[], find_extensions=False, new_httpserver=False)
-        hardening = Hardening(parent=app)
-        snap = take_snapshot(app, hardening.public_url)
         ServerApp.clear_instance()
-        return evaluate(snap, hardening.refuse_at, hardening.accepted_risks)
+        assert offline.report is not None
+        return offline.report
 
     return run
 

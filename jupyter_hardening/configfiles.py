@@ -1,0 +1,96 @@
+"""Config files the server loads that fail to load: jupyter_server drops them with a log line.
+
+traitlets runs each ``jupyter_*_config.py`` and reads each ``.json`` of every config folder; a
+file that raises (a syntax error, ``os.environ['UNSET']``) is logged and skipped, and the server
+starts without its settings — a password or an ``ip`` the user believes is set. The audit loads
+each file again the same way and turns a failure into a refusal naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+# Exceptions whose text is a name (a variable, a key, a module), never a setting's value.
+_NAMED = (KeyError, NameError, ImportError, AttributeError)
+BASE_CONFIG = "jupyter_config"
+
+
+def config_names(serverapp: Any) -> list[str]:
+    """The base names of the config files this server loads: its own and each extension app's."""
+    names = [BASE_CONFIG, str(serverapp.config_file_name or "jupyter_server_config")]
+    manager = getattr(serverapp, "extension_manager", None)
+    for apps in (getattr(manager, "extension_apps", None) or {}).values():
+        for app in apps:
+            name = str(getattr(app, "config_file_name", "") or "")
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def candidate_files(serverapp: Any) -> Iterator[Path]:
+    """Every config file the server would load, in the order traitlets loads them."""
+    explicit = str(getattr(serverapp, "config_file", "") or "")
+    if explicit:
+        yield Path(explicit)
+    folders = [str(p) for p in getattr(serverapp, "config_file_paths", []) or [] if p]
+    for folder in reversed(folders):
+        for name in config_names(serverapp):
+            for suffix in (".py", ".json"):
+                path = Path(folder, name + suffix)
+                if path.is_file():
+                    yield path
+
+
+def load_error(path: Path) -> tuple[int | None, str] | None:
+    """(line, reason) when traitlets could not load ``path``, else None."""
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    loader_class = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
+    loader = loader_class(path.name, path=str(path.parent))
+    try:
+        loader.load_config()
+    except SyntaxError as e:
+        # e.text is the line itself, which may hold a secret: only the parser's words.
+        return e.lineno, f"SyntaxError: {e.msg}"
+    except json.JSONDecodeError as e:
+        return e.lineno, f"not valid JSON: {e.msg}"
+    except Exception as e:
+        line = _line_in(path, e)
+        detail = f": {e}" if isinstance(e, _NAMED) else ""
+        return line, f"{type(e).__name__}{detail}"
+    return None
+
+
+def _line_in(path: Path, e: BaseException) -> int | None:
+    """The last line of ``path`` in the exception's traceback."""
+    target = os.path.realpath(path)
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(e.__traceback__)
+        if os.path.realpath(frame.filename) == target
+    ]
+    return lines[-1] if lines else None
+
+
+def config_file_errors(serverapp: Any) -> list[tuple[str, str]]:
+    """(problem, fix) for each config file the server loads and traitlets cannot."""
+    return list(_problems(candidate_files(serverapp)))
+
+
+def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
+    for path in paths:
+        error = load_error(path)
+        if error is None:
+            continue
+        line, reason = error
+        where = f"{path}:{line}" if line else str(path)
+        yield (
+            f"the config file {where} fails to load ({reason}): jupyter_server would skip it and "
+            "start without its settings",
+            f"correct {where}, or remove the file",
+        )

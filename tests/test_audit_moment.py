@@ -1,0 +1,227 @@
+"""One moment, one truth: the audit judges the server after every extension has loaded.
+
+Real `jupyter server` / `jupyter lab` / `jupyter notebook` processes and `jupyter hardening check`
+on the same configs: settings that jupyterlab merges when it loads (c.LabApp.settings), config
+files that fail to load, an exception inside the audit, legacy names forwarded after we link.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+import websocket
+
+from .nginx_util import JupyterClient, run_code
+from .servers import JupyterHome, jupyter_bin, running, start
+from .test_startup import assert_refused, run_until_exit
+
+ATTACKER = "https://attacker.example"
+LAB_ORIGIN_ANY = "c.LabApp.settings = {'allow_origin_pat': '.*'}\n"
+
+
+def check(home: JupyterHome, *args: str) -> subprocess.CompletedProcess[str]:
+    """`jupyter hardening check --format json` in ``home``."""
+    return subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check", "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        env=home.env(),
+        cwd=home.work_dir,
+        timeout=120,
+    )
+
+
+def password_config(password: tuple[str, str]) -> str:
+    return f"c.PasswordIdentityProvider.hashed_password = {password[1]!r}\n"
+
+
+def test_lab_settings_origin_pattern_is_refused_at_startup(
+    home: JupyterHome, password: tuple[str, str]
+) -> None:
+    """jupyterlab merges c.LabApp.settings after we load: the audit still sees it, and refuses."""
+    home.write_config(password_config(password) + LAB_ORIGIN_ANY, "jupyter_lab_config.py")
+    server, was_open = run_until_exit(home, command="jupyter-lab")
+    assert_refused(server, was_open, "JH301")
+    assert "c.LabApp.settings" in server.log, server.log
+    result = check(home)
+    assert result.returncode == 1, result.stderr
+    assert [f["id"] for f in json.loads(result.stdout)["findings"]][:1] == ["JH301"]
+
+
+def test_what_the_report_says_the_websocket_shows(
+    home: JupyterHome, password: tuple[str, str]
+) -> None:
+    """With refuse_at = 'never' the server runs: the report names JH301 and a kernel websocket
+    opened by a page of another origin runs code, as the finding says. Without the setting the
+    same websocket is refused (so this test can fail)."""
+    config = password_config(password) + "c.Hardening.refuse_at = 'never'\n"
+    for lab_settings, admitted in ((LAB_ORIGIN_ANY, True), ("", False)):
+        home.write_config(config + lab_settings, "jupyter_lab_config.py")
+        with running(home, command="jupyter-lab") as server:
+            origin = f"http://127.0.0.1:{server.port}"
+            client = JupyterClient(origin, "/", None)
+            assert client.login(password[0]).status_code == 302
+            report = client.api("GET", "hardening", params={"format": "json"}).json()
+            ids = [f["id"] for f in report["findings"]]
+            assert ("JH301" in ids) == admitted, report
+            if admitted:
+                assert run_code(client, "6*7", ws_origin=ATTACKER) == "42"
+                assert report["settings"]["extension settings overrides"] == [
+                    "LabApp.settings['allow_origin_pat']"
+                ]
+            else:
+                assert run_code(client, "6*7") == "42"  # same origin works
+                with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+                    run_code(client, "6*7", ws_origin=ATTACKER)
+                assert refused.value.status_code == 403
+
+
+def test_lab_settings_csp_is_judged_as_served(home: JupyterHome, password: tuple[str, str]) -> None:
+    """A CSP in c.LabApp.settings['headers'] replaces jupyter_server's: the report judges it."""
+    home.write_config(
+        password_config(password)
+        + "c.Hardening.refuse_at = 'never'\n"
+        + "c.LabApp.settings = {'headers': {'Content-Security-Policy': \"frame-ancestors *\"}}\n",
+        "jupyter_lab_config.py",
+    )
+    with running(home, command="jupyter-lab") as server:
+        client = JupyterClient(f"http://127.0.0.1:{server.port}", "/", None)
+        client.login(password[0])
+        served = client.session.get(client.url("lab"), timeout=30).headers
+        assert served["Content-Security-Policy"] == "frame-ancestors *"
+        report = client.api("GET", "hardening", params={"format": "json"}).json()
+    assert report["settings"]["Content-Security-Policy"] == "frame-ancestors *"
+    assert "JH602" in [f["id"] for f in report["findings"]], report
+
+
+# name: (config, the verdict both must give)
+CONFIGS = {
+    "clean": ("", "ok"),
+    "any-origin": ("c.ServerApp.allow_origin = '*'\n", "refuse"),
+    "lab-any-origin-pattern": (LAB_ORIGIN_ANY, "refuse"),
+    "xsrf-off-in-lab-settings": ("c.LabApp.settings = {'disable_check_xsrf': True}\n", "refuse"),
+    "legacy-notebook-name": ("c.NotebookApp.allow_origin = '*'\n", "refuse"),
+    "warning-only": (
+        "c.ServerApp.tornado_settings = {'headers': {'X-Frame-Options': 'x'}}\n"
+        "c.LabApp.settings = {'headers': {'Content-Security-Policy': \"default-src 'self'\"}}\n",
+        "warn",
+    ),
+}
+VERDICT = re.compile(r"\[jupyter_hardening\] verdict (\w+):")
+
+
+@pytest.mark.parametrize("command", ["jupyter-server", "jupyter-lab", "jupyter-notebook"])
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_check_and_the_server_agree(
+    home: JupyterHome, password: tuple[str, str], command: str, name: str
+) -> None:
+    """The same configs give the same verdict from `check` and from a starting server."""
+    config, expected = CONFIGS[name]
+    home.write_config(password_config(password) + config, "jupyter_lab_config.py")
+    result = check(home)
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["verdict"] == expected, result.stdout
+    server = start(home, command=command)
+    try:
+        if expected == "refuse":
+            server.proc.wait(90)
+        else:
+            server.wait_ready()
+    finally:
+        server.stop()
+    match = VERDICT.search(server.log)
+    assert match, server.log
+    assert match[1] == expected, server.log
+
+
+BROKEN = {
+    "notebook-keyerror": (
+        "jupyter_notebook_config.py",
+        "c = get_config()\nimport os\nc.ServerApp.password = os.environ['UNSET_PW_VAR']\n",
+        ":3 ",
+        "KeyError",
+    ),
+    "lab-syntax": ("jupyter_lab_config.py", "c.ServerApp.ip = '127.0.0.1\n", ":1 ", "SyntaxError"),
+    "server-json": ("jupyter_server_config.json", '{"ServerApp": {"ip": }\n', ":1 ", "JSON"),
+    "base-config": ("jupyter_config.py", "\n\nraise RuntimeError('x')\n", ":3 ", "RuntimeError"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_config_file_that_fails_to_load(home: JupyterHome, name: str) -> None:
+    """check: exit 2, one line naming file and line; the server refuses instead of dropping it."""
+    filename, text, line, reason = BROKEN[name]
+    path = home.write_config(text, filename)
+    result = check(home)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert [ln for ln in lines if "jupyter hardening check:" in ln] == lines[-1:], result.stderr
+    assert f"{path}{line}" in lines[-1] and reason in lines[-1], result.stderr
+    assert "Traceback" not in result.stderr
+    assert "UNSET_PW_VAR" not in result.stderr or name == "notebook-keyerror"
+    command = "jupyter-lab" if "lab" in filename else "jupyter-server"
+    server, was_open = run_until_exit(home, command=command)
+    assert server.proc.returncode == 1, server.log
+    assert not was_open
+    assert f"{path}{line}" in server.log and "Refusing to start" in server.log, server.log
+
+
+def test_an_exception_in_the_audit_refuses(home: JupyterHome) -> None:
+    """A setting the audit cannot read never lets the server serve unaudited."""
+    home.write_config(
+        "class Hostile(list):\n"
+        "    def __deepcopy__(self, memo):\n"
+        "        return self\n"
+        "    def __iter__(self):\n"
+        "        raise RuntimeError('the secret value s3cr3t')\n"
+        "c.ServerApp.tornado_settings = {'local_hostnames': Hostile(['localhost'])}\n"
+    )
+    server, was_open = run_until_exit(home)
+    assert server.proc.returncode == 1, server.log
+    assert not was_open
+    assert "the audit failed with RuntimeError" in server.log, server.log
+    assert "s3cr3t" not in server.log
+    assert "extension failed loading" not in server.log.lower()
+
+
+def test_legacy_origin_pattern_forwarded_after_we_link(home: JupyterHome) -> None:
+    """c.NotebookApp.allow_origin_pat = '(' reaches ServerApp after our link: a clean refusal."""
+    home.write_config("c.NotebookApp.allow_origin_pat = '('\n", "jupyter_notebook_config.py")
+    server, was_open = run_until_exit(home, command="jupyter-notebook")
+    assert server.proc.returncode == 1, server.log
+    assert not was_open
+    assert "allow_origin_pat is not a valid regular expression" in server.log, server.log
+    assert "Traceback" not in server.log, server.log
+    result = check(home)
+    assert result.returncode == 2 and "allow_origin_pat" in result.stderr, result
+
+
+def test_hostile_text_in_a_reason_is_escaped_everywhere(home: JupyterHome) -> None:
+    """A lone surrogate and a terminal escape in an accepted-risk reason: the page is 200, the
+    log and `check` show them escaped (before: the page answered 500)."""
+    home.write_config(
+        "c.Hardening.accepted_risks = {'JH101': 'lab only \\udc80 \\x1b[2J'}\n"
+        "c.IdentityProvider.token = 'a-long-random-test-token-0123456789abcdef'\n"
+    )
+    with running(home, "--ip=0.0.0.0") as server:
+        import requests
+
+        page = requests.get(
+            server.url("hardening"),
+            headers={
+                "Accept": "text/html",
+                "Authorization": "token a-long-random-test-token-0123456789abcdef",
+            },
+            timeout=30,
+        )
+        log = server.log
+    assert page.status_code == 200, page.text
+    assert "lab only \\udc80 \\x1b[2J" in page.text
+    assert "\x1b" not in log and "lab only \\udc80 \\x1b[2J" in log, log
+    result = check(home, "--ip=0.0.0.0")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["reason"] == "lab only \\udc80 \\x1b[2J"
