@@ -14,9 +14,8 @@ import os
 import stat
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .safefile import SECRET_LIMIT, read_bounded
 
@@ -26,8 +25,9 @@ TOKEN_SECTIONS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "
 CONFIG_LIMIT = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class SecretFile:
+# NamedTuples, not dataclasses: this module is imported at every server start, and a dataclass
+# costs its code generation at import.
+class SecretFile(NamedTuple):
     """A file the server reads a secret from: which setting names it, where, and its mode."""
 
     setting: str
@@ -40,8 +40,7 @@ class SecretFile:
         return bool(self.mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
-@dataclass(frozen=True)
-class CookieSecretFacts:
+class CookieSecretFacts(NamedTuple):
     """Where the cookie secret comes from ('config', 'file' or ''), its length and strength."""
 
     source: str = ""
@@ -157,6 +156,15 @@ def secret_files(serverapp: Any, idp: Any, cookie_source: str) -> tuple[SecretFi
         if mode is not None:
             files.append(SecretFile(setting, path, mode))
     return tuple(files)
+
+
+def refresh_modes(files: tuple[SecretFile, ...]) -> tuple[SecretFile, ...]:
+    """The same files with their current modes (a `chmod 600` shows without a restart)."""
+    fresh = []
+    for f in files:
+        mode = _mode(f.path)
+        fresh.append(f if mode is None else SecretFile(f.setting, f.path, mode))
+    return tuple(fresh)
 
 
 def preflight_problems(serverapp: Any) -> list[tuple[str, str]]:

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atrest import CookieSecretFacts, SecretFile, cookie_secret_facts, secret_files
+from .atrest import (
+    CookieSecretFacts,
+    SecretFile,
+    cookie_secret_facts,
+    refresh_modes,
+    secret_files,
+)
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
@@ -580,5 +586,6 @@ def refresh_files(snap: Snapshot) -> Snapshot:
     return dataclasses.replace(
         snap,
         tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
+        secret_files=refresh_modes(snap.secret_files),
         taken_at=dt.datetime.now(dt.timezone.utc),
     )

@@ -247,3 +247,18 @@ def test_secret_strength() -> None:
     assert secret_strength(b"\x00" * 32) == 0
     assert secret_strength(base64.encodebytes(os.urandom(32))) > 200
     assert secret_strength(os.urandom(16)) >= 100
+
+
+def test_chmod_shows_without_a_restart(tmp_path: Path) -> None:
+    """The live report's re-check (refresh_files) re-reads the secret files' modes."""
+    from jupyter_hardening.atrest import SecretFile
+    from jupyter_hardening.report import run_rules
+    from jupyter_hardening.snapshot import Snapshot, refresh_files
+
+    token = tmp_path / "token"
+    token.write_text("x")
+    token.chmod(0o644)
+    snap = Snapshot(secret_files=(SecretFile("JUPYTER_TOKEN_FILE", str(token), 0o644),))
+    assert "JH208" in {f.id for f in run_rules(snap)}
+    token.chmod(0o600)
+    assert "JH208" not in {f.id for f in run_rules(refresh_files(snap))}
