@@ -428,9 +428,15 @@ def _effective_settings(
     values: dict[str, Any] = {key: getattr(serverapp, key) for key in TORNADO_OVERRIDES}
     sources: dict[str, str] = {}
     for key in TORNADO_OVERRIDES:
-        if key in settings and (key in raw or key in merged):
+        if key not in settings:
+            continue
+        if key in raw:
             values[key] = settings[key]
-            sources[key] = merged.get(key, "ServerApp.tornado_settings")
+            sources[key] = "ServerApp.tornado_settings"
+        elif key in merged and settings[key] != values[key]:
+            # Extension apps merge only keys the server has not set: most never take effect.
+            values[key] = settings[key]
+            sources[key] = merged[key]
     hostnames = values["local_hostnames"]
     if isinstance(hostnames, str | bytes) or not isinstance(hostnames, list | tuple | set):
         problems.append(

@@ -1,4 +1,4 @@
-"""The README's deployment guide as test data: its commands, its config block, its Dockerfile.
+"""The deployment guide (docs/deployment.md) as test data: its commands, its config block, its Dockerfile.
 
 Tests run what the guide tells people to run, so the guide cannot drift from the code.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from .servers import JupyterHome, jupyter_bin
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+GUIDE = ROOT / "docs" / "deployment.md"
 DOCKER = ROOT / "examples" / "docker"
 START = "<!-- section:deploy (owner: browser) -->"
 PUBLIC_PORT = 8443
@@ -21,8 +21,8 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def deploy_section() -> str:
-    """The README text between the deploy marker and the next section marker."""
-    text = README.read_text()
+    """The guide's text between the deploy marker and the next section marker."""
+    text = GUIDE.read_text()
     body = text.split(START, 1)[1]
     return body.split("<!-- section:", 1)[0]
 

@@ -102,10 +102,13 @@ CONFIGS = {
     "clean": ("", "ok"),
     "any-origin": ("c.ServerApp.allow_origin = '*'\n", "refuse"),
     "lab-any-origin-pattern": (LAB_ORIGIN_ANY, "refuse"),
-    "xsrf-off-in-lab-settings": ("c.LabApp.settings = {'disable_check_xsrf': True}\n", "refuse"),
+    # jupyterlab merges only keys the server has not set: this one never takes effect.
+    "xsrf-in-lab-settings-not-applied": (
+        "c.LabApp.settings = {'disable_check_xsrf': True}\n",
+        "ok",
+    ),
     "legacy-notebook-name": ("c.NotebookApp.allow_origin = '*'\n", "refuse"),
-    "warning-only": (
-        "c.ServerApp.tornado_settings = {'headers': {'X-Frame-Options': 'x'}}\n"
+    "lab-csp-without-frame-ancestors": (
         "c.LabApp.settings = {'headers': {'Content-Security-Policy': \"default-src 'self'\"}}\n",
         "warn",
     ),
