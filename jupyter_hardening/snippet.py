@@ -311,6 +311,8 @@ class NginxSnippetApp(JupyterApp):
     jupyter hardening nginx-snippet --auth-request http://127.0.0.1:4180/oauth2/auth \\
         --auth-signin https://jupyter.example.com/oauth2/start
     jupyter hardening nginx-snippet --location-only --upstream http://10.0.0.5:8888 --base-url /jp/
+    sudo jupyter hardening nginx-snippet --user jupyter --server-name jupyter.example.com \\
+        --letsencrypt jupyter.example.com --check    # as root, for the jupyter user's server
     """
 
     server_name = Unicode(
