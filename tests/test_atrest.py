@@ -262,3 +262,18 @@ def test_chmod_shows_without_a_restart(tmp_path: Path) -> None:
     assert "JH208" in {f.id for f in run_rules(snap)}
     token.chmod(0o600)
     assert "JH208" not in {f.id for f in run_rules(refresh_files(snap))}
+
+
+def test_check_agrees_with_the_server(home: JupyterHome) -> None:
+    """`jupyter hardening check` judges the same cookie secret and secret files the server does."""
+    home.write_config("c.ServerApp.cookie_secret = b'secret'\n")
+    out = subprocess.run(
+        [jupyter_bin("jupyter"), "hardening", "check", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=home.env(),
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "JH207" in {f["id"] for f in json.loads(out.stdout)["findings"]}
+    assert "secret'" not in out.stdout
