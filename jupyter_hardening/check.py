@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_core.application import JupyterApp
-from traitlets import Bool, Enum
+from traitlets import Bool, Enum, Unicode
 
 from . import __version__, extension
 from .apperrors import config_errors, config_errors_as
@@ -51,7 +52,7 @@ def repeated_secret(argv: list[str]) -> str:
 
 
 # Options that belong to `check`; every other argument goes to the ServerApp, as for `jupyter server`.
-OWN_OPTIONS = {"--format": True, "--list-rules": False}
+OWN_OPTIONS = {"--format": True, "--list-rules": False, "--hub-user": True}
 
 
 def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -124,11 +125,18 @@ class CheckApp(JupyterApp):
     jupyter hardening check --format json
     jupyter hardening check --ServerApp.ip=0.0.0.0 --NotebookApp.allow_origin='*'
     jupyter hardening check --list-rules
+    jupyter hardening check --hub-user alice    # as a JupyterHub spawn would start it
     """
 
     output_format = Enum(["text", "json"], "text", config=True, help="Output format: text or json.")
     list_rules = Bool(False, config=True, help="List the rules with their ids and exit.")
-    aliases = {"format": "CheckApp.output_format"}
+    hub_user = Unicode(
+        "",
+        config=True,
+        help="""Judge the server as JupyterHub starts it for this user (jupyterhub-singleuser):
+        fills in the JUPYTERHUB_* variables a spawner sets, keeping any already set.""",
+    )
+    aliases = {"format": "CheckApp.output_format", "hub-user": "CheckApp.hub_user"}
     flags = {"list-rules": ({"CheckApp": {"list_rules": True}}, "List the rules and exit.")}
 
     server_argv: list[str] = []
@@ -177,20 +185,29 @@ class CheckApp(JupyterApp):
             self.fail(f"{secret} is given twice; give it once (values not shown)")
         from jupyter_server.serverapp import ServerApp
 
+        singleuser = self._hub_singleuser()
         # This command is a traitlets singleton too; the ServerApp must become the singleton
         # because extensions look it up with ServerApp.instance().
         for cls in type(self).mro():
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
-        serverapp = ServerApp.instance(
-            log_level="WARN", open_browser=False, raise_config_file_errors=True
+        factory = singleuser.make_serverapp if singleuser else ServerApp.instance
+        serverapp = factory(
+            log_level="WARN",
+            open_browser=False,
+            raise_config_file_errors=True,
+            **({"jpserver_extensions": {"jupyterhub": True}} if singleuser else {}),
         )
         # The extension's preflight and audit, at the moment a served server runs them, whether
         # or not the extension is enabled; problems come back as AuditError, not an exit.
         offline = extension.OfflineAudit(serverapp)
         with config_errors(serverapp.log) as errors, quiet_info(), quiet_config_file_errors():
             try:
-                serverapp.initialize(argv=self.server_argv, new_httpserver=False)
+                serverapp.initialize(
+                    argv=self.server_argv,
+                    new_httpserver=False,
+                    **({"starter_extension": singleuser.name} if singleuser else {}),
+                )
             except extension.AuditError as e:
                 self.fail(f"the server's configuration is invalid: {e.message}")
             except SystemExit as e:
@@ -216,3 +233,19 @@ class CheckApp(JupyterApp):
         else:
             print(render_text(report))
         self.exit(1 if report.verdict == "refuse" else 0)
+
+    def _hub_singleuser(self) -> Any:
+        """JupyterHub's singleuser extension app when judging a hub spawn, else None."""
+        from . import hub
+
+        if self.hub_user:
+            os.environ.update(hub.hub_env(self.hub_user))
+        if not hub.in_hub_environment():
+            return None
+        try:
+            return hub.offline_singleuser()
+        except ImportError:
+            self.fail(
+                "JUPYTERHUB_SERVICE_URL is set, but jupyterhub is not installed here: "
+                "jupyterhub-singleuser could not start this server (pip install jupyterhub)"
+            )

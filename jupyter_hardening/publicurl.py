@@ -29,16 +29,6 @@ class PublicURL:
     port: int
     path: str
 
-    @property
-    def default_port(self) -> bool:
-        """True when the port is the scheme's default (and so absent from Origin/Host)."""
-        return self.port == {"https": 443, "http": 80}[self.scheme]
-
-    @property
-    def host_header(self) -> str:
-        """The Host header a browser sends (host, plus :port when not the default)."""
-        return self.host if self.default_port else f"{self.host}:{self.port}"
-
 
 def parse_public_url(url: str) -> PublicURL:
     """Parse a public URL, or raise ValueError with a message naming the problem."""

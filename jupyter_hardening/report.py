@@ -9,6 +9,7 @@ from typing import Any
 from . import __version__
 from .printable import printable
 from .rules import RULES, RULES_BY_ID, Finding, Severity
+from .rules.hub import where_in_hub
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
 
@@ -79,6 +80,8 @@ class Report:
 def run_rules(snap: Snapshot) -> list[Finding]:
     """All findings of all rules, worst first, in registry order within a severity."""
     findings = [f for rule in RULES for f in rule.check(snap)]
+    if snap.hub is not None:
+        findings = [where_in_hub(f) for f in findings]
     return sorted(findings, key=lambda f: -f.severity)
 
 

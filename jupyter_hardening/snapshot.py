@@ -29,6 +29,7 @@ from .atrest import (
     refresh_modes,
     secret_files,
 )
+from .hubcontext import HubFacts, hub_facts
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
@@ -46,7 +47,6 @@ class FileFacts:
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
-    exists: bool
     readable: bool
     mode: int | None = None
     error: str | None = None
@@ -71,7 +71,6 @@ class TLSFacts:
     key_matches: bool | None = None
     key_type: str | None = None
     key_bits: int | None = None
-    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +120,8 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     server_version: str = ""
+    # Set when this is a JupyterHub user server (jupyterhub-singleuser): rules judge in its model.
+    hub: HubFacts | None = None
     # The key that signs login cookies: 'config' (ServerApp.cookie_secret, tornado_settings) or
     # 'file' (ServerApp.cookie_secret_file), its length in bytes and estimated strength in bits.
     cookie_secret_source: str = ""
@@ -156,11 +157,6 @@ class Snapshot:
         """True when a token is required (or accepted) for login."""
         return self.token_length > 0
 
-    @property
-    def has_password(self) -> bool:
-        """True when a password (of any quality) is configured."""
-        return bool(self.password_kind)
-
     def settings(self) -> dict[str, Any]:
         """The effective settings, redacted: safe to log and to serve."""
         if self.password_kind in ("", "invalid", "plaintext"):
@@ -174,6 +170,12 @@ class Snapshot:
             if self.token_length
             else "not set"
         )
+        if self.hub is not None and self.hub.hub_auth:
+            # Never a login token under JupyterHub: logins go through the hub's OAuth.
+            token = (
+                f"JupyterHub's API token for this server (JUPYTERHUB_API_TOKEN, "
+                f"{self.hub.api_token_length} characters): the hub's credential, not a login token"
+            )
         return {
             "ServerApp.ip": self.ip,
             "ServerApp.port": self.port,
@@ -214,6 +216,7 @@ class Snapshot:
                 "config": f"set in the config ({self.cookie_secret_length} bytes)",
                 "file": f"from ServerApp.cookie_secret_file ({self.cookie_secret_length} bytes)",
             }.get(self.cookie_secret_source, "not known"),
+            **(self.hub.settings() if self.hub is not None else {}),
         }
 
 
@@ -287,19 +290,18 @@ def file_facts(path: str) -> FileFacts:
         hint = (
             " (jupyter_server does not expand '~': write the full path)" if path[:1] == "~" else ""
         )
-        return FileFacts(path, exists=False, readable=False, error="does not exist" + hint)
+        return FileFacts(path, readable=False, error="does not exist" + hint)
     except OSError as e:
-        return FileFacts(path, exists=False, readable=False, error=e.strerror or str(e))
+        return FileFacts(path, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
         kind = f"is {kind_of(st.st_mode)}, not a regular file"
-        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), kind)
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), kind)
     if st.st_size > CERT_LIMIT:
         too_big = f"is larger than {CERT_LIMIT // 2**20} MiB (not a certificate or key)"
-        return FileFacts(path, True, False, stat.S_IMODE(st.st_mode), too_big)
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), too_big)
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,
-        exists=True,
         readable=readable,
         mode=stat.S_IMODE(st.st_mode),
         error=None if readable else "is not readable by this user",
@@ -328,14 +330,12 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
         try:
             cert = x509.load_pem_x509_certificate(read_bounded(certfile, CERT_LIMIT))
             facts["not_after"] = cert.not_valid_after_utc
-            facts["subject"] = cert.subject.rfc4514_string()
             facts["self_signed"] = cert.issuer == cert.subject
         except OSError as e:  # a FIFO or device swapped in since the stat, a huge file
             facts["cert_error"] = f"cannot be read (it {e.strerror or e})"
         except Exception as e:
             cert = None
             facts.pop("not_after", None)
-            facts.pop("subject", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
     data: bytes | None = None
     if key_ff.readable:
@@ -522,6 +522,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             deprecated = f"{section}.password"
             break
 
+    hub = hub_facts(serverapp, idp)
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
     keyfile = str(serverapp.keyfile or "")
@@ -567,6 +568,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         cookie_secret_length=cookie.length,
         cookie_secret_bits=cookie.bits,
         secret_files=files,
+        hub=hub,
     )
 
 

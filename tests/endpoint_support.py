@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from .certs import cert_pem, key_pem, make_cert, name, new_key
 
 EXTENSION = {"ServerApp": {"jpserver_extensions": {"jupyter_hardening": True}}}
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -19,43 +17,16 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 def write_tls(folder: Path, *, days: float = 365, key_mode: int = 0o600) -> tuple[Path, Path]:
     """A self-signed localhost certificate valid ``days`` more days (< 0: expired), and its key."""
     folder.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    serial = x509.random_serial_number()
+    key = new_key()
     # A distinct subject per certificate: OpenSSL finds trust anchors by subject name.
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"test {serial:x}"[:64]),
-        ]
-    )
-    now = dt.datetime.now(dt.timezone.utc)
-    not_before = min(now, now + dt.timedelta(days=days)) - dt.timedelta(days=1)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(serial)
-        .not_valid_before(not_before)
-        .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        # CA:TRUE lets clients trust this self-signed certificate directly (requests verify=).
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    subject = name("localhost", unit=f"test {x509.random_serial_number():x}")
+    # CA:TRUE lets clients trust this self-signed certificate directly (requests verify=).
+    cert = make_cert(
+        key, subject, days=days, not_before_days=max(0, -days) + 1, ca=True, san=("localhost",)
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     # Write next to the target and rename, as certbot does: the server never sees half a file.
-    for path, data in (
-        (cert_path, cert.public_bytes(serialization.Encoding.PEM)),
-        (
-            key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        ),
-    ):
+    for path, data in ((cert_path, cert_pem(cert)), (key_path, key_pem(key))):
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.chmod(key_mode if path == key_path else 0o644)

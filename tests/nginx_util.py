@@ -13,7 +13,6 @@ import json
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -163,77 +162,30 @@ class TestCA:
     cert: Path
     key: Path
 
-    def client_context(self) -> ssl.SSLContext:
-        """A client TLS context that trusts only this CA (hostname checking on)."""
-        return ssl.create_default_context(cafile=str(self.ca_cert))
-
 
 def make_ca(folder: Path, hostnames: tuple[str, ...] = (PUBLIC_HOST,)) -> TestCA:
-    """Create a CA and a server certificate for ``hostnames`` (SAN) in ``folder``."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    """Create a CA and a server certificate for ``hostnames`` (SAN) in ``folder``, valid from
+    five minutes ago for two days; fullchain.pem holds the certificate then the CA, as certbot's."""
+    from .certs import CA_NAME, make_cert, new_key, write_cert, write_key
 
     folder.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jupyter_hardening test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
+    recent = 5 / (24 * 60)
+    ca_key, key = new_key(), new_key()
+    ca = make_cert(ca_key, CA_NAME, days=2, not_before_days=recent, ca=True)
+    cert = make_cert(
+        key,
+        hostnames[0],
+        issuer_key=ca_key,
+        issuer_cn=CA_NAME,
+        days=2,
+        not_before_days=recent,
+        san=hostnames,
+        server=True,
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
     paths = TestCA(folder / "ca.pem", folder / "fullchain.pem", folder / "privkey.pem")
-    paths.ca_cert.write_bytes(ca.public_bytes(pem))
-    paths.cert.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
-    paths.key.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    paths.key.chmod(0o600)
+    write_cert(paths.ca_cert, ca)
+    write_cert(paths.cert, cert, ca)
+    write_key(paths.key, key)
     return paths
 
 

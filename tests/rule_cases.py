@@ -483,3 +483,53 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         },
     },
 }
+
+# JupyterHub user servers: "_hub" holds the JUPYTERHUB_* variables a spawner sets (the rest are
+# filled in as `check --hub-user` does), and the real jupyterhub singleuser extension loads.
+HUB_ALL_INTERFACES = {"JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888/user/alice/"}
+HUB_LOOPBACK = {"JUPYTERHUB_SERVICE_URL": "http://127.0.0.1:8888/user/alice/"}
+HUB_CASES: dict[str, dict[str, dict[str, Config]]] = {
+    "JH101": {
+        "trigger": {"hub-all-interfaces-warning": {"_hub": HUB_ALL_INTERFACES}},
+        "clean": {
+            "hub-internal-ssl": {
+                "_hub": {
+                    "JUPYTERHUB_SERVICE_URL": "https://0.0.0.0:8888/user/alice/",
+                    "JUPYTERHUB_SSL_CERTFILE": "{tls}/good.pem",
+                    "JUPYTERHUB_SSL_KEYFILE": "{tls}/good.key",
+                    "JUPYTERHUB_SSL_CLIENT_CA": "{tls}/good.pem",
+                }
+            }
+        },
+    },
+    "JH701": {"clean": {"hub-forced-xheaders": {"_hub": HUB_ALL_INTERFACES}}},
+    "JH801": {
+        "trigger": {
+            "other-identity-provider-on-the-command-line": {
+                "_hub": HUB_LOOPBACK,
+                "_argv": ["--ServerApp.identity_provider_class=tests.hub_provider.OtherProvider"],
+            }
+        },
+        "clean": {"hub-oauth": {"_hub": HUB_LOOPBACK}},
+    },
+    "JH802": {
+        "trigger": {
+            "self-on-one-origin": {"_hub": HUB_LOOPBACK, "ServerApp": csp("frame-ancestors 'self'")}
+        },
+        "clean": {
+            "hub-default-none": {"_hub": HUB_LOOPBACK},
+            "self-with-subdomains": {
+                "_hub": {
+                    **HUB_LOOPBACK,
+                    "JUPYTERHUB_PUBLIC_URL": "https://alice.hub.example.org/user/alice/",
+                    "JUPYTERHUB_PUBLIC_HUB_URL": "https://hub.example.org/hub/",
+                },
+                "ServerApp": csp("frame-ancestors 'self'"),
+            },
+            "not-a-hub": {"ServerApp": csp("frame-ancestors 'self'")},
+        },
+    },
+}
+for _rule_id, _kinds in HUB_CASES.items():
+    for _kind, _cases in _kinds.items():
+        CASES.setdefault(_rule_id, {}).setdefault(_kind, {}).update(_cases)

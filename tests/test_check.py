@@ -106,7 +106,7 @@ def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
     ("args", "config", "needle"),
     [
         (["--format", "xml"], "", "--format must be text or json"),
-        ([], "c.ServerApp.ip = (\n", "cannot load the server's configuration"),
+        ([], "c.ServerApp.ip = (\n", "jupyter_server_config.py:1 fails to load (SyntaxError"),
         ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
         ([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait"),
         (["--ServerApp.ip=nosuchhost.invalid"], "", "does not resolve"),

@@ -1,4 +1,4 @@
-"""The README's deployment guide, run: every command is exercised here or in test_browser.py,
+"""The deployment guide (docs/deployment.md), run: every command is exercised here or in test_browser.py,
 or named with the reason it cannot run in a test (root on a real host, Docker)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 
 from jupyter_hardening import __version__
 
+from .cli import hardening
 from .fixtures import require_tool
 from .guide import DOCKER, after, blocks, command, commands, server_config, set_password
 from .nginx_util import PUBLIC_HOST, TestCA, assert_nginx_ok, make_ca, nginx_conf_including
@@ -44,6 +45,9 @@ GUIDE = {
     ),
     "sudo /opt/jupyter/bin/jupyter hardening systemd-unit --user jupyter "
     "--output /etc/systemd/system/jupyter.service": "test_guide_systemd_unit",
+    "sudo systemd-analyze security --offline=yes /etc/systemd/system/jupyter.service": (
+        "test_guide_systemd_unit"
+    ),
     "sudo systemctl daemon-reload": f"{NOT_RUN} needs systemd as PID 1 (systemd-analyze verify)",
     "sudo systemctl enable --now jupyter": f"{NOT_RUN} needs systemd as PID 1",
     "sudo -u jupyter -H /opt/jupyter/bin/jupyter hardening nginx-snippet --letsencrypt "
@@ -156,9 +160,8 @@ def test_guide_systemd_unit(tmp_path: Path) -> None:
     unit = tmp_path / "jupyter.service"
     args[args.index("--user") + 1] = user.pw_name
     args[args.index("--output") + 1] = str(unit)
-    result = subprocess.run(
-        [jupyter_bin("jupyter"), *args], capture_output=True, text=True, timeout=60
-    )
+    assert args[0] == "hardening", args
+    result = hardening(*args[1:], timeout=60)
     assert result.returncode == 0, result.stderr
     lines = unit_lines(unit.read_text())
     assert lines["ExecStart"] == [f"{jupyter_bin('jupyter-lab')} --no-browser"]
@@ -168,6 +171,13 @@ def test_guide_systemd_unit(tmp_path: Path) -> None:
         [systemd_analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60
     )
     assert (verify.returncode, verify.stdout + verify.stderr) == (0, "")
+    # The guide's rating command, on the unit just written: OK is below 5.0.
+    rate = command("sudo systemd-analyze security")[1:]
+    rate[0], rate[-1] = systemd_analyze, str(unit)
+    rated = subprocess.run(rate, capture_output=True, text=True, timeout=60)
+    assert rated.returncode == 0, rated.stdout + rated.stderr
+    score = re.search(r"Overall exposure level for \S+: (\d+\.\d) OK", rated.stdout)
+    assert score and float(score.group(1)) < 5.0, rated.stdout
 
 
 @pytest.fixture
@@ -211,7 +221,7 @@ def test_guide_nginx_config(guide_home: JupyterHome, server: ServerProcess, tmp_
 def test_dockerfile() -> None:
     """Built on a pinned docker-stacks image, installs the wheel, copies the config, no root."""
     dockerfile = (DOCKER / "Dockerfile").read_text()
-    assert blocks("dockerfile") == [dockerfile], "the README shows examples/docker/Dockerfile"
+    assert blocks("dockerfile") == [dockerfile], "the guide shows examples/docker/Dockerfile"
     instructions = [
         line.split(None, 1)
         for line in dockerfile.splitlines()
@@ -229,7 +239,7 @@ def test_dockerfile() -> None:
     assert ["RUN", "pip install --no-cache-dir /tmp/wheels/jupyter_hardening-*.whl"] in (
         instructions
     )
-    # The README's wheel command puts the wheel where the first COPY takes it from.
+    # The guide's wheel command puts the wheel where the first COPY takes it from.
     assert command("pip wheel")[-2:] == ["examples/docker", "."]
 
 
@@ -243,7 +253,7 @@ def container_home(tmp_path: Path) -> JupyterHome:
 
 def container_check(home: JupyterHome, **env: str) -> subprocess.CompletedProcess[str]:
     """`jupyter hardening check --format json` with the image's config."""
-    return run([jupyter_bin("jupyter"), "hardening", "check", "--format", "json"], home, **env)
+    return hardening("check", "--format", "json", home=home, env=env, timeout=180)
 
 
 def test_docker_config_verdict(container_home: JupyterHome, password: tuple[str, str]) -> None:

@@ -1,22 +1,49 @@
-"""The docs name every rule and every c.Hardening option; the README starts with the two commands."""
+"""The docs match the code: docs/rules.md is what the rules say, every c.Hardening option is
+documented, and the README starts with the two commands."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from jupyter_hardening.config import Hardening
+from jupyter_hardening.docs import anchor, render
 from jupyter_hardening.rules import RULES
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
-RULES_DOC = (ROOT / "docs" / "rules.md").read_text()
+RULES_MD = ROOT / "docs" / "rules.md"
 CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 
 
-def test_readme_lists_every_rule() -> None:
-    """Each rule id and name appears in the rules table."""
-    missing = [r.id for r in RULES if f"| `{r.id}` | `{r.name}` |" not in RULES_DOC]
-    assert not missing, missing
+def test_rules_reference_is_generated_from_the_rules() -> None:
+    """docs/rules.md is exactly what the generator writes from RULES: it cannot drift."""
+    assert RULES_MD.read_text() == render(), (
+        "docs/rules.md is out of date: run `python -m jupyter_hardening.docs docs/rules.md`"
+    )
+
+
+def test_every_rule_has_a_stable_anchor_and_its_examples() -> None:
+    """One ``<a id="jh101">`` per rule (for help links and SARIF helpUri), before its entry,
+    which holds its insecure example and its fix."""
+    text = RULES_MD.read_text()
+    assert re.findall(r'<a id="([^"]+)"></a>', text) == [r.id.lower() for r in RULES]
+    entries = text.split('<a id="')[1:]
+    for rule, entry in zip(RULES, entries, strict=True):
+        assert entry.startswith(f'{anchor(rule)}"></a>\n\n### {rule.id} `{rule.name}`'), rule.id
+        assert "**Insecure" in entry or "**Broken" in entry, rule.id
+        assert "**Fix" in entry, rule.id
+
+
+def test_generator_command_writes_the_file(tmp_path: Path) -> None:
+    """The command named in the drift message writes what the test compares with."""
+    out = tmp_path / "rules.md"
+    subprocess.run(
+        [sys.executable, "-m", "jupyter_hardening.docs", str(out)], check=True, timeout=60
+    )
+    assert out.read_text() == RULES_MD.read_text()
 
 
 def test_readme_documents_every_option() -> None:

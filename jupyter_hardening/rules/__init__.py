@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from .auth import (
     DeprecatedPasswordName,
-    PaddedToken,
     PasswordNotHashed,
     SecretFileReadable,
+    TokenWhitespace,
     WeakCookieSecret,
     WeakPasswordHash,
     WeakToken,
     XSRFDisabled,
 )
 from .base import Finding, Rule, Severity
-from .cors import AnyOrigin, CredentialsWithBroadOrigin, LooseOriginPattern
-from .csp import FrameAncestorsIgnored, FrameAncestorsMissing, FrameAncestorsTooBroad
+from .cors import AnyOrigin, CredentialsBroadOrigin, LooseOriginPattern
+from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissing
+from .hub import HubAuthReplaced, HubSharedOriginFraming
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
 from .proxy import (
-    CookieNotSecureBehindTLS,
-    PublicButExposed,
+    CookieNotSecure,
+    ProxyBypass,
     PublicHostNotLocal,
     PublicPathMismatch,
     XHeadersDirect,
@@ -27,13 +28,13 @@ from .proxy import (
 from .tls import (
     CertificateExpiry,
     ClientCAUnusable,
-    KeyFilePermissions,
     KeyMismatch,
+    KeyPermissions,
     SelfSigned,
     TLSFileUnusable,
     WeakKey,
 )
-from .urls import BaseUrlNotPath, BaseUrlUnsafeCharacters
+from .urls import BaseUrlNotPath, BaseUrlUnsafe
 
 RULES: tuple[Rule, ...] = (
     UnreadableSetting(),
@@ -48,29 +49,31 @@ RULES: tuple[Rule, ...] = (
     WeakPasswordHash(),
     DeprecatedPasswordName(),
     XSRFDisabled(),
-    PaddedToken(),
+    TokenWhitespace(),
     WeakCookieSecret(),
     SecretFileReadable(),
     AnyOrigin(),
     LooseOriginPattern(),
-    CredentialsWithBroadOrigin(),
+    CredentialsBroadOrigin(),
     TLSFileUnusable(),
-    KeyFilePermissions(),
+    KeyPermissions(),
     CertificateExpiry(),
     KeyMismatch(),
     WeakKey(),
     SelfSigned(),
     ClientCAUnusable(),
     BaseUrlNotPath(),
-    BaseUrlUnsafeCharacters(),
+    BaseUrlUnsafe(),
     FrameAncestorsMissing(),
-    FrameAncestorsTooBroad(),
+    FrameAncestorsBroad(),
     FrameAncestorsIgnored(),
     XHeadersDirect(),
-    CookieNotSecureBehindTLS(),
+    CookieNotSecure(),
     PublicPathMismatch(),
     PublicHostNotLocal(),
-    PublicButExposed(),
+    ProxyBypass(),
+    HubAuthReplaced(),
+    HubSharedOriginFraming(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

@@ -22,6 +22,11 @@ class WeakToken(Rule):
         c.IdentityProvider.token = 'jupyter'
 
     A token is a password that is never rate-limited: short ones are guessed online.
+
+    Fix::
+
+        # delete the token line: jupyter_server then generates a 192-bit token; to choose one:
+        python -c 'import secrets; print(secrets.token_hex(32))'
     """
 
     id = "JH201"
@@ -32,6 +37,8 @@ class WeakToken(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when a remote server's token estimates below the threshold."""
+        if snap.hub is not None and snap.hub.hub_auth:
+            return  # the token is the hub's API token for this server, not a login token
         if snap.remote and snap.has_token and snap.token_bits < MIN_TOKEN_BITS:
             yield self.finding(
                 f"The token has {snap.token_length} characters (about {snap.token_bits:.0f} bits, "
@@ -42,7 +49,7 @@ class WeakToken(Rule):
             )
 
 
-class PaddedToken(Rule):
+class TokenWhitespace(Rule):
     """A token that starts or ends with whitespace, usually the newline of a token file.
 
     Broken::
@@ -52,6 +59,10 @@ class PaddedToken(Rule):
 
     jupyter_server reads JUPYTER_TOKEN_FILE as it is and compares tokens exactly: the token
     everyone copies, without the newline, is refused (403) and token login never works.
+
+    Fix::
+
+        $ printf '%s' "$TOKEN" > /run/secrets/jupyter-token   # no newline
     """
 
     id = "JH206"
@@ -62,7 +73,7 @@ class PaddedToken(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the token has leading or trailing whitespace."""
-        if snap.token_padded:
+        if snap.token_padded and not (snap.hub is not None and snap.hub.hub_auth):
             yield self.finding(
                 "The token starts or ends with whitespace (typically the newline `echo` writes "
                 "into JUPYTER_TOKEN_FILE): jupyter_server compares tokens exactly, so the token "
@@ -81,6 +92,10 @@ class PasswordNotHashed(Rule):
 
     jupyter_server then disables the token and no password can ever match: nobody can log in,
     and the secret sits in plain text in the config file.
+
+    Fix::
+
+        jupyter server password      # replaces it with an argon2 hash
     """
 
     id = "JH202"
@@ -113,6 +128,10 @@ class WeakPasswordHash(Rule):
         c.NotebookApp.password = 'sha1:67c9e60bb8b6:9ffede0825894254b2e042ea597d771089e11aed'
 
     A leaked config file is cracked in seconds on a GPU. argon2 is the default since notebook 6.
+
+    Fix::
+
+        jupyter server password      # writes an argon2 hash instead
     """
 
     id = "JH203"
@@ -138,6 +157,10 @@ class DeprecatedPasswordName(Rule):
         c.ServerApp.password = 'argon2:...'    # or c.NotebookApp.password
 
     It still works, but it is forwarded with a warning and is the name old recipes copy.
+
+    Fix::
+
+        c.PasswordIdentityProvider.hashed_password = 'argon2:...'   # the same hash, current name
     """
 
     id = "JH204"
@@ -165,6 +188,10 @@ class XSRFDisabled(Rule):
 
     Any web page the user visits can then POST to the API with the user's cookie: create a
     terminal, write files, start kernels.
+
+    Fix::
+
+        c.ServerApp.disable_check_xsrf = False      # the default: delete the line
     """
 
     id = "JH205"
@@ -199,7 +226,13 @@ class WeakCookieSecret(Rule):
     Anyone who guesses it forges a cookie that ``/api/me`` (and every other handler) accepts,
     without the password or the token. By default jupyter_server keys it with 32 random bytes
     from ``cookie_secret_file``; a key written by hand into the config or that file is rarely
-    as strong.
+    as strong. See docs/secrets.md.
+
+    Fix::
+
+        # delete the c.ServerApp.cookie_secret line (and any 'cookie_secret' key in
+        # c.ServerApp.tornado_settings): jupyter_server then keys the cookies with 32 random
+        # bytes it writes to cookie_secret_file, mode 0600
     """
 
     id = "JH207"
@@ -249,6 +282,10 @@ class SecretFileReadable(Rule):
     Another local user who reads the cookie secret forges login cookies, one who reads the token
     logs in, and one who reads the password hash cracks it offline. jupyter_server writes these
     files with mode 0600; a copy or an `echo > FILE` under a 022 umask makes them 0644.
+
+    Fix::
+
+        $ chmod 600 ~/.local/share/jupyter/runtime/jupyter_cookie_secret
     """
 
     id = "JH208"

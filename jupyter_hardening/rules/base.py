@@ -23,11 +23,6 @@ class Severity(enum.IntEnum):
         """The lower-case name used in config, logs and JSON."""
         return self.name.lower()
 
-    @classmethod
-    def from_label(cls, label: str) -> Severity:
-        """Parse ``error``/``warning``/``info``."""
-        return cls[label.upper()]
-
 
 @dataclass(frozen=True)
 class Finding:

@@ -107,6 +107,10 @@ class AnyOrigin(Rule):
 
     Any page the user visits can open a kernel websocket and run code: remote code execution.
     The proxy's real problem is the Host header (see ``jupyter hardening nginx-snippet``).
+
+    Fix::
+
+        c.ServerApp.allow_origin = 'https://app.example.com'   # only a site that must call the API
     """
 
     id = "JH301"
@@ -160,6 +164,10 @@ class LooseOriginPattern(Rule):
     ``https://app.example.com.attacker.net``: domains anyone can register. jupyter_server before
     2.18 matches only the start of the origin (``re.match``), so there a pattern without a final
     ``$`` is loose too.
+
+    Fix::
+
+        c.ServerApp.allow_origin_pat = r'^https://app\\.example\\.com$'
     """
 
     id = "JH302"
@@ -194,7 +202,7 @@ class LooseOriginPattern(Rule):
             )
 
 
-class CredentialsWithBroadOrigin(Rule):
+class CredentialsBroadOrigin(Rule):
     """``allow_credentials`` with an origin list that includes attackers.
 
     Insecure::
@@ -203,6 +211,10 @@ class CredentialsWithBroadOrigin(Rule):
         c.ServerApp.allow_credentials = True
 
     Cross-origin requests then carry the user's cookies: other sites act as the user.
+
+    Fix::
+
+        c.ServerApp.allow_origin = 'https://app.example.com'   # one exact origin
     """
 
     id = "JH303"

@@ -32,7 +32,7 @@ def ignored_sources(sources: list[str]) -> list[str]:
     return [s for s in sources if s.startswith("'") and s.lower() not in KEYWORDS]
 
 
-def _suggest(sources: list[str]) -> str:
+def _suggest(sources: list[str], base: str = "'self'") -> str:
     fixed = []
     for s in sources:
         if s.startswith("'") and s.lower() not in KEYWORDS:
@@ -43,15 +43,24 @@ def _suggest(sources: list[str]) -> str:
             s = "https://" + s[len("http://") :]
         if s and s not in fixed:
             fixed.append(s)
+    if base == "'none'":  # JupyterHub on one origin: 'self' is every other user's server
+        return base
     if "'self'" not in fixed and "'none'" not in fixed:
         fixed.insert(0, "'self'")
     return " ".join(fixed)
 
 
-def _fix(sources: list[str]) -> str:
+def _fix(sources: list[str], snap: Snapshot | None = None) -> str:
+    # JupyterHub's web-security docs: without subdomain_host, frame-ancestors 'self' lets every
+    # user's server frame every other's; the hub's own default is 'none'.
+    base = (
+        "'none'"
+        if snap is not None and snap.hub is not None and not snap.hub.subdomains
+        else "'self'"
+    )
     return (
         "c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "
-        f'"frame-ancestors {_suggest(sources)}"}}}}'
+        f'"frame-ancestors {_suggest(sources, base)}"}}}}'
     )
 
 
@@ -64,6 +73,10 @@ class FrameAncestorsMissing(Rule):
 
     An ``X-Frame-Options: DENY`` or ``SAMEORIGIN`` header next to it protects as well: browsers
     obey it when the policy has no frame-ancestors.
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "default-src 'self'; frame-ancestors 'self'"}}
     """
 
     id = "JH601"
@@ -83,16 +96,20 @@ class FrameAncestorsMissing(Rule):
             yield self.finding(
                 "The Content-Security-Policy in ServerApp.tornado_settings replaces Jupyter's and "
                 "has no frame-ancestors: any web site can frame Jupyter and trick clicks.",
-                "add frame-ancestors to it, e.g. " + _fix([]),
+                "add frame-ancestors to it, e.g. " + _fix([], snap),
             )
 
 
-class FrameAncestorsTooBroad(Rule):
+class FrameAncestorsBroad(Rule):
     """``frame-ancestors`` allowing any site (``*``, ``https:``) or sites over plain http.
 
     Insecure::
 
         c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors *"}}
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors 'self' https://portal.example.com"}}
     """
 
     id = "JH602"
@@ -114,13 +131,13 @@ class FrameAncestorsTooBroad(Rule):
             yield self.finding(
                 f"frame-ancestors allows {' '.join(broad)}: any web site can frame Jupyter "
                 "(clickjacking).",
-                _fix(sources),
+                _fix(sources, snap),
             )
         elif plain:
             yield self.finding(
                 f"frame-ancestors allows {' '.join(plain)} over plain http: a network attacker can "
                 "frame Jupyter from it.",
-                _fix(sources),
+                _fix(sources, snap),
                 severity=Severity.WARNING,
             )
 
@@ -134,6 +151,10 @@ class FrameAncestorsIgnored(Rule):
 
     A host in quotes is not a source expression: browsers drop it, so the embedding site is
     refused and people then remove the CSP altogether.
+
+    Fix::
+
+        "frame-ancestors https://my.example.com 'self'"
     """
 
     id = "JH603"
@@ -152,5 +173,5 @@ class FrameAncestorsIgnored(Rule):
             yield self.finding(
                 f"frame-ancestors has {' '.join(ignored)}, which browsers ignore (a host is "
                 "written without quotes).",
-                _fix(sources),
+                _fix(sources, snap),
             )

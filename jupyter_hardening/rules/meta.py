@@ -14,6 +14,10 @@ class UnreadableSetting(Rule):
     Insecure::
 
         c.ServerApp.tornado_settings = {'headers': "frame-ancestors 'self'"}   # not a dict
+
+    Fix::
+
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors 'self'"}}
     """
 
     id = "JH001"
@@ -33,6 +37,14 @@ class UnknownAcceptedRisk(Rule):
 
     A typo there silently accepts nothing; it is reported so the intent is not lost.
     Evaluated by the policy, which knows the accepted risks.
+
+    Insecure::
+
+        c.Hardening.accepted_risks = {'JH46': 'our internal CA'}   # meant JH406
+
+    Fix::
+
+        c.Hardening.accepted_risks = {'JH406': 'our internal CA'}  # ids: jupyter hardening check --list-rules
     """
 
     id = "JH002"
@@ -62,6 +74,11 @@ class AuditDisabled(Rule):
 
     The server then starts whatever its settings, and /hardening does not exist. Only
     ``jupyter hardening check`` can see this: a server that loads the extension has it on.
+
+    Fix::
+
+        c.ServerApp.jpserver_extensions = {'jupyter_hardening': True}
+        # or: jupyter server extension enable jupyter_hardening
     """
 
     id = "JH003"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..hubcontext import WHERE_INTERNAL_SSL, WHERE_NETWORK_POLICY
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 
@@ -22,8 +23,17 @@ class RemoteWithoutTLS(Rule):
         c.ServerApp.ip = '*'          # no certfile, no proxy
 
     The token or password, the session cookie and every notebook cross the network in clear text.
-    Fix: listen on loopback behind a TLS proxy (``jupyter hardening nginx-snippet``), or give the
-    server a certificate (``c.ServerApp.certfile`` / ``keyfile``).
+
+    Fix (behind a TLS proxy, ``jupyter hardening nginx-snippet``; or give the server
+    ``c.ServerApp.certfile`` and ``keyfile``)::
+
+        c.ServerApp.ip = '127.0.0.1'
+
+    Under JupyterHub this is a warning, not a refusal: container spawners (KubeSpawner,
+    DockerSpawner) start every user server on ``0.0.0.0`` and jupyterhub-singleuser sets ``ip``
+    above config files, so only the proxy-to-server hop is plain http. The hub's fixes are
+    ``c.JupyterHub.internal_ssl = True`` (mutual TLS: the server then has a certificate and a
+    ``client_ca``, and this rule is quiet) or, on Kubernetes, z2jh's network policy.
     """
 
     id = "JH101"
@@ -34,6 +44,16 @@ class RemoteWithoutTLS(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the server is remote and has no certificate."""
+        if snap.hub is not None and snap.remote and not snap.has_tls:
+            yield self.finding(
+                f"This JupyterHub user server listens on {snap.ip or 'all interfaces'!r} (set by "
+                "the spawner, above config files) over plain http: on the hop from the hub's "
+                "proxy, other hosts on that network can read and reach it.",
+                f"{WHERE_INTERNAL_SSL}; or {WHERE_NETWORK_POLICY}; or c.Spawner.ip = '127.0.0.1' "
+                "with a local spawner",
+                severity=Severity.WARNING,
+            )
+            return
         if snap.remote and not snap.has_tls:
             yield self.finding(
                 f"{_where(snap)} over plain http: passwords, tokens and cookies travel in clear text.",
@@ -52,6 +72,10 @@ class RemoteWithoutAuth(Rule):
         c.IdentityProvider.token = ''
 
     Anyone who can reach the port runs code as the server's user.
+
+    Fix::
+
+        jupyter server password      # stores an argon2 hash; or delete the token = '' line
     """
 
     id = "JH102"
@@ -62,6 +86,8 @@ class RemoteWithoutAuth(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when remote and neither token nor password protects the server."""
+        if snap.hub is not None and snap.hub.hub_auth:
+            return  # JupyterHub's OAuth guards every request (JH801 fires when it does not)
         if snap.remote and not snap.auth_enabled:
             yield self.finding(
                 f"{_where(snap)} and requires no token and no password: "
@@ -82,6 +108,10 @@ class LocalWithoutAuth(Rule):
         c.ServerApp.ip = '127.0.0.1'
         c.IdentityProvider.token = ''
         c.ServerApp.allow_remote_access = True
+
+    Fix::
+
+        jupyter server password      # or delete the token = '' line: a random token is generated
     """
 
     id = "JH103"
@@ -92,7 +122,7 @@ class LocalWithoutAuth(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire on a non-remote server with auth disabled."""
-        if snap.remote or snap.auth_enabled:
+        if snap.remote or snap.auth_enabled or (snap.hub is not None and snap.hub.hub_auth):
             return
         fix = "remove c.IdentityProvider.token = '' (a random token is then generated)"
         if snap.allow_remote_access:
@@ -120,6 +150,11 @@ class RootRemote(Rule):
         jupyter lab --ip=0.0.0.0 --allow-root
 
     A kernel is a root shell for whoever logs in: one leaked token owns the machine.
+
+    Fix::
+
+        sudo useradd --system --create-home --home-dir /srv/jupyter --shell /bin/bash jupyter
+        sudo jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
     """
 
     id = "JH104"
@@ -130,6 +165,15 @@ class RootRemote(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when root with allow_root on a remote server."""
+        if snap.hub is not None and snap.remote and snap.running_as_root and snap.allow_root:
+            yield self.finding(
+                "This JupyterHub user server runs as root with ServerApp.allow_root = True: "
+                "every kernel is a root shell in the user's container or host.",
+                "run user servers as an unprivileged user: the image's USER (docker-stacks: "
+                "jovyan), z2jh singleuser.uid: 1000 in values.yaml, LocalProcessSpawner as the "
+                "user's own account; and drop --allow-root from c.Spawner.args",
+            )
+            return
         if snap.remote and snap.running_as_root and snap.allow_root:
             yield self.finding(
                 f"Running as root with ServerApp.allow_root = True, and {_where(snap)}: every "

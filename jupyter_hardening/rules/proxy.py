@@ -32,6 +32,16 @@ class XHeadersDirect(Rule):
 
     Anyone can then send ``X-Forwarded-Proto: https`` and ``X-Real-Ip``: logs lie and cookie
     security follows the attacker's headers. Trust them only from a proxy on loopback.
+
+    Fix::
+
+        c.ServerApp.ip = '127.0.0.1'    # only the proxy on this machine reaches Jupyter
+
+    Quiet under JupyterHub: jupyterhub-singleuser forces ``trust_xheaders = True`` above every
+    config file, because the hub's proxy is the server's only intended client and passes the
+    browser's scheme and address in those headers. Nothing in the user server can change it, so
+    the finding would block every spawn and fix nothing; what matters there, who else can reach
+    the port, is JH101's hub warning (``internal_ssl`` or a network policy).
     """
 
     id = "JH701"
@@ -41,8 +51,8 @@ class XHeadersDirect(Rule):
     summary = "trust_xheaders while reachable without the proxy"
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
-        """Fire when trust_xheaders is on and the server is remote."""
-        if snap.trust_xheaders and snap.remote:
+        """Fire when trust_xheaders is on and the server is remote (not the hub's forced value)."""
+        if snap.trust_xheaders and snap.remote and snap.hub is None:
             yield self.finding(
                 "ServerApp.trust_xheaders = True while the server is reachable from other hosts: "
                 "anyone can forge X-Forwarded-* headers and bypass the proxy.",
@@ -50,7 +60,7 @@ class XHeadersDirect(Rule):
             )
 
 
-class CookieNotSecureBehindTLS(Rule):
+class CookieNotSecure(Rule):
     """A TLS proxy in front, but the login cookie is not marked Secure.
 
     Insecure::
@@ -59,6 +69,11 @@ class CookieNotSecureBehindTLS(Rule):
         # trust_xheaders off: Jupyter sees http and sends the cookie without Secure
 
     The browser will send that cookie over plain http too, where it can be stolen.
+
+    Fix::
+
+        c.ServerApp.trust_xheaders = True     # with Jupyter on loopback behind the proxy
+        c.IdentityProvider.secure_cookie = True
     """
 
     id = "JH702"
@@ -86,6 +101,15 @@ class PublicPathMismatch(Rule):
     """``public_url``'s path differs from ``base_url``.
 
     The generated proxy passes paths unchanged; Jupyter must serve the same prefix.
+
+    Insecure::
+
+        c.Hardening.public_url = 'https://jupyter.example.com/jp/'
+        c.ServerApp.base_url = '/'
+
+    Fix::
+
+        c.ServerApp.base_url = '/jp/'
     """
 
     id = "JH703"
@@ -110,6 +134,15 @@ class PublicHostNotLocal(Rule):
 
     jupyter_server answers 403 "non-local Host" to a proxied Host it does not know, unless
     ``allow_remote_access`` is on (which also lifts DNS-rebinding protection).
+
+    Insecure::
+
+        c.Hardening.public_url = 'https://jupyter.example.com/'
+        c.ServerApp.ip = '127.0.0.1'      # local_hostnames left at ['localhost']
+
+    Fix::
+
+        c.ServerApp.local_hostnames = ['localhost', 'jupyter.example.com']
     """
 
     id = "JH704"
@@ -145,10 +178,19 @@ class PublicHostNotLocal(Rule):
             )
 
 
-class PublicButExposed(Rule):
+class ProxyBypass(Rule):
     """A proxy is declared (``public_url``), yet Jupyter listens beyond loopback.
 
     Clients can skip the proxy and its TLS, auth gate and limits by using the port directly.
+
+    Insecure::
+
+        c.Hardening.public_url = 'https://jupyter.example.com/'
+        c.ServerApp.ip = '0.0.0.0'
+
+    Fix::
+
+        c.ServerApp.ip = '127.0.0.1'      # the proxy on this machine is the only way in
     """
 
     id = "JH705"

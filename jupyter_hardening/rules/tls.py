@@ -30,6 +30,11 @@ class TLSFileUnusable(Rule):
         c.ServerApp.certfile = '/absolute/path/to/your/certificate/mycert.pem'   # copied verbatim
 
     jupyter_server fails with a traceback when the first TLS connection arrives, or at start.
+
+    Fix::
+
+        c.ServerApp.certfile = '/etc/letsencrypt/live/jupyter.example.com/fullchain.pem'
+        c.ServerApp.keyfile = '/etc/letsencrypt/live/jupyter.example.com/privkey.pem'
     """
 
     id = "JH401"
@@ -66,7 +71,7 @@ class TLSFileUnusable(Rule):
             )
 
 
-class KeyFilePermissions(Rule):
+class KeyPermissions(Rule):
     """Private key readable by group or others.
 
     Insecure::
@@ -74,6 +79,10 @@ class KeyFilePermissions(Rule):
         -rw-r--r-- mykey.key
 
     Every local user can copy the key and impersonate the server.
+
+    Fix::
+
+        chmod 600 mykey.key
     """
 
     id = "JH402"
@@ -103,6 +112,15 @@ class CertificateExpiry(Rule):
     """Certificate expired, or expiring within 14 days.
 
     Browsers refuse an expired certificate; users learn to click through warnings.
+
+    Insecure::
+
+        $ openssl x509 -noout -enddate -in /etc/letsencrypt/live/jupyter.example.com/fullchain.pem
+        notAfter=Nov 30 12:00:00 2026 GMT          # already past
+
+    Fix::
+
+        certbot renew      # in place: jupyter_server reads certfile for each new connection
     """
 
     id = "JH403"
@@ -133,6 +151,16 @@ class KeyMismatch(Rule):
     """Certificate and private key are not a pair.
 
     Happens when a key is regenerated but the old certificate kept: every handshake fails.
+
+    Insecure::
+
+        c.ServerApp.certfile = '/etc/jupyter/cert.pem'   # issued for the old key
+        c.ServerApp.keyfile = '/etc/jupyter/new.key'
+
+    Fix::
+
+        c.ServerApp.certfile = '/etc/letsencrypt/live/jupyter.example.com/fullchain.pem'
+        c.ServerApp.keyfile = '/etc/letsencrypt/live/jupyter.example.com/privkey.pem'   # its pair
     """
 
     id = "JH404"
@@ -151,7 +179,16 @@ class KeyMismatch(Rule):
 
 
 class WeakKey(Rule):
-    """RSA key shorter than 2048 bits (Mozilla's minimum)."""
+    """RSA key shorter than 2048 bits (Mozilla's minimum).
+
+    Insecure::
+
+        openssl req -x509 -newkey rsa:1024 -nodes -keyout key.pem -out cert.pem -days 365
+
+    Fix::
+
+        openssl req -x509 -newkey rsa:3072 -nodes -keyout key.pem -out cert.pem -days 365
+    """
 
     id = "JH405"
     name = "weak-key"
@@ -172,7 +209,18 @@ class WeakKey(Rule):
 
 
 class SelfSigned(Rule):
-    """Self-signed certificate: users must click through a warning, and learn to."""
+    """Self-signed certificate: users must click through a warning, and learn to.
+
+    Insecure::
+
+        openssl req -x509 -newkey rsa:3072 -nodes -keyout key.pem -out cert.pem -subj /CN=jupyter
+        c.ServerApp.certfile = 'cert.pem'
+
+    Fix::
+
+        # a certificate from Let's Encrypt on a TLS proxy in front:
+        jupyter hardening nginx-snippet --letsencrypt jupyter.example.com
+    """
 
     id = "JH406"
     name = "self-signed"
@@ -191,7 +239,17 @@ class SelfSigned(Rule):
 
 
 class ClientCAUnusable(Rule):
-    """``client_ca`` set to a file that is missing or unreadable."""
+    """``client_ca`` set to a file that is missing or unreadable.
+
+    Insecure::
+
+        c.ServerApp.client_ca = '/etc/jupyter/client-ca.pem'   # not there, or not readable
+
+    Fix::
+
+        # the PEM bundle of the CA that signs client certificates, readable by the server's user
+        install -m 644 client-ca.pem /etc/jupyter/client-ca.pem    # or remove client_ca
+    """
 
     id = "JH407"
     name = "client-ca-unusable"

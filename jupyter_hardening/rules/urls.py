@@ -46,6 +46,10 @@ class BaseUrlNotPath(Rule):
 
     jupyter_server turns it into the path ``/http://www.yourdomain.com/notebook/``: every link
     breaks, and people then loosen other settings to make it work.
+
+    Fix::
+
+        c.ServerApp.base_url = '/notebook/'
     """
 
     id = "JH501"
@@ -68,7 +72,7 @@ class BaseUrlNotPath(Rule):
             )
 
 
-class BaseUrlUnsafeCharacters(Rule):
+class BaseUrlUnsafe(Rule):
     """``base_url`` holding characters that break URLs, cookies or proxy configs.
 
     Insecure::
@@ -78,6 +82,10 @@ class BaseUrlUnsafeCharacters(Rule):
     Spaces, ``;``, quotes, braces, ``$``, ``?`` and ``#`` are mangled by browsers and can inject
     directives into a proxy configuration; ``(``, ``)``, ``*`` and ``+`` are regex operators in
     jupyter_server's URL patterns (``'/a+b/'`` serves Jupyter at ``/aab/``).
+
+    Fix::
+
+        c.ServerApp.base_url = '/my-notebooks-v2/'
     """
 
     id = "JH502"
