@@ -276,4 +276,4 @@ def test_check_agrees_with_the_server(home: JupyterHome) -> None:
     )
     assert out.returncode == 1, out.stderr
     assert "JH207" in {f["id"] for f in json.loads(out.stdout)["findings"]}
-    assert "secret'" not in out.stdout
+    assert "b'secret'" not in out.stdout and "b\\'secret" not in out.stdout
