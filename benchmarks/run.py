@@ -77,7 +77,7 @@ extension.audit_and_serve(app)
 print(json.dumps({"import": imported - began, "audit": time.perf_counter() - imported}))
 """
 
-PHASES = ("startup", "endpoint", "snippet", "proxy", "memory")
+PHASES = ("startup", "endpoint", "snippet", "proxy", "proxies", "memory")
 PUBLIC_HOST = nginx_util.PUBLIC_HOST
 
 
@@ -557,6 +557,100 @@ def nginx_bin() -> str:
     return found
 
 
+# -- 5. through Caddy and Apache httpd vs direct ------------------------------------------------
+
+
+def phase_proxies(bench: Bench) -> list[Figure]:
+    """Kernel execute round trips through the Caddy and httpd configs the commands write, vs direct."""
+    import requests
+
+    from tests import proxy_util
+
+    server = bench.server
+    env = bench.home.env()
+    verify = str(bench.ca.ca_cert)
+    direct = f"127.0.0.1:{server.port}"
+    http = requests.Session()
+    http.trust_env = False
+    http.headers.update(bench.auth)
+    kernel = http.post(f"http://{direct}/api/kernels", json={"name": "python3"}, timeout=60)
+    kernel.raise_for_status()
+    kernel_id = kernel.json()["id"]
+    channels = f"/api/kernels/{kernel_id}/channels"
+    bench.stack.enter_context(nginx_util.resolve_to_loopback(PUBLIC_HOST))
+    plan = bench.plan
+    figures = []
+    for proxy in ("caddy", "apache"):
+        port = free_port()
+        done = subprocess.run(
+            [
+                jupyter_bin("jupyter"),
+                "hardening",
+                f"{proxy}-snippet",
+                f"--port={server.port}",
+                f"--listen=127.0.0.1:{port}",
+                f"--tls-cert={bench.ca.cert}",
+                f"--tls-key={bench.ca.key}",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
+        folder = bench.root / proxy
+        if proxy == "caddy":
+            running = proxy_util.running_caddy(proxy_util.caddy_wrapper(folder, done.stdout), port)
+        else:
+            running = proxy_util.running_apache(
+                proxy_util.apache_wrapper(folder, done.stdout), port
+            )
+        with running:
+            # Nagle's algorithm off on the server's side (see phase_proxy): what the proxy adds.
+            query = "?bench_nodelay=1"
+            sockets = {
+                True: clients.KernelChannel(
+                    f"wss://{PUBLIC_HOST}:{port}{channels}{query}", bench.auth, {"ca_certs": verify}
+                ),
+                False: clients.KernelChannel(f"ws://{direct}{channels}{query}", bench.auth),
+            }
+            try:
+                for channel in sockets.values():
+                    for _ in range(5):
+                        if channel.execute("6*7")[1] != "42":
+                            raise RuntimeError(f"6*7 through {proxy} gave no 42")
+                trips: dict[bool, list[float]] = {True: [], False: []}
+                for i, order in alternating(plan.execute_rounds):
+                    for is_a in order:
+                        for _ in range(plan.executes_per_round):
+                            trips[is_a].append(sockets[is_a].execute("6*7")[0])
+                    n = plan.executes_per_round
+                    say(
+                        f"  round {i + 1}: via {proxy} {fmt_s(clients.median(trips[True][-n:]))}, "
+                        f"direct {fmt_s(clients.median(trips[False][-n:]))} (median of {n})"
+                    )
+            finally:
+                for channel in sockets.values():
+                    channel.close()
+        a, b = clients.median(trips[True]), clients.median(trips[False])
+        say(
+            f"  median via {proxy} {fmt_s(a)}, direct {fmt_s(b)}: {proxy} adds {(a - b) * 1000:+.2f} ms"
+        )
+        figures.append(
+            ratio_figure(
+                f"execute-{proxy}",
+                f"execute 6*7 round trip, {proxy}/direct (TCP_NODELAY patch)",
+                a,
+                b,
+                fmt_s,
+                1.15,
+            )
+        )
+    http.delete(f"http://{direct}/api/kernels/{kernel_id}", timeout=60)
+    http.close()
+    return figures
+
+
 # -- memory --------------------------------------------------------------------------------------
 
 
@@ -676,6 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         "endpoint": phase_endpoint,
         "snippet": phase_snippet,
         "proxy": phase_proxy,
+        "proxies": phase_proxies,
         "memory": phase_memory,
     }
     began = time.monotonic()

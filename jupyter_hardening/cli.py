@@ -37,6 +37,14 @@ class HardeningApp(JupyterApp):
             "jupyter_hardening.systemd.SystemdUnitApp",
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
         ),
+        "caddy-snippet": (
+            "jupyter_hardening.caddy.CaddySnippetApp",
+            "Print the Caddyfile site block that puts the running Jupyter server behind Caddy.",
+        ),
+        "apache-snippet": (
+            "jupyter_hardening.apache.ApacheSnippetApp",
+            "Print the Apache httpd <VirtualHost> that puts the running Jupyter server behind TLS.",
+        ),
     }
 
     def start(self) -> None:

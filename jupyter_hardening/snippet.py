@@ -12,17 +12,12 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NoReturn
 
 from jupyter_core.application import JupyterApp
-from traitlets import Bool, Integer, TraitError, Unicode, default
-from traitlets.config.loader import FileConfigLoader
+from traitlets import Bool, Integer, Unicode
 
 from . import __version__
-from .apperrors import config_errors_as
-from .config import Hardening
 from .nginx import (
     BASELINE_NGINX,
     DEFAULT_MAX_BODY_SIZE,
@@ -30,64 +25,20 @@ from .nginx import (
     NginxInfo,
     SnippetError,
     SnippetOptions,
-    check_base_url,
     check_file_path,
     check_server_name,
     check_url,
     generate,
     parse_body_size,
-    parse_listen,
     parse_nginx_v,
-    parse_upstream,
-    upstream_for,
-    upstream_with_ca,
 )
-from .publicurl import PublicURL, parse_public_url
-from .runtime import DiscoveryError, RunningServer, choose_server, running_servers
+from .proxyapp import ProxySnippetApp, argv_problem
+from .runtime import DiscoveryError
 from .safefile import kind_of
 
+__all__ = ["NginxSnippetApp", "argv_problem", "write_atomically"]
+
 LETSENCRYPT_LIVE = "/etc/letsencrypt/live"
-NUMERIC_OPTIONS = ("port", "pid", "http-port")
-STANDARD_OPTIONS = ("help", "help-all", "version")
-
-
-def argv_problem(argv: list[str], aliases: Iterable[Any], flags: Iterable[Any]) -> str:
-    """Why ``argv`` is not usable (unknown option, stray word, non-number), or ''.
-
-    traitlets only warns about unknown options; for a config generator a typo such as
-    --listen-port would silently give the wrong config, so it is an error here.
-    """
-    names = {a for a in aliases if isinstance(a, str)}
-    switches = {f for f in flags if isinstance(f, str)} | set(STANDARD_OPTIONS)
-    args = iter(argv)
-    seen: set[str] = set()
-    for arg in args:
-        if not arg.startswith("-"):
-            return f"unexpected argument {arg!r}; every value follows an option, e.g. --listen 8443"
-        name, has_value, value = arg.lstrip("-").partition("=")
-        if "." in name:  # --Class.trait=value, as in every Jupyter command
-            continue
-        if name in switches:
-            if has_value:
-                return f"--{name} takes no value; write just --{name}"
-            continue
-        if name not in names:
-            option = arg.split("=")[0]
-            return f"unknown option {option!r}; see `jupyter hardening nginx-snippet --help`"
-        if name in seen:
-            return f"--{name} is given twice; give it once"
-        seen.add(name)
-        if not has_value:
-            following = next(args, None)
-            if following is None or following.startswith("--"):
-                return f"--{name} needs a value, e.g. --{name}=VALUE"
-            value = following
-        if not value.strip():
-            # An unset shell variable (--listen "$PORT") would silently give the default.
-            return f"--{name} is empty; give it a value, or leave the option out"
-        if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
-            return f"--{name} {value!r} is not a number"
-    return ""
 
 
 def find_nginx(name: str) -> str | None:
@@ -277,19 +228,7 @@ def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool,
     return result.returncode == 0, messages.strip()
 
 
-def _config_file_of(error: BaseException) -> str:
-    """The config file whose loading raised ``error``, as traitlets' loader names it."""
-    name = ""
-    tb = error.__traceback__
-    while tb is not None:
-        loader = tb.tb_frame.f_locals.get("self")
-        if isinstance(loader, FileConfigLoader):
-            name = loader.full_filename or loader.filename
-        tb = tb.tb_next
-    return name or "a config file"
-
-
-class NginxSnippetApp(JupyterApp):
+class NginxSnippetApp(ProxySnippetApp):
     """Print an nginx config that puts the running Jupyter server behind TLS.
 
     Finds the server through its runtime file (jpserver-<pid>.json; never its token), or takes
@@ -385,19 +324,6 @@ class NginxSnippetApp(JupyterApp):
     nginx_binary = Unicode(
         "nginx", config=True, help="nginx to ask for its version and to --check."
     )
-    user = Unicode(
-        "",
-        config=True,
-        help="Describe the running server of this Unix user: as root, check (--check) the config "
-        "for the Jupyter of an unprivileged user. Only runtime files owned by that user, naming "
-        "a process of theirs, are read; their config files are not (give --server-name).",
-    )
-    server_runtime_dir = Unicode(
-        "",
-        config=True,
-        help="Folder of the runtime files (jpserver-*.json) (default: `jupyter --runtime-dir`; "
-        "with --user, ~USER/.local/share/jupyter/runtime).",
-    )
 
     aliases = {
         **JupyterApp.aliases,
@@ -419,8 +345,6 @@ class NginxSnippetApp(JupyterApp):
         "base-url": "NginxSnippetApp.base_url",
         "upstream-ca": "NginxSnippetApp.upstream_ca",
         "nginx": "NginxSnippetApp.nginx_binary",
-        "user": "NginxSnippetApp.user",
-        "runtime-dir": "NginxSnippetApp.server_runtime_dir",
     }
     flags = {
         # No --generate-config: with config_file_name below it would write the server config.
@@ -435,98 +359,6 @@ class NginxSnippetApp(JupyterApp):
         ),
         "check": ({"NginxSnippetApp": {"check": True}}, "Run `nginx -t` on the output."),
     }
-
-    @default("config_file_name")
-    def _config_file_name_default(self) -> str:
-        # The server's own config files: that is where c.Hardening.public_url lives.
-        return "jupyter_server_config"
-
-    @default("raise_config_file_errors")
-    def _raise_config_file_errors_default(self) -> bool:
-        # Skipping a broken config file would drop c.Hardening.public_url, and so give a config
-        # for the wrong port and path; traitlets' traceback could also quote a token line.
-        return True
-
-    def initialize(self, argv: Any = None) -> None:
-        """Refuse unknown options and non-numbers before traitlets parses the command line."""
-        args = list(sys.argv[1:] if argv is None else argv)
-        problem = argv_problem(args, self.aliases, self.flags)
-        if problem:
-            self.fail(problem)
-        # traitlets exits 1 on a value of the wrong type; 1 means "nginx -t failed" here.
-        with config_errors_as(self.log, self.fail):
-            try:
-                super().initialize(args)
-            except Exception as e:  # a config file that does not run: one line, not a traceback
-                self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
-        # os.path: False when the path cannot be looked at, where Path.is_file raises.
-        if self.config_file and not os.path.isfile(self.config_file):  # noqa: PTH113
-            self.fail(f"--config {self.config_file}: no such file")
-
-    def fail(self, message: str, status: int = 2) -> NoReturn:
-        """Usage or discovery error: one line on stderr, then exit."""
-        # Values from the command line or a runtime file may hold newlines or escape codes.
-        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
-        print(f"jupyter hardening nginx-snippet: {message}", file=sys.stderr)
-        self.exit(status)
-        raise SystemExit(status)  # pragma: no cover - exit() raises
-
-    def _public(self) -> PublicURL | None:
-        try:
-            value = Hardening(parent=self).public_url
-        except TraitError as e:
-            self.fail(str(e).splitlines()[0])
-        if not value:
-            return None
-        public = parse_public_url(value)
-        if public.scheme != "https":
-            self.fail(
-                f"c.Hardening.public_url = {value!r} is not https; nginx-snippet writes a TLS "
-                "server: set it to https://..."
-            )
-        return public
-
-    def _runtime_owner(self) -> tuple[int, str]:
-        """(uid whose runtime files count, their runtime folder)."""
-        from jupyter_core.paths import jupyter_runtime_dir
-
-        if not self.user:
-            return os.geteuid(), self.server_runtime_dir or jupyter_runtime_dir()
-        import pwd
-
-        try:
-            entry = pwd.getpwnam(self.user)
-        except KeyError:
-            raise SnippetError(f"--user {self.user!r}: no such user on this machine") from None
-        # jupyter_core's default for that user (JUPYTER_RUNTIME_DIR in their service: give it).
-        data = (
-            ("Library", "Jupyter") if sys.platform == "darwin" else (".local", "share", "jupyter")
-        )
-        default = str(Path(entry.pw_dir, *data, "runtime"))
-        return entry.pw_uid, self.server_runtime_dir or default
-
-    def _server(self) -> RunningServer:
-        uid, runtime_dir = self._runtime_owner()
-        try:
-            servers = running_servers(runtime_dir, owner=uid)
-        except OSError as e:  # the folder itself cannot be listed
-            raise DiscoveryError(
-                f"cannot read the runtime folder {runtime_dir}: {e.strerror or e}"
-            ) from None
-        try:
-            return choose_server(
-                servers,
-                port=self.port or None,
-                pid=self.pid or None,
-                url=self.url,
-                runtime_dir=runtime_dir,
-            )
-        except DiscoveryError as e:
-            if servers or self.user or os.geteuid() != 0:
-                raise
-            raise DiscoveryError(
-                f"{e}; as root, name the user that runs Jupyter: --user NAME"
-            ) from None
 
     def _tls_paths(self) -> tuple[str, str]:
         if self.location_only:
@@ -592,72 +424,17 @@ class NginxSnippetApp(JupyterApp):
 
     def options(self) -> tuple[SnippetOptions, str]:
         """Validated options and a description of the Jupyter server (no token)."""
-        public = self._public()
-        server_name = self.server_name or (public.host if public else "")
-        if not server_name:
-            raise SnippetError(
-                "--server-name is needed (the host name people type), or set c.Hardening."
-                "public_url = 'https://jupyter.example.com/' in jupyter_server_config.py"
-            )
-        server_name = check_server_name(server_name)
-        if self.listen:
-            address, listen_port = parse_listen(self.listen)
-        else:
-            address, listen_port = "", public.port if public else 443
-        base_url = check_base_url(self.base_url) if self.base_url else ""
-        if self.upstream:
-            chosen = [
-                name
-                for name, value in (
-                    ("--port", self.port),
-                    ("--pid", self.pid),
-                    ("--url", self.url),
-                    ("--user", self.user),
-                    ("--runtime-dir", self.server_runtime_dir),
-                )
-                if value
-            ]
-            if chosen:
-                raise SnippetError(
-                    f"{chosen[0]} chooses a running server but --upstream describes one; "
-                    "give one or the other"
-                )
-            upstream = upstream_with_ca(parse_upstream(self.upstream), self.upstream_ca)
-            if not base_url and public:
-                base_url = check_base_url(public.path, "the path of c.Hardening.public_url")
-            base_url = base_url or "/"
-            where = f"unix:{upstream.sock}" if upstream.sock else f"{upstream.host}:{upstream.port}"
-            source = f"at {where} (given with --upstream; base_url {base_url})"
-        else:
-            if self.upstream_ca:
-                raise SnippetError(
-                    "--upstream-ca goes with --upstream https://HOST:PORT (a Jupyter on another "
-                    "host); a server on this machine is reached without a network hop"
-                )
-            server = self._server()
-            if base_url and base_url != server.base_url:
-                raise SnippetError(
-                    f"--base-url {base_url} but the server ({server.describe()}) serves "
-                    f"{server.base_url}; drop --base-url or choose another server"
-                )
-            base_url = check_base_url(server.base_url, "the server's base_url")
-            upstream = upstream_for(server.hostname, server.port, server.sock, server.secure)
-            source = f"{server.describe()} ({Path(server.info_file).name})"
-        if public and public.path != base_url:
-            raise SnippetError(
-                f"c.Hardening.public_url has the path {public.path} but Jupyter serves {base_url}; "
-                f"set c.ServerApp.base_url = {public.path!r} or fix public_url (JH703)"
-            )
+        found = self.discover()
         cert, key = self._tls_paths()
         opts = SnippetOptions(
-            server_name=server_name,
-            listen_port=listen_port,
-            public_port=public.port if public else 0,
-            listen_address=address,
+            server_name=found.server_name,
+            listen_port=found.listen_port,
+            public_port=found.public_port,
+            listen_address=found.listen_address,
             tls_cert=cert,
             tls_key=key,
-            base_url=base_url,
-            upstream=upstream,
+            base_url=found.base_url,
+            upstream=found.upstream,
             http_redirect=self.http_redirect,
             http_port=self.http_port,
             auth_request=check_url(self.auth_request, "--auth-request")
@@ -674,13 +451,13 @@ class NginxSnippetApp(JupyterApp):
             )
         if self.http_redirect and not 0 < self.http_port < 65536:
             raise SnippetError(f"--http-port {self.http_port} is not a port number")
-        if self.http_redirect and self.http_port == listen_port:
+        if self.http_redirect and self.http_port == found.listen_port:
             other = "--http-port 80" if self.http_port != 80 else "--listen 443"
             raise SnippetError(
                 f"--http-port {self.http_port} is also the https port (--listen); the redirect "
                 f"needs a port of its own, e.g. {other}"
             )
-        return opts, source
+        return opts, found.source
 
     def start(self) -> None:
         """Describe the server, build the config, write it, and optionally run nginx -t."""

@@ -291,46 +291,51 @@ def run_code(
 
     ``ws_origin``: open the websocket as a page of another origin would (an attacker's).
     """
-    import uuid
-
     kernel = client.api("POST", "api/kernels", json={})
     assert kernel.status_code == 201, f"{kernel.status_code} {kernel.text}"
     kernel_id = kernel.json()["id"]
     ws = client.websocket(f"api/kernels/{kernel_id}/channels", origin=ws_origin)
     try:
-        msg_id = uuid.uuid4().hex
-        ws.send(
-            json.dumps(
-                {
-                    "channel": "shell",
-                    "header": {
-                        "msg_id": msg_id,
-                        "msg_type": "execute_request",
-                        "username": "test",
-                        "session": uuid.uuid4().hex,
-                        "version": "5.3",
-                        "date": dt.datetime.now(dt.timezone.utc).isoformat(),
-                    },
-                    "parent_header": {},
-                    "metadata": {},
-                    "content": {"code": code, "silent": False, "store_history": False},
-                    "buffers": [],
-                }
-            )
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = json.loads(ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "execute_result":
-                return str(msg["content"]["data"]["text/plain"])
-            if msg["msg_type"] == "error":
-                raise AssertionError(f"kernel error: {msg['content']}")
-        raise AssertionError(f"no result for {code!r} within {timeout}s")
+        return execute(ws, code, timeout)
     finally:
         ws.close()
         client.api("DELETE", f"api/kernels/{kernel_id}")
+
+
+def execute(ws: Any, code: str, timeout: float = 60) -> str:
+    """Run ``code`` over an open kernel websocket ``ws``; return the text/plain result."""
+    import uuid
+
+    msg_id = uuid.uuid4().hex
+    ws.send(
+        json.dumps(
+            {
+                "channel": "shell",
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "username": "test",
+                    "session": uuid.uuid4().hex,
+                    "version": "5.3",
+                    "date": dt.datetime.now(dt.timezone.utc).isoformat(),
+                },
+                "parent_header": {},
+                "metadata": {},
+                "content": {"code": code, "silent": False, "store_history": False},
+                "buffers": [],
+            }
+        )
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = json.loads(ws.recv())
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "execute_result":
+            return str(msg["content"]["data"]["text/plain"])
+        if msg["msg_type"] == "error":
+            raise AssertionError(f"kernel error: {msg['content']}")
+    raise AssertionError(f"no result for {code!r} within {timeout}s")
 
 
 def terminal_echo(client: JupyterClient, a: int = 6, b: int = 7, timeout: float = 30) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from .fixtures import require_tool
 from .nginx_util import nginx_path
+from .proxy_util import apache_path, caddy_path
 
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = (
@@ -23,6 +24,8 @@ FIGURES = (
     "imports",
     "execute",
     "execute-nodelay",
+    "execute-caddy",
+    "execute-apache",
     "save",
     "peak-rss",
     "rss-growth",
@@ -30,10 +33,14 @@ FIGURES = (
 
 
 @pytest.mark.nginx
+@pytest.mark.caddy
+@pytest.mark.apache
 def test_quick_run_prints_every_figure(tmp_path):
     """`python benchmarks/run.py --quick` exits 0 and prints a result line for each figure."""
     require_tool("wrk", "wrk")
     require_tool(nginx_path() or "nginx", "Debian's nginx")
+    require_tool(caddy_path() or "caddy", "Debian's caddy")
+    require_tool(apache_path() or "apache2", "Debian's apache2")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
     env["TMPDIR"] = str(tmp_path)
     done = subprocess.run(

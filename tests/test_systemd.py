@@ -83,7 +83,12 @@ def test_unit_is_sandboxed_and_runs_this_environments_jupyter(tmp_path):
     # The home and the working folder are the only writable places (the test's environment is
     # root's, so it stays read-only).
     assert unit["BindPaths"] == [f"{user.pw_dir} {work}"]
-    assert "ReadWritePaths" not in unit and "BindReadOnlyPaths" not in unit
+    assert "ReadWritePaths" not in unit
+    # ProtectHome= hides /root and /home: an environment there (pyenv in root's home) is bound
+    # back read-only, anywhere else (/opt, /usr, a venv in the checkout) it is visible anyway.
+    environment = str(Path(jupyter_bin("jupyter-lab")).resolve().parent.parent)
+    in_a_home = environment.startswith(("/root/", "/home/", "/run/user/"))
+    assert unit.get("BindReadOnlyPaths", []) == ([environment] if in_a_home else [])
     # Off by default: it breaks JIT compilers.
     assert "MemoryDenyWriteExecute" not in unit
     # Settings belong in the config file, where `jupyter hardening check` sees them.
