@@ -345,6 +345,8 @@ class NginxSnippetApp(ProxySnippetApp):
         "base-url": "NginxSnippetApp.base_url",
         "upstream-ca": "NginxSnippetApp.upstream_ca",
         "nginx": "NginxSnippetApp.nginx_binary",
+        "user": "NginxSnippetApp.user",
+        "runtime-dir": "NginxSnippetApp.server_runtime_dir",
     }
     flags = {
         # No --generate-config: with config_file_name below it would write the server config.
