@@ -23,6 +23,7 @@ class HardeningApp(JupyterApp):
     jupyter hardening check --format json
     jupyter hardening nginx-snippet --server-name jupyter.example.com --listen 8443
     jupyter hardening systemd-unit --user jupyter --output /etc/systemd/system/jupyter.service
+    jupyter hardening advisories --update all.zip    # a newer OSV export from osv.dev
     """
     subcommands = {
         "check": (
@@ -32,6 +33,10 @@ class HardeningApp(JupyterApp):
         "nginx-snippet": (
             "jupyter_hardening.snippet.NginxSnippetApp",
             "Print the nginx config that puts the running Jupyter server behind TLS.",
+        ),
+        "nginx-check": (
+            "jupyter_hardening.nginxcheck.NginxCheckApp",
+            "Audit the nginx config in front of Jupyter (file:line and the fixing line).",
         ),
         "systemd-unit": (
             "jupyter_hardening.systemd.SystemdUnitApp",
@@ -44,6 +49,10 @@ class HardeningApp(JupyterApp):
         "apache-snippet": (
             "jupyter_hardening.apache.ApacheSnippetApp",
             "Print the Apache httpd <VirtualHost> that puts the running Jupyter server behind TLS.",
+        ),
+        "advisories": (
+            "jupyter_hardening.advisories_app.AdvisoriesApp",
+            "Show the advisory snapshot in use and the affected packages; --update FILE.",
         ),
     }
 

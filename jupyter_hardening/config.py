@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from traitlets import Dict, Enum, Float, TraitError, Unicode, validate
+from traitlets import Bool, Dict, Enum, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from .printable import printable
@@ -32,7 +32,8 @@ class Hardening(Configurable):
         help="""Findings you accept, as {rule id: reason}.
 
         Accepted findings are still reported, marked accepted with your reason, and never stop
-        the server. Example: c.Hardening.accepted_risks = {'JH406': 'internal CA, pinned'}""",
+        the server. Example: c.Hardening.accepted_risks = {'JH406': 'internal CA, pinned'}
+        An advisory id or alias (GHSA-..., CVE-...) accepts that one advisory of JH902.""",
     )
 
     public_url = Unicode(
@@ -48,6 +49,15 @@ class Hardening(Configurable):
         config=True,
         help="""Seconds between re-checks of what changes without a restart (certificate expiry,
         file permissions) for the /hardening endpoint. Requests are served from the cached report.""",
+    )
+
+    diagnose_proxy = Bool(
+        True,
+        config=True,
+        help="""Watch the requests that reach the server for the signs of a broken reverse proxy
+        (a Host without its port, websockets without Upgrade, a lost base_url ...) and report them
+        as JH71x findings at /hardening, with the proxy line that fixes each. Keeps counters and
+        one redacted example per kind, never cookies, tokens or query strings.""",
     )
 
     @validate("accepted_risks")

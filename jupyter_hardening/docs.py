@@ -23,8 +23,8 @@ HEADER = """\
 
 Every rule `jupyter_hardening` applies, in the order it applies them. Ids are stable and banded by
 concern: JH0xx the audit itself, JH1xx network exposure, JH2xx authentication, JH3xx CORS/origins,
-JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy. Each id is an
-anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
+JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH8xx
+JupyterHub, JH9xx routes without login and known advisories. Each id is an anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
 `jupyter_hardening/rules/<concern>.py`, and its docstring is its entry below. Rules judge values
 and combinations (an `allow_origin_pat` is tried against attacker origins; a token's strength is
 estimated; certificates are read with `cryptography`), not names. The log line and the report

@@ -24,7 +24,7 @@ from typing import Any
 
 from traitlets import TraitError
 
-from . import atrest, metrics
+from . import atrest, diagnosis, metrics
 from .atrest import read_token_file
 from .config import Hardening
 from .configfiles import config_file_errors
@@ -327,6 +327,8 @@ def audit_and_serve(serverapp: Any) -> None:
         if report.verdict == "refuse":
             refuse(serverapp.log, report)
         live = LiveReport(snapshot, hardening, report)
+        if hardening.diagnose_proxy:
+            live.diagnosis = diagnosis.watch(serverapp, snapshot, serverapp.log)
         serverapp.web_app.settings[SETTINGS_KEY] = live
         publish_live_report(serverapp, live)
     except Exception as e:

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import REGISTRY
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from .diagnosis import KINDS
 from .report import Report
 from .rules import Severity
 from .status import LiveReport
@@ -104,6 +105,21 @@ class HardeningCollector:
             self.log.exception("[jupyter_hardening] re-checking the report failed")
             report = self.live.last
         yield from report_metrics(report)
+        yield from diagnosis_metrics(self.live)
+
+
+def diagnosis_metrics(live: LiveReport) -> list[Metric]:
+    """Requests that showed each proxy fault (JH71x), since the server started."""
+    family = CounterMetricFamily(
+        "jupyter_hardening_proxy_fault_requests",
+        "Requests that showed a reverse-proxy fault, per finding id (see /hardening).",
+        labels=["id", "name"],
+    )
+    diagnosis = live.diagnosis
+    if diagnosis is not None:
+        for kind, seen in sorted(diagnosis.seen.items()):
+            family.add_metric([kind, KINDS[kind].name], seen.count)
+    return [family]
 
 
 COLLECTOR = HardeningCollector()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,9 +78,9 @@ class Report:
         }
 
 
-def run_rules(snap: Snapshot) -> list[Finding]:
+def run_rules(snap: Snapshot, accepted: Mapping[str, str] | None = None) -> list[Finding]:
     """All findings of all rules, worst first, in registry order within a severity."""
-    findings = [f for rule in RULES for f in rule.check(snap)]
+    findings = [f for rule in RULES for f in rule.check_accepting(snap, accepted or {})]
     if snap.hub is not None:
         findings = [where_in_hub(f) for f in findings]
     return sorted(findings, key=lambda f: -f.severity)
@@ -90,19 +91,24 @@ def evaluate(
 ) -> Report:
     """Apply the policy to the snapshot's findings."""
     accepted = accepted or {}
-    findings = run_rules(snap)
+    findings = run_rules(snap, accepted)
     meta = RULES_BY_ID["JH002"]
     assert isinstance(meta, UnknownAcceptedRisk)
+    # A key is a rule id, or an advisory id or alias of the advisory snapshot in use (JH902).
+    known_advisories = snap.advisories.known_ids
     findings += [
-        meta.unknown(rule_id) for rule_id in sorted(accepted) if rule_id not in RULES_BY_ID
+        meta.unknown(rule_id)
+        for rule_id in sorted(accepted)
+        if rule_id not in RULES_BY_ID and rule_id.upper() not in known_advisories
     ]
     findings.sort(key=lambda f: -f.severity)
     threshold = REFUSE_LEVELS[refuse_at]
     items = []
     for f in findings:
-        is_accepted = f.id in accepted
+        key = f.id if f.id in accepted else (f.key if f.key and f.key in accepted else "")
+        is_accepted = bool(key)
         blocking = not is_accepted and threshold is not None and f.severity >= threshold
-        items.append(Item(f, is_accepted, accepted.get(f.id, ""), blocking))
+        items.append(Item(f, is_accepted, accepted.get(key, ""), blocking))
     if any(i.blocking for i in items):
         verdict = "refuse"
     elif any(not i.accepted and i.finding.severity >= Severity.WARNING for i in items):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .advisories import SnapshotInfo, VulnerablePackage
 from .atrest import (
     CookieSecretFacts,
     SecretFile,
@@ -29,6 +30,7 @@ from .atrest import (
     refresh_modes,
     secret_files,
 )
+from .exposure import OpenRoute
 from .hubcontext import HubFacts, hub_facts
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
@@ -129,6 +131,14 @@ class Snapshot:
     cookie_secret_bits: float = 256.0
     # Files the server read a secret from (cookie secret, token, password hash), with modes.
     secret_files: tuple[SecretFile, ...] = ()
+    # ServerApp.allow_unauthenticated_access, and the routes of the live web_app (every
+    # extension's handlers included) that answer without login: see exposure.py.
+    allow_unauthenticated_access: bool = True
+    open_routes: tuple[OpenRoute, ...] = ()
+    # The advisory snapshot in use, and the installed packages it finds vulnerable on this
+    # platform: see advisories.py.
+    advisories: SnapshotInfo = field(default_factory=SnapshotInfo)
+    vulnerable: tuple[VulnerablePackage, ...] = ()
 
     @property
     def remote(self) -> bool:
@@ -217,6 +227,8 @@ class Snapshot:
                 "file": f"from ServerApp.cookie_secret_file ({self.cookie_secret_length} bytes)",
             }.get(self.cookie_secret_source, "not known"),
             **(self.hub.settings() if self.hub is not None else {}),
+            "ServerApp.allow_unauthenticated_access": self.allow_unauthenticated_access,
+            "advisory snapshot": self.advisories.describe(),
         }
 
 
@@ -479,6 +491,8 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     """Read the effective settings of a (linked, configured) ServerApp."""
     from jupyter_server import __version__ as server_version
 
+    from . import advisories, exposure
+
     problems: list[str] = []
     idp = _safe(lambda: serverapp.identity_provider, None, "ServerApp.identity_provider", problems)
     token = (
@@ -523,6 +537,25 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             break
 
     hub = hub_facts(serverapp, idp)
+    allow_unauthenticated = bool(getattr(serverapp, "allow_unauthenticated_access", True))
+    open_routes = (
+        _safe(
+            lambda: exposure.open_routes(
+                web_app, allow_unauthenticated, tuple(serverapp.jpserver_extensions)
+            ),
+            (),
+            "the server's routes",
+            problems,
+        )
+        if web_app is not None
+        else ()
+    )
+    try:
+        advisory_info, vulnerable = advisories.audit()
+    except Exception as e:  # bad advisory data is an info finding (JH903), never a refusal
+        advisory_info = SnapshotInfo(problem=f"cannot be used ({type(e).__name__}: {e})")
+        vulnerable = ()
+
     ip = str(serverapp.ip)
     certfile = str(serverapp.certfile or "")
     keyfile = str(serverapp.keyfile or "")
@@ -569,6 +602,10 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         cookie_secret_bits=cookie.bits,
         secret_files=files,
         hub=hub,
+        allow_unauthenticated_access=allow_unauthenticated,
+        open_routes=open_routes,
+        advisories=advisory_info,
+        vulnerable=vulnerable,
     )
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 
 from .config import Hardening
+from .diagnosis import Diagnosis, merge
 from .report import Report, evaluate
 from .snapshot import Snapshot, refresh_files
 
@@ -21,6 +22,9 @@ class LiveReport:
         self._report = report or evaluate(snapshot, self._refuse_at, self._accepted)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
+        # Live proxy findings (JH71x), merged in only when their counts moved (see diagnosis.py).
+        self.diagnosis: Diagnosis | None = None
+        self._merged: tuple[Report, int, Report] | None = None
 
     @property
     def last(self) -> Report:
@@ -39,4 +43,15 @@ class LiveReport:
                     self._snapshot = refresh_files(self._snapshot)
                     self._report = evaluate(self._snapshot, self._refuse_at, self._accepted)
                     self._checked = time.monotonic()
-        return self._report
+        return self._with_diagnosis(self._report)
+
+    def _with_diagnosis(self, base: Report) -> Report:
+        diagnosis = self.diagnosis
+        if diagnosis is None or not diagnosis.version:
+            return base
+        merged = self._merged
+        version = diagnosis.version
+        if merged is None or merged[0] is not base or merged[1] != version:
+            merged = (base, version, merge(base, diagnosis, self._accepted))
+            self._merged = merged
+        return merged[2]

@@ -29,6 +29,11 @@ def csp(value: Any, key: str = "Content-Security-Policy") -> dict[str, Any]:
     return {"tornado_settings": {"headers": {key: value}}}
 
 
+# The test extension tests/leaky_ext.py: /leaky answers without login.
+LEAKY = {"jpserver_extensions": {"jupyter_hardening": True, "tests.leaky_ext": True}}
+# A JUPYTER_DATA_DIR whose installed advisory snapshot flags every jupyter-server version.
+FUTURE_ADVISORY = "{data}/advisories-future"
+
 Config = dict[str, Any]
 # rule id -> {"trigger": {case name: config}, "clean": {case name: config}}
 CASES: dict[str, dict[str, dict[str, Config]]] = {
@@ -252,6 +257,15 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "trailing-wildcard": {
                 "ServerApp": {"allow_origin_pat": r"^https://app\.example\.com.*"}
             },
+            # issue 11: a class after the host admits app.example.com.evil.net
+            "class-after-host": {
+                "ServerApp": {"allow_origin_pat": r"https://app\.example\.com[^/]*"}
+            },
+            "any-dot-com": {"ServerApp": {"allow_origin_pat": r"https://.*\.com"}},
+            "under-public-suffix": {"ServerApp": {"allow_origin_pat": r"https://.*\.github\.io"}},
+            "plain-http-too": {"ServerApp": {"allow_origin_pat": r"https?://app\.example\.com"}},
+            "other-tld": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.[a-z]+"}},
+            "exact-origin-over-http": {"ServerApp": {"allow_origin": "http://app.example.com"}},
         },
         "clean": {
             "anchored": {"ServerApp": {"allow_origin_pat": r"https://app\.example\.com$"}},
@@ -260,6 +274,12 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                 "ServerApp": {"allow_origin_pat": r"https://app\.example\.com"}
             },
             "any-subdomain": {"ServerApp": {"allow_origin_pat": r"https://.*\.example\.com"}},
+            "optional-www": {"ServerApp": {"allow_origin_pat": r"https://(www\.)?example\.org"}},
+            "labels-and-port": {
+                "ServerApp": {"allow_origin_pat": r"https://[a-z]+\.example\.com:8443"}
+            },
+            "exact-https-origin": {"ServerApp": {"allow_origin": "https://app.example.com"}},
+            "local-dev-ports": {"ServerApp": {"allow_origin_pat": r"http://localhost:\d+"}},
         },
     },
     "JH303": {
@@ -277,6 +297,26 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
                     "allow_credentials": True,
                 }
             },
+        },
+    },
+    "JH304": {
+        "trigger": {
+            "nested-repeat": {
+                "ServerApp": {"allow_origin_pat": r"https://([a-z]+\.?)+\.example\.com"}
+            },
+            "star-of-star": {"ServerApp": {"allow_origin_pat": r"(.*)*"}},
+            "overlapping-alternatives": {
+                "ServerApp": {"allow_origin_pat": r"https://(.|\s)*\.example\.com"}
+            },
+            "two-wildcards-in-a-row": {
+                "ServerApp": {"allow_origin_pat": r"https://.*\..*\.example\.com"}
+            },
+        },
+        "clean": {
+            "labels-repeat": {
+                "ServerApp": {"allow_origin_pat": r"https://([a-z0-9-]+\.)+example\.com"}
+            },
+            "one-wildcard": {"ServerApp": {"allow_origin_pat": r"https://.*\.example\.com"}},
         },
     },
     "JH401": {
@@ -391,9 +431,19 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "scheme-only": {"ServerApp": csp("frame-ancestors 'self' https:")},
             "plain-http-host": {"ServerApp": csp("frame-ancestors 'self' http://my.example.com")},
             "star-as-bytes": {"ServerApp": csp(b"frame-ancestors *")},
+            "https-star (issue 11)": {"ServerApp": csp("frame-ancestors 'self' https://*")},
+            "wildcard-under-public-suffix": {
+                "ServerApp": csp("frame-ancestors 'self' https://*.github.io")
+            },
+            "bare-wildcard-under-public-suffix": {
+                "ServerApp": csp("frame-ancestors 'self' *.appspot.com")
+            },
+            "http-star": {"ServerApp": csp("frame-ancestors http://*")},
         },
         "clean": {
             "https-host": {"ServerApp": csp("frame-ancestors 'self' https://my.example.com")},
+            # the owner of example.com controls its subdomains
+            "own-subdomains": {"ServerApp": csp("frame-ancestors 'self' https://*.example.com")},
             # jupyter_server matches the key case-sensitively and sends its own policy instead
             "lowercase-key-ignored": {
                 "ServerApp": csp("frame-ancestors *", key="content-security-policy")
@@ -404,10 +454,13 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         "trigger": {
             "quoted-host (seed 001)": {
                 "ServerApp": csp("frame-ancestors 'https://my.example.com' 'self' ")
-            }
+            },
+            "unquoted-self": {"ServerApp": csp("frame-ancestors self")},
+            "unquoted-none": {"ServerApp": csp("default-src 'self'; frame-ancestors none")},
         },
         "clean": {
-            "unquoted-host": {"ServerApp": csp("frame-ancestors https://my.example.com 'self'")}
+            "unquoted-host": {"ServerApp": csp("frame-ancestors https://my.example.com 'self'")},
+            "quoted-none": {"ServerApp": csp("frame-ancestors 'none'")},
         },
     },
     "JH701": {
@@ -480,6 +533,43 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
         },
         "clean": {
             "public-on-loopback": {"ServerApp": PROXIED, "Hardening": {"public_url": PUBLIC}}
+        },
+    },
+    "JH901": {
+        "trigger": {
+            "undecorated-handler-on-loopback": {"ServerApp": LEAKY},
+            "undecorated-handler-remote": {"ServerApp": {**LEAKY, **REMOTE_TLS}},
+            # a plain tornado handler: jupyter_server's prepare never runs
+            "plain-handler-with-setting-off": {
+                "ServerApp": {**LEAKY, "allow_unauthenticated_access": False},
+                "LeakyExt": {"plain": True},
+            },
+        },
+        "clean": {
+            "setting-off": {"ServerApp": {**LEAKY, "allow_unauthenticated_access": False}},
+            # jupyter_server's own public routes (login, static, /api, redirects) are left out
+            "core-routes-only": {"ServerApp": {"ip": "0.0.0.0", **TLS}},
+            # with no login at all, JH102 already says so
+            "no-auth": {"ServerApp": LEAKY, "IdentityProvider": {"token": ""}},
+        },
+    },
+    "JH902": {
+        "trigger": {
+            "advisory-for-installed-version": {"environ": {"JUPYTER_DATA_DIR": FUTURE_ADVISORY}},
+        },
+        "clean": {
+            "shipped-snapshot-current-versions": {},
+        },
+    },
+    "JH903": {
+        "trigger": {
+            "installed-snapshot-corrupt": {
+                "environ": {"JUPYTER_DATA_DIR": "{data}/advisories-corrupt"}
+            }
+        },
+        "clean": {
+            "shipped-snapshot": {},
+            "installed-snapshot-newer": {"environ": {"JUPYTER_DATA_DIR": FUTURE_ADVISORY}},
         },
     },
 }

@@ -33,8 +33,30 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 def jupyter_bin(name: str) -> str:
     """The console script next to this Python (jupyter-server, jupyter-lab, jupyter-hardening)."""
+    if Path(name).is_absolute():  # another environment's script
+        return name
     path = Path(sys.executable).with_name(name)
     return str(path) if path.exists() else (shutil.which(name) or name)
+
+
+def keep_advisories_fresh(data_dir: Path) -> None:
+    """Once the shipped advisory snapshot is over 90 days old, install a copy dated today.
+
+    Otherwise JH903 (info, "snapshot is old") joins every audit from that day on, and tests
+    about other rules would compare their findings against it. tests/test_advisories.py tests
+    the age itself.
+    """
+    import datetime as dt
+
+    from jupyter_hardening import advisories
+
+    document = json.loads(advisories.SHIPPED.read_text())
+    today = dt.datetime.now(dt.timezone.utc).date()
+    if (today - dt.date.fromisoformat(document["date"])).days <= advisories.STALE_DAYS:
+        return
+    target = data_dir / "hardening" / advisories.FILE_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({**document, "date": today.isoformat()}))
 
 
 @dataclass
@@ -52,6 +74,7 @@ class JupyterHome:
         self.work_dir = self.root / "work"
         for d in (self.config_dir, self.runtime_dir, self.work_dir):
             d.mkdir(parents=True, exist_ok=True)
+        keep_advisories_fresh(self.root / "data")
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment for a jupyter process using these folders."""

@@ -29,6 +29,8 @@ FIGURES = (
     "save",
     "peak-rss",
     "rss-growth",
+    "watcher-cost",
+    "watcher",
 )
 
 

@@ -118,9 +118,9 @@ def rule_runs(monkeypatch):
     calls = []
     original = jupyter_hardening.report.run_rules
 
-    def counting(snap):
+    def counting(snap, *args):
         calls.append(snap)
-        return original(snap)
+        return original(snap, *args)
 
     monkeypatch.setattr(jupyter_hardening.report, "run_rules", counting)
     return calls

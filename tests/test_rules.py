@@ -27,6 +27,7 @@ from jupyter_hardening.snapshot import Snapshot, token_strength
 
 from .certs import TLSFiles
 from .rule_cases import CASES
+from .servers import keep_advisories_fresh
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +55,12 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+DATA = Path(__file__).parent / "data"
+
+
 def _fill(value: Any, tls: Path) -> Any:
     if isinstance(value, str):
-        return value.replace("{tls}", str(tls))
+        return value.replace("{tls}", str(tls)).replace("{data}", str(DATA))
     if isinstance(value, dict):
         return {k: _fill(v, tls) for k, v in value.items()}
     if isinstance(value, list):
@@ -77,10 +81,16 @@ def audit(tls_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # Rules about root must judge the same way whoever runs the tests.
     monkeypatch.setattr("jupyter_hardening.snapshot.os.geteuid", lambda: 0)
 
+    # An advisory snapshot the user installed must not change the cases' results.
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    keep_advisories_fresh(tmp_path / "data")
+
     def run(config: dict[str, Any]) -> Report:
         config = _fill(copy.deepcopy(config), tls_dir)
         hub_env = config.pop("_hub", None)
         argv = config.pop("_argv", [])
+        for name, value in config.pop("environ", {}).items():  # e.g. JUPYTER_DATA_DIR
+            monkeypatch.setenv(name, value)
         server = config.setdefault("ServerApp", {})
         server.setdefault("root_dir", str(tmp_path))
         server.setdefault("jpserver_extensions", {"jupyter_hardening": True})

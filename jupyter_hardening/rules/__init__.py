@@ -13,8 +13,14 @@ from .auth import (
     XSRFDisabled,
 )
 from .base import Finding, Rule, Severity
-from .cors import AnyOrigin, CredentialsBroadOrigin, LooseOriginPattern
+from .cors import (
+    AnyOrigin,
+    CredentialsBroadOrigin,
+    LooseOriginPattern,
+    OriginPatternBacktracking,
+)
 from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissing
+from .exposure import AdvisoriesStale, KnownAdvisory, RouteWithoutLogin
 from .hub import HubAuthReplaced, HubSharedOriginFraming
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
@@ -55,6 +61,7 @@ RULES: tuple[Rule, ...] = (
     AnyOrigin(),
     LooseOriginPattern(),
     CredentialsBroadOrigin(),
+    OriginPatternBacktracking(),
     TLSFileUnusable(),
     KeyPermissions(),
     CertificateExpiry(),
@@ -74,6 +81,9 @@ RULES: tuple[Rule, ...] = (
     ProxyBypass(),
     HubAuthReplaced(),
     HubSharedOriginFraming(),
+    RouteWithoutLogin(),
+    KnownAdvisory(),
+    AdvisoriesStale(),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

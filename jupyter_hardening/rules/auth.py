@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import GENERATED_TOKEN, Finding, Rule, Severity, without_override
 
 MIN_TOKEN_BITS = 80
 FIX_PASSWORD = (
     "run `jupyter server password` to store an argon2 hash (it writes the config for you)"
 )
+ARGON2 = {"password_kind": "argon2"}
 
 
 class WeakToken(Rule):
@@ -46,6 +47,7 @@ class WeakToken(Rule):
                 "be guessed.",
                 "remove c.IdentityProvider.token (and JUPYTER_TOKEN) so jupyter_server generates "
                 "a 192-bit token, or use `python -c 'import secrets; print(secrets.token_hex(32))'`",
+                remedy=GENERATED_TOKEN,
             )
 
 
@@ -80,6 +82,7 @@ class TokenWhitespace(Rule):
                 "as people copy it is refused and token login never works.",
                 "write the token file without a newline (printf '%s' \"$TOKEN\" > FILE), or "
                 "strip the value of c.IdentityProvider.token / JUPYTER_TOKEN",
+                remedy={"token_padded": False},
             )
 
 
@@ -111,12 +114,14 @@ class PasswordNotHashed(Rule):
                 "PasswordIdentityProvider.hashed_password holds plain text, not a hash: password "
                 "login is impossible and the password sits readable in the config.",
                 FIX_PASSWORD,
+                remedy=ARGON2,
             )
         elif snap.password_kind == "invalid":
             yield self.finding(
                 "PasswordIdentityProvider.hashed_password is not in a format jupyter_server can "
                 "verify (expected 'argon2:$argon2id$...'): password login is impossible.",
                 FIX_PASSWORD,
+                remedy=ARGON2,
             )
 
 
@@ -146,6 +151,7 @@ class WeakPasswordHash(Rule):
             yield self.finding(
                 f"The password is hashed with {snap.password_kind}, which GPUs crack fast.",
                 FIX_PASSWORD,
+                remedy=ARGON2,
             )
 
 
@@ -176,6 +182,7 @@ class DeprecatedPasswordName(Rule):
                 f"The password is set with the deprecated c.{snap.password_deprecated_name}.",
                 "rename it to c.PasswordIdentityProvider.hashed_password",
                 traits=(snap.password_deprecated_name, "PasswordIdentityProvider.hashed_password"),
+                remedy={"password_deprecated_name": ""},
             )
 
 
@@ -209,6 +216,10 @@ class XSRFDisabled(Rule):
                 snap.override_fix("disable_check_xsrf")
                 + "c.ServerApp.disable_check_xsrf = False (API clients send the token header "
                 "and need no XSRF cookie)",
+                remedy={
+                    "disable_check_xsrf": False,
+                    "tornado_overrides": without_override(snap, "disable_check_xsrf"),
+                },
             )
 
 

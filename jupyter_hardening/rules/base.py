@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -34,6 +35,41 @@ class Finding:
     traits: tuple[str, ...]
     message: str
     fix: str
+    # The fix as data: the snapshot fields (name, value) as they are once the fix is applied,
+    # so that a test can apply it and prove it clears the finding. ACCEPTED_RISK_DROP names
+    # a key of c.Hardening.accepted_risks to remove instead (the policy is not in the snapshot).
+    remedy: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)
+    # The c.Hardening.accepted_risks key that accepts this finding alone, when it is not the
+    # rule id (an advisory id for JH902).
+    key: str = ""
+
+
+ACCEPTED_RISK_DROP = "accepted_risks.drop"
+# Snapshot fields once jupyter_server generates its token (the fix "remove the empty token").
+GENERATED_TOKEN: Mapping[str, Any] = {
+    "auth_enabled": True,
+    "token_length": 48,
+    "token_bits": 192.0,
+    "token_generated": True,
+    "token_padded": False,
+}
+LOOPBACK = {"ip": "127.0.0.1", "ip_is_loopback": True}
+
+
+def without_override(snap: Snapshot, key: str) -> tuple[tuple[str, str], ...]:
+    """``snap.tornado_overrides`` once ``key`` is removed where it overrides the trait."""
+    return tuple((k, source) for k, source in snap.tornado_overrides if k != key)
+
+
+def apply_remedy(
+    snap: Snapshot, accepted: Mapping[str, str], finding: Finding
+) -> tuple[Snapshot, dict[str, str]]:
+    """The snapshot and accepted risks as they are after ``finding``'s fix is applied."""
+    changes = dict(finding.remedy)
+    accepted = dict(accepted)
+    if ACCEPTED_RISK_DROP in changes:
+        accepted.pop(changes.pop(ACCEPTED_RISK_DROP), None)
+    return dataclasses.replace(snap, **changes), accepted
 
 
 class Rule:
@@ -53,6 +89,11 @@ class Rule:
         """Yield the findings of this rule for ``snap``."""
         raise NotImplementedError
 
+    def check_accepting(self, snap: Snapshot, accepted: Mapping[str, str]) -> Iterator[Finding]:
+        """:meth:`check`, for the policy; a rule whose findings can be accepted in parts (an
+        advisory by its id) overrides it."""
+        return self.check(snap)
+
     def finding(
         self,
         message: str,
@@ -60,8 +101,10 @@ class Rule:
         *,
         traits: tuple[str, ...] | None = None,
         severity: Severity | None = None,
+        remedy: Mapping[str, Any] | None = None,
+        key: str = "",
     ) -> Finding:
-        """Build a Finding of this rule."""
+        """Build a Finding of this rule; ``remedy`` is ``fix`` as snapshot changes."""
         return Finding(
             id=self.id,
             name=self.name,
@@ -69,4 +112,6 @@ class Rule:
             traits=traits or self.traits,
             message=message,
             fix=fix,
+            remedy=tuple((remedy or {}).items()),
+            key=key,
         )

@@ -32,36 +32,80 @@ def ignored_sources(sources: list[str]) -> list[str]:
     return [s for s in sources if s.startswith("'") and s.lower() not in KEYWORDS]
 
 
+def misread_keywords(sources: list[str]) -> list[str]:
+    """``self``/``none`` without quotes: browsers read them as host names."""
+    return [s for s in sources if s.lower() in ("self", "none")]
+
+
+def source_problems(sources: list[str], severity: str) -> list[tuple[str, str]]:
+    """(source, why) for the sources :func:`frame_source_problem` judges at ``severity``.
+
+    The Public Suffix List is loaded only when a source holds a '*.' wildcard.
+    """
+    from ..origins import frame_source_problem
+
+    found = []
+    for source in sources:
+        if source.lower() in ("self", "none"):
+            continue  # JH603's
+        level, why = frame_source_problem(source)
+        if level == severity:
+            found.append((source, why))
+    return found
+
+
 def _suggest(sources: list[str], base: str = "'self'") -> str:
+    from ..origins import frame_source_problem
+
     fixed = []
     for s in sources:
-        if s.startswith("'") and s.lower() not in KEYWORDS:
+        if s.lower() in ("self", "none"):
+            s = f"'{s.lower()}'"
+        elif s.startswith("'") and s.lower() not in KEYWORDS:
             s = s.strip("'")
-        if s == "*" or SCHEME_ONLY.match(s):
+        if frame_source_problem(s)[0] == "error":
             continue
-        if s.startswith("http://"):
+        if s.lower().startswith("http://"):
             s = "https://" + s[len("http://") :]
         if s and s not in fixed:
             fixed.append(s)
-    if base == "'none'":  # JupyterHub on one origin: 'self' is every other user's server
-        return base
-    if "'self'" not in fixed and "'none'" not in fixed:
+    if "'none'" in fixed or base == "'none'":
+        # with other sources browsers ignore 'none'; on a JupyterHub without subdomains 'self'
+        # is every other user's server (the hub's own default is 'none')
+        return "'none'"
+    if "'self'" not in fixed:
         fixed.insert(0, "'self'")
     return " ".join(fixed)
 
 
-def _fix(sources: list[str], snap: Snapshot | None = None) -> str:
+def _base(snap: Snapshot) -> str:
     # JupyterHub's web-security docs: without subdomain_host, frame-ancestors 'self' lets every
     # user's server frame every other's; the hub's own default is 'none'.
-    base = (
-        "'none'"
-        if snap is not None and snap.hub is not None and not snap.hub.subdomains
-        else "'self'"
-    )
+    return "'none'" if snap.hub is not None and not snap.hub.subdomains else "'self'"
+
+
+def fixed_csp(csp: str, sources: list[str], base: str = "'self'") -> str:
+    """``csp`` with its frame-ancestors directive replaced by the suggested one."""
+    directive = f"frame-ancestors {_suggest(sources, base)}"
+    parts = [p.strip() for p in csp.split(";") if p.strip()]
+    for i, part in enumerate(parts):
+        if part.split()[0].lower() == "frame-ancestors":
+            parts[i] = directive
+            break
+    else:
+        parts.append(directive)
+    return "; ".join(parts)
+
+
+def _fix(snap: Snapshot, csp: str, sources: list[str]) -> str:
     return (
         "c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "
-        f'"frame-ancestors {_suggest(sources, base)}"}}}}'
+        f"{fixed_csp(csp, sources, _base(snap))!r}}}}}"
     )
+
+
+def _remedy(snap: Snapshot, csp: str, sources: list[str]) -> dict[str, str]:
+    return {"csp": fixed_csp(csp, sources, _base(snap))}
 
 
 class FrameAncestorsMissing(Rule):
@@ -96,16 +140,22 @@ class FrameAncestorsMissing(Rule):
             yield self.finding(
                 "The Content-Security-Policy in ServerApp.tornado_settings replaces Jupyter's and "
                 "has no frame-ancestors: any web site can frame Jupyter and trick clicks.",
-                "add frame-ancestors to it, e.g. " + _fix([], snap),
+                "add frame-ancestors to it, e.g. " + _fix(snap, snap.csp, []),
+                remedy=_remedy(snap, snap.csp, []),
             )
 
 
 class FrameAncestorsBroad(Rule):
-    """``frame-ancestors`` allowing any site (``*``, ``https:``) or sites over plain http.
+    """``frame-ancestors`` admitting sites anyone can host, or sites over plain http.
 
     Insecure::
 
-        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "frame-ancestors *"}}
+        c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy':
+            "frame-ancestors 'self' https://*"}}       # also *, https:, *.github.io, *.appspot.com
+
+    Any site (or anyone who puts a page under a public suffix such as github.io, appspot.com or
+    web.app) can frame Jupyter and trick clicks: an error. ``http://`` hosts are a warning: only
+    an on-path network attacker can serve a page there, and framing still needs the user's clicks.
 
     Fix::
 
@@ -116,41 +166,46 @@ class FrameAncestorsBroad(Rule):
     name = "frame-ancestors-broad"
     severity = Severity.ERROR
     traits = CSP_TRAIT
-    summary = "frame-ancestors with *, scheme-only or http: sources"
+    summary = "frame-ancestors with *, a scheme alone, a wildcard under a public suffix, or http:"
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
-        """Fire on wildcard/scheme-only (error) or http:// host sources (warning)."""
+        """Fire on sources anyone can host (error) or http:// host sources (warning)."""
         if snap.csp is None:
             return
         sources = directives(snap.csp).get("frame-ancestors")
         if not sources:
             return
-        broad = [s for s in sources if s == "*" or SCHEME_ONLY.match(s) or s.startswith("*")]
-        plain = [s for s in sources if s.lower().startswith("http://")]
+        broad = source_problems(sources, "error")
+        plain = source_problems(sources, "warning")
         if broad:
             yield self.finding(
-                f"frame-ancestors allows {' '.join(broad)}: any web site can frame Jupyter "
-                "(clickjacking).",
-                _fix(sources, snap),
+                f"frame-ancestors allows {' '.join(s for s, _ in broad)} ({broad[0][1]}): any "
+                "web site can frame Jupyter (clickjacking).",
+                _fix(snap, snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
             )
         elif plain:
             yield self.finding(
-                f"frame-ancestors allows {' '.join(plain)} over plain http: a network attacker can "
-                "frame Jupyter from it.",
-                _fix(sources, snap),
+                f"frame-ancestors allows {' '.join(s for s, _ in plain)} over plain http: a "
+                "network attacker can frame Jupyter from it.",
+                _fix(snap, snap.csp, sources),
                 severity=Severity.WARNING,
+                remedy=_remedy(snap, snap.csp, sources),
             )
 
 
 class FrameAncestorsIgnored(Rule):
-    """``frame-ancestors`` sources that browsers ignore.
+    """``frame-ancestors`` sources that browsers ignore or misread.
 
     Insecure (from the seeds)::
 
         "frame-ancestors 'https://my.example.com' 'self'"
+        "frame-ancestors none"        # a host named 'none', not the keyword 'none'
 
     A host in quotes is not a source expression: browsers drop it, so the embedding site is
-    refused and people then remove the CSP altogether.
+    refused and people then remove the CSP altogether. ``self`` and ``none`` without quotes are
+    host names to browsers: Jupyter's own pages can no longer frame it, and a machine called
+    ``none`` or ``self`` on the local network (a DNS search domain) can.
 
     Fix::
 
@@ -161,7 +216,7 @@ class FrameAncestorsIgnored(Rule):
     name = "frame-ancestors-ignored"
     severity = Severity.WARNING
     traits = CSP_TRAIT
-    summary = "frame-ancestors sources that browsers ignore (quoted hosts)"
+    summary = "frame-ancestors sources that browsers ignore (quoted hosts) or misread (bare self)"
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when some frame-ancestors sources are quoted non-keywords."""
@@ -173,5 +228,14 @@ class FrameAncestorsIgnored(Rule):
             yield self.finding(
                 f"frame-ancestors has {' '.join(ignored)}, which browsers ignore (a host is "
                 "written without quotes).",
-                _fix(sources, snap),
+                _fix(snap, snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
+            )
+        misread = misread_keywords(sources)
+        if misread:
+            yield self.finding(
+                f"frame-ancestors has {' '.join(misread)} without quotes, which browsers read as "
+                "a host name, not as a keyword (keywords are written in single quotes).",
+                _fix(snap, snap.csp, sources),
+                remedy=_remedy(snap, snap.csp, sources),
             )

@@ -49,6 +49,7 @@ class HubAuthReplaced(Rule):
                 "remove --ServerApp.identity_provider_class from c.Spawner.args in "
                 "jupyterhub_config.py (z2jh: singleuser.cmd / singleuser.extraFiles) and from the "
                 "user image's jupyter_server_config.py",
+                remedy={"hub": dataclasses.replace(snap.hub, hub_auth=True)},
             )
 
 
@@ -89,6 +90,7 @@ class HubSharedOriginFraming(Rule):
                 "\"frame-ancestors 'none'\"}} in the user image's jupyter_server_config.py (or "
                 "remove the CSP there: the hub's extension then sends frame-ancestors 'none'); "
                 "best, c.JupyterHub.subdomain_host = 'https://hub.example.org'",
+                remedy={"csp": "frame-ancestors 'none'"},
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import ACCEPTED_RISK_DROP, Finding, Rule, Severity
 
 
 class UnreadableSetting(Rule):
@@ -29,11 +29,18 @@ class UnreadableSetting(Rule):
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """One finding per problem recorded while taking the snapshot."""
         for problem in snap.problems:
-            yield self.finding(problem, "fix the type of that setting in your jupyter config file")
+            yield self.finding(
+                problem,
+                "fix the type of that setting in your jupyter config file",
+                remedy={"problems": tuple(p for p in snap.problems if p != problem)},
+            )
 
 
 class UnknownAcceptedRisk(Rule):
     """``c.Hardening.accepted_risks`` names a rule id that does not exist.
+
+    An advisory id or alias of the advisory snapshot in use (``GHSA-...``, ``CVE-...``) is a
+    key too: it accepts that one advisory (JH902).
 
     A typo there silently accepts nothing; it is reported so the intent is not lost.
     Evaluated by the policy, which knows the accepted risks.
@@ -60,8 +67,10 @@ class UnknownAcceptedRisk(Rule):
     def unknown(self, rule_id: str) -> Finding:
         """The finding for one unknown id."""
         return self.finding(
-            f"Hardening.accepted_risks names {rule_id!r}, which is not a rule id: nothing is accepted by it.",
-            "use an id from `jupyter hardening check --list-rules`, or remove it",
+            f"Hardening.accepted_risks names {rule_id!r}, which is not a rule id nor an advisory id: nothing is accepted by it.",
+            "use an id from `jupyter hardening check --list-rules` or an advisory id from "
+            "`jupyter hardening advisories`, or remove it",
+            remedy={ACCEPTED_RISK_DROP: rule_id},
         )
 
 
@@ -94,4 +103,5 @@ class AuditDisabled(Rule):
                 "jupyter_hardening is disabled in ServerApp.jpserver_extensions: the server will "
                 "start without this audit and refuse nothing.",
                 "jupyter server extension enable jupyter_hardening",
+                remedy={"extension_enabled": True},
             )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..hubcontext import WHERE_INTERNAL_SSL, WHERE_NETWORK_POLICY
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import GENERATED_TOKEN, LOOPBACK, Finding, Rule, Severity, without_override
 
 
 def _where(snap: Snapshot) -> str:
@@ -52,6 +52,7 @@ class RemoteWithoutTLS(Rule):
                 f"{WHERE_INTERNAL_SSL}; or {WHERE_NETWORK_POLICY}; or c.Spawner.ip = '127.0.0.1' "
                 "with a local spawner",
                 severity=Severity.WARNING,
+                remedy=LOOPBACK,
             )
             return
         if snap.remote and not snap.has_tls:
@@ -60,6 +61,7 @@ class RemoteWithoutTLS(Rule):
                 "c.ServerApp.ip = '127.0.0.1' and put a TLS proxy in front "
                 "(jupyter hardening nginx-snippet), or set c.ServerApp.certfile and "
                 "c.ServerApp.keyfile",
+                remedy=LOOPBACK,
             )
 
 
@@ -94,6 +96,7 @@ class RemoteWithoutAuth(Rule):
                 "anyone who reaches the port can run code as this user.",
                 "run `jupyter server password` (stores an argon2 hash), or remove "
                 "c.IdentityProvider.token = '' so a random token is generated",
+                remedy=GENERATED_TOKEN,
             )
 
 
@@ -133,12 +136,18 @@ class LocalWithoutAuth(Rule):
                 + fix
                 + ", and set c.ServerApp.allow_remote_access = False",
                 severity=Severity.ERROR,
+                remedy={
+                    **GENERATED_TOKEN,
+                    "allow_remote_access": False,
+                    "tornado_overrides": without_override(snap, "allow_remote_access"),
+                },
             )
         else:
             yield self.finding(
                 "No token and no password: every user and process on this machine can run code "
                 "as you.",
                 fix,
+                remedy=GENERATED_TOKEN,
             )
 
 
@@ -172,6 +181,7 @@ class RootRemote(Rule):
                 "run user servers as an unprivileged user: the image's USER (docker-stacks: "
                 "jovyan), z2jh singleuser.uid: 1000 in values.yaml, LocalProcessSpawner as the "
                 "user's own account; and drop --allow-root from c.Spawner.args",
+                remedy={"running_as_root": False, "allow_root": False},
             )
             return
         if snap.remote and snap.running_as_root and snap.allow_root:
@@ -180,4 +190,5 @@ class RootRemote(Rule):
                 "kernel is a root shell.",
                 "run Jupyter as an unprivileged user (useradd jupyter; a systemd unit with "
                 "User=jupyter) and drop --allow-root",
+                remedy={"running_as_root": False, "allow_root": False},
             )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from ..publicurl import PublicURL, ip_literal, parse_public_url
 from ..snapshot import Snapshot
-from .base import Finding, Rule, Severity
+from .base import LOOPBACK, Finding, Rule, Severity, without_override
 
 
 def _public(snap: Snapshot) -> PublicURL | None:
@@ -57,6 +57,7 @@ class XHeadersDirect(Rule):
                 "ServerApp.trust_xheaders = True while the server is reachable from other hosts: "
                 "anyone can forge X-Forwarded-* headers and bypass the proxy.",
                 "c.ServerApp.ip = '127.0.0.1' so only the proxy on this machine reaches Jupyter",
+                remedy=LOOPBACK,
             )
 
 
@@ -94,6 +95,7 @@ class CookieNotSecure(Rule):
                 "browser also sends it over plain http.",
                 "c.IdentityProvider.secure_cookie = True (and c.ServerApp.trust_xheaders = True "
                 "with the proxy on loopback)",
+                remedy={"secure_cookie": True},
             )
 
 
@@ -126,6 +128,7 @@ class PublicPathMismatch(Rule):
                 f"Hardening.public_url has the path {public.path!r} but ServerApp.base_url is "
                 f"{snap.base_url!r}: links and redirects break behind the proxy.",
                 f"c.ServerApp.base_url = {public.path!r}",
+                remedy={"base_url": public.path},
             )
 
 
@@ -167,6 +170,7 @@ class PublicHostNotLocal(Rule):
                     "c.ServerApp.allow_remote_access = True (Jupyter stays on loopback behind the "
                     "proxy), or give the proxy a host name and list it in "
                     "c.ServerApp.local_hostnames",
+                    remedy={"allow_remote_access": True},
                 )
             return
         if public.host not in {h.lower() for h in snap.local_hostnames}:
@@ -175,6 +179,10 @@ class PublicHostNotLocal(Rule):
                 f"Requests for {public.host} will get 403 'non-local Host': it is not in "
                 f"{snap.setting_name('local_hostnames')}.",
                 snap.override_fix("local_hostnames") + f"c.ServerApp.local_hostnames = {names!r}",
+                remedy={
+                    "local_hostnames": tuple(names),
+                    "tornado_overrides": without_override(snap, "local_hostnames"),
+                },
             )
 
 
@@ -206,4 +214,5 @@ class ProxyBypass(Rule):
                 f"Hardening.public_url is set (a proxy is in front), but ServerApp.ip = {snap.ip!r} "
                 "lets clients bypass the proxy.",
                 "c.ServerApp.ip = '127.0.0.1'",
+                remedy=LOOPBACK,
             )

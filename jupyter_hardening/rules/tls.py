@@ -6,14 +6,48 @@ re-evaluated by the status endpoint, so a certificate nearing expiry shows witho
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
-from ..snapshot import FileFacts, Snapshot
+from ..snapshot import FileFacts, Snapshot, TLSFacts
 from .base import Finding, Rule, Severity
 
 EXPIRY_WARNING_DAYS = 14
 MIN_RSA_BITS = 2048
+LETSENCRYPT = "/etc/letsencrypt/live/<domain>/"
+
+
+def _issued(snap: Snapshot, days: int = 90, **facts: Any) -> TLSFacts:
+    """The TLS facts of a fresh certificate and key (certbot's defaults unless told)."""
+    return dataclasses.replace(
+        snap.tls,
+        **{
+            "cert_error": None,
+            "key_error": None,
+            "not_after": snap.taken_at + dt.timedelta(days=days),
+            "self_signed": False,
+            "key_matches": True,
+            "key_type": "EC secp256r1",
+            "key_bits": 256,
+            **facts,
+        },
+    )
+
+
+def _letsencrypt(snap: Snapshot) -> dict[str, Any]:
+    """Snapshot fields once certfile/keyfile point at certbot's files."""
+    cert, key = LETSENCRYPT + "fullchain.pem", LETSENCRYPT + "privkey.pem"
+    return {
+        "certfile": cert,
+        "keyfile": key,
+        "tls": _issued(
+            snap,
+            certfile=FileFacts(cert, readable=True, mode=0o644),
+            keyfile=FileFacts(key, readable=True, mode=0o600),
+        ),
+    }
 
 
 def _file_problem(label: str, ff: FileFacts | None) -> str:
@@ -50,6 +84,7 @@ class TLSFileUnusable(Rule):
                 yield self.finding(
                     "ServerApp.keyfile is set but ServerApp.certfile is not: TLS is off.",
                     "set c.ServerApp.certfile to the certificate that goes with the key",
+                    remedy=_letsencrypt(snap),
                 )
             return
         tls = snap.tls
@@ -68,6 +103,7 @@ class TLSFileUnusable(Rule):
                 problem[0].upper() + problem[1:] + ": the server cannot serve TLS.",
                 "point c.ServerApp.certfile/keyfile at existing PEM files readable by the server's "
                 "user (e.g. /etc/letsencrypt/live/<domain>/fullchain.pem and privkey.pem)",
+                remedy=_letsencrypt(snap),
             )
 
 
@@ -105,6 +141,11 @@ class KeyPermissions(Rule):
             yield self.finding(
                 f"The private key {key.path!r} has mode {key.mode:04o}: other local users can read it.",
                 f"chmod 600 {key.path}",
+                remedy={
+                    "tls": dataclasses.replace(
+                        snap.tls, keyfile=dataclasses.replace(key, mode=0o600)
+                    )
+                },
             )
 
 
@@ -137,13 +178,15 @@ class CertificateExpiry(Rule):
         left = not_after - snap.taken_at
         when = not_after.strftime("%Y-%m-%d %H:%M UTC")
         fix = "renew the certificate in place (certbot renew): jupyter_server reads certfile for each new connection, no restart needed"
+        renewed = {"tls": dataclasses.replace(snap.tls, not_after=snap.taken_at + dt.timedelta(90))}
         if left <= dt.timedelta(0):
-            yield self.finding(f"The certificate expired on {when}.", fix)
+            yield self.finding(f"The certificate expired on {when}.", fix, remedy=renewed)
         elif left <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
             yield self.finding(
                 f"The certificate expires on {when}, in {left.days} days.",
                 fix,
                 severity=Severity.WARNING,
+                remedy=renewed,
             )
 
 
@@ -175,6 +218,7 @@ class KeyMismatch(Rule):
             yield self.finding(
                 "ServerApp.certfile and ServerApp.keyfile are not a pair: TLS handshakes fail.",
                 "use the key the certificate was issued for (fullchain.pem goes with privkey.pem)",
+                remedy={"tls": dataclasses.replace(snap.tls, key_matches=True)},
             )
 
 
@@ -205,6 +249,10 @@ class WeakKey(Rule):
                 "Mozilla accept.",
                 "openssl req -x509 -newkey rsa:3072 -nodes -keyout key.pem -out cert.pem -days 365 "
                 "(or use Let's Encrypt)",
+                # openssl req -x509 makes a new, self-signed pair (JH406, an info)
+                remedy={
+                    "tls": _issued(snap, days=365, key_type="RSA", key_bits=3072, self_signed=True)
+                },
             )
 
 
@@ -235,6 +283,7 @@ class SelfSigned(Rule):
                 "The certificate is self-signed: browsers warn, and users learn to click through.",
                 "use a certificate from Let's Encrypt on a TLS proxy: jupyter hardening "
                 "nginx-snippet --letsencrypt <domain>",
+                remedy={"tls": dataclasses.replace(snap.tls, self_signed=False)},
             )
 
 
@@ -266,4 +315,5 @@ class ClientCAUnusable(Rule):
                 "verified and TLS setup fails.",
                 "point c.ServerApp.client_ca at a readable PEM bundle of the CA that signs "
                 "client certificates, or remove it",
+                remedy={"client_ca": "", "tls": dataclasses.replace(snap.tls, client_ca=None)},
             )

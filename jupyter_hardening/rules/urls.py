@@ -69,6 +69,7 @@ class BaseUrlNotPath(Rule):
                 "takes the path part, so every link breaks.",
                 f"c.ServerApp.base_url = {path!r} (the host belongs in c.Hardening.public_url "
                 "and in the proxy's server_name)",
+                remedy={"base_url": path},
             )
 
 
@@ -106,4 +107,5 @@ class BaseUrlUnsafe(Rule):
             yield self.finding(
                 f"ServerApp.base_url {problem}: links, cookies and proxy configs break on it.",
                 f"c.ServerApp.base_url = '/{safe}/'",
+                remedy={"base_url": f"/{safe}/"},
             )

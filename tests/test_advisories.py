@@ -1,0 +1,289 @@
+"""Known advisories (JH902), the snapshot's age (JH903) and `jupyter hardening advisories`.
+
+Version matching is exercised on the shipped snapshot; the end-to-end proof installs real
+jupyter-server-proxy releases from PyPI into a temporary venv (see ``proxy_venv``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_hardening import advisories
+from jupyter_hardening.report import evaluate
+from jupyter_hardening.snapshot import Snapshot
+
+from .servers import JupyterHome, jupyter_bin, running
+
+REPO = Path(__file__).parent.parent
+
+
+def shipped() -> tuple[dict[str, Any], ...]:
+    return advisories.load(advisories.SHIPPED)[2]
+
+
+def vulnerable(name: str, version: str, platform: str = "linux") -> advisories.VulnerablePackage:
+    (found,) = advisories.match(shipped(), {name: version}, platform)
+    return found
+
+
+def test_proxy_410_has_both_critical_advisories_and_one_fix() -> None:
+    """jupyter-server-proxy 4.1.0: CVE-2024-28179 and CVE-2024-35225, fixed together in 4.2.0."""
+    package = vulnerable("jupyter-server-proxy", "4.1.0")
+    ids = {a.id: a for a in package.advisories}
+    assert set(ids) == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"}
+    assert "CVE-2024-28179" in ids["GHSA-w3vc-fx9p-wp4v"].aliases
+    assert ids["GHSA-w3vc-fx9p-wp4v"].affected == ">=4.0.0, <4.1.1"
+    assert {a.severity for a in package.advisories} == {"CRITICAL"}
+    assert advisories.fix_command(package) == "pip install -U 'jupyter-server-proxy>=4.2.0'"
+    assert not advisories.match(shipped(), {"jupyter-server-proxy": "4.2.0"})
+
+
+def test_versions_compare_as_versions_not_strings() -> None:
+    """'6.10' > '6.5.8' as versions (a string compare says the opposite); pre-releases count."""
+    assert not advisories.match(shipped(), {"tornado": "6.10"})
+    assert vulnerable("tornado", "6.5.8rc1").fix_version == "6.5.8"
+    assert not advisories.match(shipped(), {"tornado": "6.5.8"})
+
+
+def test_last_affected_and_windows_only() -> None:
+    """A last_affected range (no fixed release named) and a Windows-only advisory."""
+    linux = vulnerable("jupyter-server", "2.14.0")
+    windows = vulnerable("jupyter-server", "2.14.0", "win32")
+    only_windows = {a.id for a in windows.advisories} - {a.id for a in linux.advisories}
+    assert only_windows == {"GHSA-hrw6-wg82-cm62"}
+    last = next(a for a in linux.advisories if a.id == "GHSA-v42x-x7jp-845h")
+    assert (last.affected, last.fixed) == (">=1.12.0, <=2.17.0", ">2.17.0")
+    assert linux.fix_version == "2.20.0"  # above 2.17.0 and every fixed version
+
+
+def test_pysec_twin_and_withdrawn_records_count_once() -> None:
+    """An export's PYSEC record of a GHSA advisory is the same advisory; a withdrawn one is none."""
+    ghsa = next(r for r in shipped() if r["id"] == "GHSA-w3vc-fx9p-wp4v")
+    twin = {**ghsa, "id": "PYSEC-2024-234", "aliases": ["GHSA-w3vc-fx9p-wp4v", "CVE-2024-28179"]}
+    twin.pop("database_specific")
+    withdrawn = {
+        **ghsa,
+        "id": "GHSA-0000-0000-0000",
+        "aliases": [],
+        "withdrawn": "2024-01-01T00:00:00Z",
+    }
+    (package,) = advisories.match([twin, withdrawn, ghsa], {"jupyter-server-proxy": "4.1.0"})
+    assert [(a.id, a.severity) for a in package.advisories] == [("GHSA-w3vc-fx9p-wp4v", "CRITICAL")]
+
+
+def snap_with(*packages: advisories.VulnerablePackage, **changes: Any) -> Snapshot:
+    info, _ = advisories.choose()
+    return dataclasses.replace(Snapshot(), advisories=info, vulnerable=packages, **changes)
+
+
+def test_severity_by_exposure_and_one_advisory_accepted() -> None:
+    """Critical: error when reachable, warning on loopback; accepting one id keeps the other."""
+    package = vulnerable("jupyter-server-proxy", "4.1.0")
+    remote = snap_with(package, ip="0.0.0.0", ip_is_loopback=False)
+    (item,) = [i for i in evaluate(remote).items if i.finding.id == "JH902"]
+    assert item.finding.severity.label == "error" and item.blocking
+    loopback = evaluate(snap_with(package))
+    assert [i.finding.severity.label for i in loopback.items if i.finding.id == "JH902"] == [
+        "warning"
+    ]
+    report = evaluate(remote, accepted={"CVE-2024-28179": "websockets not used here"})
+    items = [i for i in report.items if i.finding.id == "JH902"]
+    accepted = [i for i in items if i.accepted]
+    rest = [i for i in items if not i.accepted]
+    assert len(accepted) == 1 and "GHSA-w3vc-fx9p-wp4v" in accepted[0].finding.message
+    assert accepted[0].reason == "websockets not used here"
+    assert len(rest) == 1 and "GHSA-fvcq-4x64-hqxr" in rest[0].finding.message
+    assert "GHSA-w3vc" not in rest[0].finding.message and rest[0].blocking
+    assert "JH002" not in {i.finding.id for i in report.items}
+    typo = evaluate(remote, accepted={"GHSA-xxxx-typo-0000": "typo"})
+    assert "JH002" in {i.finding.id for i in typo.items}
+
+
+def test_stale_snapshot_is_an_info_finding() -> None:
+    """Older than 90 days: info, naming the snapshot and how to update."""
+    later = snap_with(taken_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400))
+    (item,) = [i for i in evaluate(later).items if i.finding.id == "JH903"]
+    assert item.finding.severity.label == "info"
+    assert "--update all.zip" in item.finding.fix
+    assert not [i for i in evaluate(snap_with()).items if i.finding.id == "JH903"]
+
+
+def osv_zip(path: Path, modified: dt.date, extra: list[dict[str, Any]] = ()) -> Path:  # type: ignore[assignment]
+    """An OSV export as osv.dev publishes it: a zip of one JSON record per advisory."""
+    stamp = f"{modified.isoformat()}T00:00:00Z"
+    with zipfile.ZipFile(path, "w") as archive:
+        for record in [*shipped(), *extra]:
+            archive.writestr(f"{record['id']}.json", json.dumps({**record, "modified": stamp}))
+    return path
+
+
+EVERY_SERVER = {  # made up: flags the installed jupyter-server, so the audit shows which is used
+    "id": "TEST-0001",
+    "aliases": [],
+    "affected": [
+        {
+            "package": {"ecosystem": "PyPI", "name": "jupyter_server"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+        }
+    ],
+    "database_specific": {"severity": "LOW"},
+}
+
+
+def run(
+    home: JupyterHome, *args: str, python: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`jupyter hardening ARGS` (from another venv's python when given)."""
+    argv = [python, "-m", "jupyter_hardening.cli"] if python else [jupyter_bin("jupyter-hardening")]
+    return subprocess.run(
+        [*argv, *args],
+        capture_output=True,
+        text=True,
+        env=home.env(),
+        cwd=home.work_dir,
+        timeout=300,
+    )
+
+
+def test_update_good_then_corrupt(home: JupyterHome, tmp_path: Path) -> None:
+    """A good export is installed and used by the audit; a corrupt one: one line, exit 2, old kept."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    good = osv_zip(tmp_path / "all.zip", today, [EVERY_SERVER])
+    result = run(home, "advisories", "--update", str(good))
+    assert result.returncode == 0, result.stderr
+    assert "Advisory snapshot in use: installed" in result.stdout
+    assert "Affected: jupyter-server" in result.stdout and "TEST-0001 (low)" in result.stdout
+    installed = home.root / "data" / "hardening" / "advisories.json"
+    before = installed.read_bytes()
+    check = json.loads(run(home, "check", "--format", "json").stdout)
+    assert check["settings"]["advisory snapshot"].startswith("installed")
+    assert "TEST-0001" in json.dumps(check["findings"])
+
+    corrupt = tmp_path / "corrupt.zip"
+    corrupt.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    bad_json = tmp_path / "bad"
+    (bad_json / "PyPI").mkdir(parents=True)
+    (bad_json / "PyPI" / "X.json").write_text("{not json")
+    for bad in (corrupt, bad_json, tmp_path / "missing.zip"):
+        result = run(home, "advisories", "--update", str(bad))
+        assert result.returncode == 2, result
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert installed.read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def proxy_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with jupyter_hardening installed from its wheel and jupyter-server-proxy 4.1.0.
+
+    It sees this environment's packages (jupyter_server ...) through a .pth file; its own
+    site-packages come first, so the wheel's jupyter_hardening (with data/advisories.json) wins.
+    """
+    root = tmp_path_factory.mktemp("venv")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer = sysconfig.get_paths()["purelib"]
+    (Path(site) / "zz_outer.pth").write_text(f"import site; site.addsitedir({outer!r})\n")
+    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run(
+        [python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(root), str(REPO)],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = root.glob("jupyter_hardening-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert "jupyter_hardening/data/advisories.json" in archive.namelist()
+    subprocess.run([*pip, "--no-deps", str(wheel)], check=True, timeout=300)
+    subprocess.run([*pip, "jupyter-server-proxy==4.1.0"], check=True, timeout=300)
+    # jupyter_server's console script lives in the outer environment: one for this venv.
+    script = venv / "bin" / "jupyter-server"
+    script.write_text(f"#!{python}\nfrom jupyter_server.serverapp import main\nmain()\n")
+    script.chmod(0o755)
+    return venv
+
+
+def test_proxy_410_flagged_then_upgraded(proxy_venv: Path, home: JupyterHome) -> None:
+    """4.1.0: an error on 0.0.0.0 with the fix, a warning in a loopback server's log; the
+    current release: not flagged."""
+    python = str(proxy_venv / "bin" / "python")
+    report = json.loads(
+        run(home, "check", "--format", "json", "--ServerApp.ip=0.0.0.0", python=python).stdout
+    )
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH902"]
+    assert finding["severity"] == "error"
+    assert "jupyter-server-proxy 4.1.0" in finding["message"]
+    assert "GHSA-w3vc-fx9p-wp4v (CVE-2024-28179" in finding["message"]
+    assert finding["fix"] == "pip install -U 'jupyter-server-proxy>=4.2.0'"
+    with running(
+        home, "--ServerApp.ip=127.0.0.1", command=str(proxy_venv / "bin" / "jupyter-server")
+    ) as server:
+        log = server.log
+    (line,) = [line for line in log.splitlines() if "JH902" in line]
+    assert line.startswith("[W") and "jupyter-server-proxy>=4.2.0" in line
+
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-U",
+            "jupyter-server-proxy",
+        ],
+        check=True,
+        timeout=300,
+    )
+    report = json.loads(run(home, "check", "--format", "json", python=python).stdout)
+    assert "JH902" not in {f["id"] for f in report["findings"]}, report["findings"]
+
+
+def test_old_snapshots_give_the_info_finding(
+    proxy_venv: Path, home: JupyterHome, tmp_path: Path
+) -> None:
+    """A jupyter_hardening installed months ago (its shipped snapshot 120 days old), then an
+    old export installed (100 days), then a current one: JH903 until the current one."""
+    python = str(proxy_venv / "bin" / "python")
+    data = subprocess.run(
+        [python, "-c", "from jupyter_hardening import advisories; print(advisories.SHIPPED)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=home.work_dir,
+    ).stdout.strip()
+    assert str(proxy_venv) in data  # the wheel's copy, not this checkout
+    (home.root / "data" / "hardening" / advisories.FILE_NAME).unlink(missing_ok=True)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    document = json.loads(Path(data).read_text())
+    Path(data).write_text(json.dumps({**document, "date": str(today - dt.timedelta(days=120))}))
+
+    def stale() -> str:
+        report = json.loads(run(home, "check", "--format", "json", python=python).stdout)
+        return " ".join(f["message"] for f in report["findings"] if f["id"] == "JH903")
+
+    assert "shipped" in stale() and "120 days old" in stale()
+    old = osv_zip(tmp_path / "old.zip", today - dt.timedelta(days=100))
+    assert run(home, "advisories", "--update", str(old), python=python).returncode == 0
+    assert "installed" in stale() and "100 days old" in stale()
+    good = osv_zip(tmp_path / "all.zip", today)
+    result = run(home, "advisories", "--update", str(good), python=python)
+    assert result.returncode == 0 and "in use: installed" in result.stdout
+    assert stale() == ""

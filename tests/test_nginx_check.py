@@ -1,0 +1,228 @@
+"""`jupyter hardening nginx-check` on the configs people have: the seeds' tutorials, JupyterHub's
+documented example, and the config nginx-snippet writes (which must be clean, gixy included)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .fixtures import require_tool
+from .nginx_util import nginx_conf_including, nginx_path
+
+CONFIGS = Path(__file__).with_name("nginx_configs")
+
+
+def nginx_check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_hardening.cli", "nginx-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def findings(*args: str) -> tuple[int, list[tuple[str, str, int, str]]]:
+    """(exit status, [(id, name, line, fix)]) of a JSON run."""
+    done = nginx_check(*args, "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    return done.returncode, [(f["id"], f["name"], f["line"], f["fix"]) for f in report["findings"]]
+
+
+def ids(found: list[tuple[str, str, int, str]]) -> set[str]:
+    """The rule ids (and gixy plugin names) found."""
+    return {name if rule == "JH769" else rule for rule, name, _, _ in found}
+
+
+# Seed 001 (ko) links to nginx guides but prints no nginx config: four seeds have one.
+SEEDS = {
+    "seed_000.conf": (
+        1,
+        {
+            # listen 8888 without TLS; Host $host drops 8888; /jp URI part; 10M; 60 s.
+            ("JH761", 8),
+            ("JH750", 17),
+            ("JH754", 13),
+            ("JH755", 22),
+            ("JH756", 13),
+        },
+    ),
+    "seed_002.conf": (
+        0,
+        {
+            # TLSv1/1.1 and HIGH; no HSTS; 1m; 60 s; no X-Forwarded-Proto; proxy_buffering off.
+            ("JH757", 15),
+            ("JH757", 16),
+            ("JH759", 36),
+            ("JH755", 37),
+            ("JH756", 37),
+            ("JH762", 37),
+            ("JH760", 45),
+        },
+    ),
+    "seed_003.conf": (1, {("JH761", 3), ("JH751", 9), ("JH755", 6), ("JH760", 12)}),
+    "seed_004.conf": (
+        # No Host at all (nginx sends 127.0.0.1:8889), `ssl on`, no HSTS, 1m, 60 s.
+        1,
+        {("JH750", 14), ("JH758", 9), ("JH759", 12), ("JH755", 14), ("JH756", 14), ("JH762", 14)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_seed_configs(name: str) -> None:
+    """Each seed's nginx gets the findings we would defend, at the right lines."""
+    status, expected = SEEDS[name]
+    code, found = findings(str(CONFIGS / name))
+    assert code == status
+    got = {(rule, line) for rule, _, line, _ in found if rule != "JH769"}
+    assert got == expected
+
+
+def test_seed_000_fixes_name_the_lines() -> None:
+    """The fixes are the exact lines: the port the server listens on, proxy_pass without /jp."""
+    _, found = findings(str(CONFIGS / "seed_000.conf"))
+    fixes = {rule: fix for rule, _, _, fix in found}
+    assert fixes["JH750"] == "proxy_set_header Host $host:8888;"
+    assert fixes["JH754"] == "proxy_pass http://websocket;"
+    assert fixes["JH755"].startswith("client_max_body_size 512m;")
+
+
+def test_jupyterhub_documented_example() -> None:
+    """JupyterHub's docs: TLS 1.0/1.1 and old ciphers, `ssl on`, $http_host, defaults for
+    body size and timeouts, proxy_buffering off; the websocket lines and HSTS are right."""
+    code, found = findings(str(CONFIGS / "jupyterhub_docs.conf"), "--port", "8000")
+    assert code == 0  # warnings only: it works, on 443
+    assert {(rule, line) for rule, _, line, _ in found if rule != "JH769"} == {
+        ("JH758", 26),
+        ("JH757", 33),
+        ("JH757", 36),
+        ("JH755", 45),
+        ("JH756", 45),
+        ("JH751", 47),
+        ("JH760", 56),
+    }
+
+
+def test_generated_config_is_clean(tmp_path: Path) -> None:
+    """What nginx-snippet writes gives no finding, gixy's included; through `nginx -T` too."""
+    snippet = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_hardening.cli",
+            "nginx-snippet",
+            "--upstream=http://127.0.0.1:8888",
+            "--base-url=/jp/",
+            "--server-name=jupyter.example.com",
+            "--listen=127.0.0.1:8443",
+            "--http-redirect",
+            f"--tls-cert={tmp_path}/fullchain.pem",
+            f"--tls-key={tmp_path}/privkey.pem",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    conf = tmp_path / "jupyter.conf"
+    conf.write_text(snippet)
+    done = nginx_check(str(conf))
+    assert done.returncode == 0, done.stdout
+    assert "OK: nothing to fix (0 error, 0 warning, 0 info)" in done.stdout
+
+    nginx = require_tool(nginx_path() or "nginx", "nginx (Debian nginx-light)")
+    from .nginx_util import make_ca
+
+    ca = make_ca(tmp_path)
+    assert ca.cert == tmp_path / "fullchain.pem"
+    main = nginx_conf_including(tmp_path / "prefix", snippet)
+    dump = subprocess.run(
+        [nginx, "-e", "stderr", "-p", str(main.parent), "-c", str(main), "-T"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    from jupyter_hardening.nginxcheck import Target, audit, read_nginx_t
+
+    assert audit(read_nginx_t(dump), Target(frozenset({8888}))) == []
+    broken = dump.replace("proxy_set_header Host $host:8443;", "proxy_set_header Host $host;")
+    (issue,) = audit(read_nginx_t(broken), Target(frozenset({8888})))
+    assert (issue.id, issue.file, issue.fix) == (
+        "JH750",
+        str(tmp_path / "prefix" / "snippet.conf"),
+        "proxy_set_header Host $host:8443;",
+    )
+
+
+def test_usage_errors_are_one_line() -> None:
+    """A missing file, an unknown option or a bad format: exit 2, one line, no traceback."""
+    for args, text in (
+        (["/nonexistent/jupyter.conf"], "/nonexistent/jupyter.conf: no such file"),
+        (["--format", "yaml"], "--format must be text or json"),
+        (["--bogus"], "unknown option '--bogus'"),
+        (["--port", "x"], "--port 'x' is not a port number"),
+    ):
+        done = nginx_check(*args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and text in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_only_the_jupyter_port_is_judged() -> None:
+    """--port narrows the audit to the locations that proxy to that port."""
+    done = nginx_check(str(CONFIGS / "seed_003.conf"), "--port", "9999")
+    assert done.returncode == 0
+    assert "JH768 no-jupyter-location" in done.stdout
+
+
+def test_fix_writes_a_corrected_config_nginx_accepts(tmp_path: Path) -> None:
+    """--fix OUTPUT: the seeds' pattern on 8443 becomes a config nginx -t accepts and
+    nginx-check finds clean; the diff shows the changed lines; the original is untouched."""
+    from .nginx_util import make_ca, nginx_conf_including, nginx_test
+
+    nginx = require_tool(nginx_path() or "nginx", "nginx (Debian nginx-light)")
+    ca = make_ca(tmp_path / "ca")
+    seed = (CONFIGS / "seed_000.conf").read_text()
+    seed = seed.replace("192.168.99.100:8888", "127.0.0.1:8888")
+    seed = seed.replace(
+        "listen       8888;",
+        f"listen 127.0.0.1:8443; ssl on; ssl_certificate {ca.cert}; "
+        f"ssl_certificate_key {ca.key}; ssl_protocols TLSv1 TLSv1.1 TLSv1.2;",
+    )
+    seed = seed.replace("proxy_set_header Connection 'upgrade';", "")
+    source = tmp_path / "jupyter.conf"
+    source.write_text(seed)
+    fixed = tmp_path / "jupyter.fixed.conf"
+    done = nginx_check(str(source), "--port", "8888", "--fix", str(fixed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert source.read_text() == seed
+    assert "-        proxy_set_header Host $host;\n" in done.stdout
+    assert "+        proxy_set_header Host $host:8443;\n" in done.stdout
+    assert "+        proxy_set_header Connection $connection_upgrade;\n" in done.stdout
+    assert "+map $http_upgrade $connection_upgrade {\n" in done.stdout
+    assert "OK: nothing to fix (0 error, 0 warning, 0 info)" in done.stdout
+    conf = nginx_conf_including(tmp_path / "prefix", fixed.read_text())
+    result = nginx_test(conf, nginx)
+    assert result.returncode == 0, result.stderr
+
+
+def test_fix_never_in_place(tmp_path: Path) -> None:
+    """--fix onto the file checked (or a second FILE): exit 2, one line, nothing written."""
+    source = tmp_path / "jupyter.conf"
+    source.write_text((CONFIGS / "seed_003.conf").read_text())
+    before = source.read_text()
+    done = nginx_check(str(source), "--fix", str(source))
+    assert done.returncode == 2
+    assert "never fixed in place" in done.stderr and done.stderr.count("\n") == 1
+    assert source.read_text() == before
+    done = nginx_check(str(source), str(source), "--fix", str(tmp_path / "out.conf"))
+    assert done.returncode == 2 and "exactly one FILE" in done.stderr

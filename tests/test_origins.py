@@ -1,0 +1,257 @@
+"""The attacker-origin generator on patterns it was not written for, and against a real server.
+
+The verdicts below are the ones we defend (docs/rules-origins.md): an origin anyone can obtain
+(a domain they register, a page under a public suffix, 'null') or serve on the path (plain http)
+is an error naming it; a pattern whose structure can backtrack catastrophically is judged
+without being run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from jupyter_hardening.origins import (
+    backtracking,
+    frame_source_problem,
+    judge_pattern,
+    safe_pattern,
+)
+from jupyter_hardening.report import run_rules
+from jupyter_hardening.snapshot import Snapshot
+
+from .servers import JupyterHome, running
+
+# Patterns as they appear in tutorials, answers and issues, with the verdict we defend:
+# (pattern, rule that fires or None, an origin the finding must name or None).
+REAL_WORLD = [
+    # Stack Overflow's "allow all subdomains", http and https: http lets Wi-Fi attackers in
+    (r"https?://.*\.mycompany\.com", "JH302", "http://evil.mycompany.com"),
+    (".*", "JH301", "https://attacker.example"),
+    (r"https?://.*", "JH301", "https://attacker.example"),
+    (r"https://(www\.)?example\.org", None, None),
+    (r"https://[a-z]+\.example\.com:8443", None, None),
+    # unescaped dots: app-example.com is for sale
+    (r"https://app.example.com", "JH302", "https://app-example.com"),
+    (r"https://app\.example\.com[^/]*", "JH302", "https://app.example.com.evil.net"),
+    (r"https://app\.example\.com.*", "JH302", "https://app.example.com.evil.net"),
+    (r"https://.*\.com", "JH302", "https://evil.com"),
+    (r"https://.*\.github\.io", "JH302", "https://evil.github.io"),
+    (r"https://[a-z0-9-]+\.appspot\.com", "JH302", "https://evil.appspot.com"),
+    (r"https://.*example\.com", "JH302", "https://evil-example.com"),
+    (r"https://app\.example\.[a-z]+", "JH302", "https://app.example.net"),
+    (r"https://(app|admin)\.example\.co\.uk", None, None),
+    (r"https://([a-z0-9-]+\.)+example\.com", None, None),
+    (r"https://.*\.example\.com", None, None),
+    (r"http://localhost:\d+", None, None),
+    (r"^https://app\.example\.com$", None, None),
+    (r"(?i)https://APP\.EXAMPLE\.COM", None, None),
+    (r"https://example\.com|https://.*\.vercel\.app", "JH302", "https://evil.vercel.app"),
+    (r"https://app\.example\.com(:\d+)?", None, None),
+    (r"https://([a-z]+\.?)+\.example\.com", "JH304", None),
+    (r"https://(.|\s)*\.example\.com", "JH304", None),
+    (r"https://.*\..*\.example\.com", "JH304", None),
+    (r"(.*)*", "JH304", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rule", "origin"), REAL_WORLD, ids=[p for p, _, _ in REAL_WORLD]
+)
+def test_real_world_patterns(pattern: str, rule: str | None, origin: str | None) -> None:
+    """Each pattern gets the verdict we defend, and the finding names the admitted origin."""
+    found = {f.id: f for f in run_rules(Snapshot(allow_origin_pat=pattern))}
+    origin_rules = {"JH301", "JH302", "JH304"} & set(found)
+    if rule is None:
+        assert not origin_rules, [found[r].message for r in origin_rules]
+        return
+    assert origin_rules == {rule}, [found[r].message for r in origin_rules]
+    assert found[rule].severity.label == "error"
+    if origin is not None:
+        assert f"admits {origin}" in found[rule].message, found[rule].message
+
+
+def test_admitted_origins_really_match() -> None:
+    """What the generator reports admitted, jupyter_server's own matcher admits."""
+    from jupyter_server.utils import origin_matches_pat
+
+    for pattern, _rule, _origin in REAL_WORLD:
+        judged = judge_pattern(pattern)
+        for admitted in (*judged.anyone, *judged.generic, *judged.plain_http):
+            assert origin_matches_pat(pattern, admitted.origin), (pattern, admitted)
+
+
+def test_prefix_matching_server_is_judged_with_match() -> None:
+    """Before jupyter_server 2.18 (re.match), a pattern without '$' admits any suffix."""
+    judged = judge_pattern(r"https://app\.example\.com", fullmatch=False)
+    assert any(a.origin == "https://app.example.com.evil.net" for a in judged.anyone)
+    assert not judge_pattern(r"https://app\.example\.com$", fullmatch=False).admits_attacker
+    assert safe_pattern(r"https://app\.example\.com[^/]*", fullmatch=False).endswith("$")
+
+
+# A classic exponential pattern: run against one 30-character origin it takes minutes.
+CATASTROPHIC = [
+    r"^(([a-z])+.)+[A-Z]([a-z])+$",
+    r"https://([a-z0-9]+-?)+\.example\.com",
+    r"(x+x+)+y",
+    r"https://.*.*.*.*.*.*.*.*\.example\.com",
+    r"https://([a-z]+[a-z0-9])+\.example\.com",
+]
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("pattern", CATASTROPHIC)
+def test_catastrophic_patterns_are_judged_without_running_them(pattern: str) -> None:
+    """Judging is structural: a catastrophic pattern is found before any candidate is tried."""
+    judged = judge_pattern(pattern)
+    assert judged.backtracking and not judged.admits_attacker
+    found = {f.id: f for f in run_rules(Snapshot(allow_origin_pat=pattern, allow_credentials=True))}
+    assert "JH304" in found and "stall the server" in found["JH304"].message
+    fix = dict(found["JH304"].remedy)["allow_origin_pat"]
+    assert not backtracking(fix) and not judge_pattern(fix).admits_attacker
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"https://([a-z0-9-]+\.)+example\.com",
+        r"https://[a-z]+(-[a-z]+)*\.example\.com",
+        r"https://(www\.)?example\.org(:\d+)?",
+        r"https://(a|b|c)+\.example\.com",
+        r"https://.*\.example\.com",
+        # CPython merges one-character alternatives into a class: linear
+        r"https://(\w|\d)+\.example\.com",
+    ],
+)
+def test_linear_patterns_are_not_called_catastrophic(pattern: str) -> None:
+    """Repeats whose iterations cannot trade text (each label ends in a '.') are fine."""
+    assert backtracking(pattern) == ""
+
+
+@pytest.mark.parametrize(
+    ("source", "level"),
+    [
+        ("*", "error"),
+        ("https://*", "error"),
+        ("http://*", "error"),
+        ("https:", "error"),
+        ("*.appspot.com", "error"),
+        ("https://*.github.io", "error"),
+        ("https://*.web.app", "error"),
+        ("https://*.co.uk", "error"),
+        ("https://*.example.com", ""),
+        ("https://app.example.com", ""),
+        ("http://app.example.com", "warning"),
+        ("http://localhost:8000", ""),
+        ("self", "warning"),
+        ("none", "warning"),
+        ("'self'", ""),
+        ("'none'", ""),
+    ],
+)
+def test_frame_ancestors_sources(source: str, level: str) -> None:
+    """Host '*' and wildcards under public suffixes admit anyone; http and bare keywords warn."""
+    assert frame_source_problem(source)[0] == level
+
+
+def test_frame_ancestors_fix_keeps_the_other_directives() -> None:
+    """The fix replaces only frame-ancestors, quotes keywords and drops what admits anyone."""
+    csp = "default-src 'self'; frame-ancestors self https://*.github.io http://app.example.com"
+    found = {f.id: f for f in run_rules(Snapshot(csp=csp))}
+    assert {"JH602", "JH603"} <= set(found)
+    fixed = dict(found["JH602"].remedy)["csp"]
+    assert fixed == "default-src 'self'; frame-ancestors 'self' https://app.example.com"
+    assert not {"JH602", "JH603"} & {f.id for f in run_rules(Snapshot(csp=fixed))}
+
+
+_PSL_PROBE = """
+import sys
+from jupyter_hardening.report import evaluate
+from jupyter_hardening.snapshot import Snapshot
+import jupyter_hardening.extension
+evaluate(Snapshot())
+default = "jupyter_hardening.origins" in sys.modules
+evaluate(Snapshot(csp="frame-ancestors 'self' https://app.example.com"))
+before = "publicsuffixlist" in sys.modules
+evaluate(Snapshot(allow_origin_pat=sys.argv[1]))
+print(default, before, "publicsuffixlist" in sys.modules)
+"""
+
+
+def test_public_suffix_list_is_loaded_only_for_a_pattern() -> None:
+    """A default server imports nothing of the origin judge, a CSP without '*.' not the Public
+    Suffix List; a pattern does."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PSL_PROBE, r"https://.*\.example\.com"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.split() == ["False", "False", "True"], out.stderr
+
+
+def _cors(server_url: str, token: str, origin: str) -> str | None:
+    request = urllib.request.Request(
+        server_url, headers={"Origin": origin, "Authorization": f"token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers.get("Access-Control-Allow-Origin")
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"https://app\.example\.com[^/]*", r"https?://.*\.mycompany\.com"]
+)
+def test_real_server_admits_what_the_generator_reports(home: JupyterHome, pattern: str) -> None:
+    """A real `jupyter server` answers CORS for the origin the finding names, and not for an
+    origin the generator found not admitted."""
+    judged = judge_pattern(pattern)
+    admitted = (*judged.anyone, *judged.plain_http)[0].origin
+    token = "c0ffee" * 8
+    with running(
+        home,
+        f"--ServerApp.allow_origin_pat={pattern}",
+        f"--IdentityProvider.token={token}",
+        "--Hardening.refuse_at=never",
+    ) as server:
+        url = server.url("api/status")
+        assert _cors(url, token, admitted) == admitted
+        assert _cors(url, token, "https://evil.net") is None
+        assert not judge_pattern(pattern).generic  # the generator agrees it is not admitted
+    assert f"admits {admitted}" in server.log  # the startup report names it
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "|".join(f"https://h{i}\\.example\\.com" for i in range(5000)),
+        "(a)" * 20000,
+        "(" * 900 + "a" + ")" * 900,
+        r"[a-z]+\." * 3000 + "com",
+        ".*a" * 3000,
+    ],
+    ids=["5000-alternatives", "20000-groups", "900-nested", "3000-labels", "3000-wildcards"],
+)
+def test_huge_patterns_are_judged_quickly(pattern: str) -> None:
+    """Whatever its size, a pattern is judged (or refused as unjudgeable) in well under 5 s."""
+    found = {f.id for f in run_rules(Snapshot(allow_origin_pat=pattern))}
+    assert found <= {"JH301", "JH302", "JH304"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "origin"),
+    [
+        # the Public Suffix List knows where anyone can host beneath a company's domain
+        (r"https://.*\.amazonaws\.com", "https://evil.s3.amazonaws.com"),
+        # no scheme written: '.*' covers it, so plain http is in
+        (r".*\.example\.com", "http://evil.example.com"),
+    ],
+)
+def test_admitted_origins_found_through_the_public_suffix_list(pattern: str, origin: str) -> None:
+    """Origins that only the PSL (or a pattern's leading wildcard) reveals are found too."""
+    (finding,) = [f for f in run_rules(Snapshot(allow_origin_pat=pattern)) if f.id == "JH302"]
+    assert f"admits {origin}" in finding.message, finding.message

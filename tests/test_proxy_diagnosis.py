@@ -1,0 +1,490 @@
+"""Live proxy diagnosis (JH710-JH715), end to end: headless Chromium, a real nginx with TLS on a
+non-default port, and a real `jupyter lab` with a password and public_url behind it.
+
+Through the seeds' nginx (`proxy_set_header Host $host;` on port P) the browser's login is
+refused as users reported it, and /hardening then names `proxy_set_header Host $host:P;`; with
+that line and nginx reloaded, the same browser logs in and runs 6*7. The same for websockets,
+a base_url lost in proxy_pass, and X-Forwarded-Proto. The config nginx-snippet writes moves no
+counter. One Jupyter for the module; nginx is started per test (it takes a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import websocket
+from playwright.sync_api import expect
+
+from .browser_util import launch_chromium, screenshot, trusting_home
+from .fixtures import require_tool
+from .nginx_util import (
+    PUBLIC_HOST,
+    JupyterClient,
+    RunningNginx,
+    TestCA,
+    make_ca,
+    nginx_conf,
+    nginx_conf_including,
+    resolve_to_loopback,
+    run_code,
+    running_nginx,
+    terminal_echo,
+)
+from .servers import JupyterHome, ServerProcess, free_port, start
+
+pytestmark = [pytest.mark.nginx, pytest.mark.browser, pytest.mark.timeout(300)]
+
+BASE_URL = "/jp/"
+SLOW_MS = 90_000
+FAULT = re.compile(
+    r'^jupyter_hardening_proxy_fault_requests_total\{id="(JH7\d\d)".*\} (\S+)$', re.M
+)
+
+
+@dataclass
+class Stack:
+    """Jupyter behind the port nginx will use, and how to read its live report directly."""
+
+    ca: TestCA
+    home: JupyterHome
+    server: ServerProcess
+    password: str
+    token: str
+    port: int
+
+    @property
+    def origin(self) -> str:
+        """What the browser shows (and sends as Origin)."""
+        return f"https://{PUBLIC_HOST}:{self.port}"
+
+    def url(self, path: str = "") -> str:
+        """The public URL of ``path`` under base_url."""
+        return f"{self.origin}{BASE_URL}{path}"
+
+    def direct(self, path: str) -> requests.Response:
+        """GET ``path`` from Jupyter itself (loopback, token): what the proxy cannot change."""
+        response = requests.get(
+            f"http://127.0.0.1:{self.server.port}{BASE_URL}{path}",
+            headers={"Authorization": f"token {self.token}", "Accept": "application/json"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response
+
+    def findings(self) -> dict[str, dict[str, Any]]:
+        """The live JH71x findings of /hardening, by id."""
+        report = self.direct("hardening?format=json").json()
+        return {f["id"]: f for f in report["findings"] if f["id"].startswith("JH71")}
+
+    def counts(self) -> dict[str, float]:
+        """The proxy-fault counters of /metrics, by id."""
+        return {k: float(v) for k, v in FAULT.findall(self.direct("metrics").text)}
+
+    def client(self) -> JupyterClient:
+        """A signed-out browser-like Python client."""
+        return JupyterClient(self.origin, BASE_URL, self.ca)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Stack]:
+    """`jupyter lab` with a password and public_url, set up as nginx-snippet asks."""
+    require_tool("nginx", "nginx (Debian nginx-light)")
+    root = tmp_path_factory.mktemp("diagnosis")
+    home = JupyterHome(root / "jhome")
+    port = free_port()
+    secret, hashed = password
+    token = secrets.token_hex(24)
+    home.write_config(
+        f"""
+c.ServerApp.ip = '127.0.0.1'
+c.ServerApp.base_url = {BASE_URL!r}
+c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]
+c.ServerApp.trust_xheaders = True
+c.IdentityProvider.secure_cookie = True
+c.IdentityProvider.token = {token!r}
+c.PasswordIdentityProvider.hashed_password = {hashed!r}
+c.Hardening.public_url = 'https://{PUBLIC_HOST}:{port}{BASE_URL}'
+c.ServerApp.jpserver_extensions = {{'jupyter_lsp': False}}
+"""
+    )
+    server = start(home, command="jupyter-lab")
+    try:
+        server.wait_ready(path=f"{BASE_URL}api/status", timeout=120)
+        yield Stack(make_ca(root / "ca"), home, server, secret, token, port)
+    finally:
+        server.stop()
+
+
+def snippet(stack: Stack) -> str:
+    """What `jupyter hardening nginx-snippet` writes for the running server."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_hardening.cli",
+            "nginx-snippet",
+            f"--listen=127.0.0.1:{stack.port}",
+            f"--tls-cert={stack.ca.cert}",
+            f"--tls-key={stack.ca.key}",
+        ],
+        capture_output=True,
+        text=True,
+        env=stack.home.env(),
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+# The seeds' proxy (seeds 000 and 002) on a TLS port other than 443; {host}, {websocket} and
+# {proxy_pass} are what the tests break or repair.
+SEED = """
+map $http_upgrade $connection_upgrade {{
+    default upgrade;
+    ''      close;
+}}
+server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name {server_name};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location {base_url} {{
+        proxy_pass {proxy_pass};
+        proxy_http_version 1.1;
+{websocket}
+        {host}
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        {proto}
+        client_max_body_size 10M;
+    }}
+}}
+"""
+WEBSOCKET = """        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;"""
+
+
+def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
+    """nginx.conf with the seed's server block, with ``changes`` to its lines.
+
+    With a master process, as nginx runs in production: `master_process off` (the tests'
+    default) does not reload cleanly (it runs out of worker_connections after SIGHUP).
+    """
+    values = {
+        "port": str(stack.port),
+        "server_name": PUBLIC_HOST,
+        "cert": str(stack.ca.cert),
+        "key": str(stack.ca.key),
+        "base_url": BASE_URL,
+        "proxy_pass": f"http://127.0.0.1:{stack.server.port}",
+        "websocket": WEBSOCKET,
+        "host": "proxy_set_header Host $host;",
+        "proto": "proxy_set_header X-Forwarded-Proto $scheme;",
+        **changes,
+    }
+    conf = nginx_conf(folder, SEED.format(**values), main="user root;" if os.getuid() == 0 else "")
+    conf.write_text(conf.read_text().replace("master_process off;", "master_process on;"))
+    return conf
+
+
+def reload(nginx: RunningNginx, conf: Path, stack: Stack, **changes: str) -> None:
+    """Rewrite ``conf`` with ``changes`` and reload nginx (SIGHUP), as `nginx -s reload` does."""
+    seed_conf(stack, conf.parent, **changes)
+    nginx.proc.send_signal(signal.SIGHUP)
+    time.sleep(1.5)  # new workers start, old ones finish their requests
+    assert nginx.proc.poll() is None, nginx.log
+
+
+def wait_for(stack: Stack, rule_id: str, timeout: float = 5) -> dict[str, Any]:
+    """The live finding ``rule_id`` once /hardening shows it (within a second, normally)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = stack.findings()
+        if rule_id in found or time.monotonic() > deadline:
+            assert rule_id in found, f"/hardening never showed {rule_id}: {found}"
+            return found[rule_id]
+        time.sleep(0.1)
+
+
+def test_generated_config_moves_no_counter(stack: Stack, tmp_path: Path) -> None:
+    """A whole session through nginx-snippet's config: no live finding, no counter moves."""
+    before = stack.counts()
+    conf = nginx_conf_including(tmp_path / "nginx", snippet(stack))
+    with running_nginx(conf, stack.port), resolve_to_loopback():
+        client = stack.client()
+        assert client.login(stack.password).status_code == 302
+        assert client.api("POST", "api/contents", json={"type": "notebook"}).status_code == 201
+        assert run_code(client, "6*7") == "42"
+        assert "jh-42" in terminal_echo(client)
+    assert stack.counts() == before
+    assert not set(stack.findings()) - set(before)
+
+
+@pytest.fixture(scope="module")
+def chromium_home(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Path:
+    """A $HOME whose NSS database trusts the test CA."""
+    require_tool("chromium", "Chromium (Debian chromium)")
+    require_tool("certutil", "certutil (Debian libnss3-tools)")
+    return trusting_home(tmp_path_factory.mktemp("chromium-home"), stack.ca.ca_cert)
+
+
+@pytest.fixture
+def page(chromium_home: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh headless Chromium window."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p, chromium_home)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(SLOW_MS)
+            yield page
+            screenshot(page, f"diagnosis-last-{request.node.name}")
+        finally:
+            browser.close()
+
+
+def log_in(page: Any, stack: Stack) -> Any:
+    """Open /jp/lab, type the password on the login page, submit; return the response."""
+    page.goto(stack.url("lab"))
+    page.wait_for_selector("#password_input")
+    page.fill("#password_input", stack.password)
+    with page.expect_navigation() as navigation:
+        page.click("#login_submit")
+    return navigation.value
+
+
+def run_six_times_seven(page: Any) -> None:
+    """In JupyterLab: a new notebook, 6*7, Shift+Enter, and 42 in the output."""
+    page.wait_for_selector(".jp-Launcher", state="visible")
+    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+    panel = page.locator(".jp-NotebookPanel:visible")
+    expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(
+        "Python 3 (ipykernel) | Idle", timeout=SLOW_MS
+    )
+    editor = panel.locator(".jp-Cell .cm-content").first
+    editor.click()
+    page.keyboard.type("6*7")
+    expect(editor).to_have_text("6*7", timeout=SLOW_MS)
+    page.keyboard.press("Shift+Enter")
+    expect(panel.locator(".jp-OutputArea-executeResult").first).to_contain_text(
+        "42", timeout=SLOW_MS
+    )
+
+
+def test_host_without_port_is_named_then_fixed(stack: Stack, page: Any, tmp_path: Path) -> None:
+    """The seed's `Host $host`: login refused, /hardening names the line; with it, 6*7 = 42."""
+    mark = len(stack.server.log)
+    conf = seed_conf(stack, tmp_path / "nginx")
+    with running_nginx(conf, stack.port) as nginx:
+        response = log_in(page, stack)
+        screenshot(page, "diagnosis-01-seed-login-refused")
+        assert response.status == 404
+        log = stack.server.log[mark:]
+        assert "Blocking Cross Origin API request for /jp/login" in log
+
+        finding = wait_for(stack, "JH710")
+        assert finding["fix"].startswith(f"proxy_set_header Host $host:{stack.port};")
+        assert f"the browser is at {stack.origin}" in finding["message"]
+        assert "POST /jp/login answered 404" in finding["message"]
+        # Logged once per kind, not per request; the password never appears.
+        log = stack.server.log[mark:]
+        assert log.count("JH710 proxy-host-port") == 1
+        assert stack.password not in log and stack.token not in str(stack.findings())
+
+        reload(nginx, conf, stack, host=f"proxy_set_header Host $host:{stack.port};")
+        count = stack.counts()["JH710"]
+        assert log_in(page, stack).status == 200
+        run_six_times_seven(page)
+        screenshot(page, "diagnosis-02-fixed-6x7-is-42")
+        assert stack.counts()["JH710"] == count
+
+        page.goto(stack.url("hardening"))
+        assert f"proxy_set_header Host $host:{stack.port};" in page.inner_text("main")
+        screenshot(page, "diagnosis-03-hardening-names-the-line")
+
+
+def test_websocket_without_upgrade_is_named_then_fixed(stack: Stack, tmp_path: Path) -> None:
+    """No Upgrade/Connection lines: the kernel's websocket fails and JH711 gives the lines."""
+    fixed_host = f"proxy_set_header Host $host:{stack.port};"
+    conf = seed_conf(stack, tmp_path / "nginx", host=fixed_host, websocket="")
+    with running_nginx(conf, stack.port) as nginx, resolve_to_loopback():
+        client = stack.client()
+        assert client.login(stack.password).status_code == 302
+        with pytest.raises(websocket.WebSocketBadStatusException):
+            run_code(client, "6*7")
+        finding = wait_for(stack, "JH711")
+        assert "proxy_set_header Upgrade $http_upgrade;" in finding["fix"]
+        assert "proxy_set_header Connection $connection_upgrade;" in finding["fix"]
+        assert "/jp/api/kernels/<id>/channels" in finding["message"]
+
+        reload(nginx, conf, stack, host=fixed_host)
+        count = stack.counts()["JH711"]
+        assert run_code(client, "6*7") == "42"
+        assert "jh-42" in terminal_echo(client)
+        assert stack.counts()["JH711"] == count
+
+
+def test_proxy_pass_with_uri_part_is_named_then_fixed(stack: Stack, tmp_path: Path) -> None:
+    """`proxy_pass http://127.0.0.1:PORT/;` strips /jp/: 404s, and JH714 gives the line."""
+    fixed_host = f"proxy_set_header Host $host:{stack.port};"
+    upstream = f"http://127.0.0.1:{stack.server.port}"
+    conf = seed_conf(stack, tmp_path / "nginx", host=fixed_host, proxy_pass=upstream + "/")
+    with running_nginx(conf, stack.port) as nginx, resolve_to_loopback():
+        client = stack.client()
+        assert client.session.get(client.url("login"), timeout=30).status_code == 404
+        finding = wait_for(stack, "JH714")
+        assert finding["fix"].startswith(f"proxy_pass {upstream}; (no path after the port)")
+
+        reload(nginx, conf, stack, host=fixed_host, proxy_pass=upstream)
+        count = stack.counts()["JH714"]
+        assert client.login(stack.password).status_code == 302
+        assert stack.counts()["JH714"] == count
+
+
+def test_missing_forwarded_proto_is_named(stack: Stack, tmp_path: Path) -> None:
+    """No X-Forwarded-Proto: Jupyter sees http behind an https public_url (JH712)."""
+    fixed_host = f"proxy_set_header Host $host:{stack.port};"
+    conf = seed_conf(stack, tmp_path / "nginx", host=fixed_host, proto="")
+    with running_nginx(conf, stack.port), resolve_to_loopback():
+        client = stack.client()
+        assert client.login(stack.password).status_code == 302
+        finding = wait_for(stack, "JH712")
+        assert finding["fix"] == "proxy_set_header X-Forwarded-Proto $scheme;"
+
+
+def test_unknown_host_is_named_as_the_setting(stack: Stack) -> None:
+    """A Host not in local_hostnames: 403, and JH713 names the exact local_hostnames line."""
+    response = requests.get(
+        f"http://127.0.0.1:{stack.server.port}{BASE_URL}api/status",
+        headers={"Host": "notebooks.example.org", "X-Forwarded-For": "192.0.2.7"},
+        timeout=30,
+    )
+    assert response.status_code == 403
+    finding = wait_for(stack, "JH713")
+    assert finding["fix"] == (
+        f"c.ServerApp.local_hostnames = ['localhost', '{PUBLIC_HOST}', 'notebooks.example.org']"
+    )
+    # Not the public_url's host: maybe a DNS-rebinding attempt, so only information.
+    assert finding["severity"] == "info"
+    assert "DNS-rebinding" in finding["message"]
+
+
+@dataclass
+class Plain:
+    """A plain `jupyter server` on /jp/ with a password and trust_xheaders off."""
+
+    server: ServerProcess
+    token: str
+    password: str
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """/hardening's findings by id."""
+        response = requests.get(
+            self.server.url(f"{BASE_URL}hardening"),
+            headers={"Authorization": f"token {self.token}", "Accept": "application/json"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return {f["id"]: f for f in response.json()["findings"]}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Plain]:
+    """The server for the Apache and trust_xheaders cases."""
+    home = JupyterHome(tmp_path_factory.mktemp("plain") / "jhome")
+    token = secrets.token_hex(24)
+    home.write_config(
+        f"c.IdentityProvider.token = {token!r}\n"
+        f"c.PasswordIdentityProvider.hashed_password = {password[1]!r}\n"
+        f"c.ServerApp.base_url = {BASE_URL!r}\n"
+        "c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'notebook': False, "
+        "'jupyter_lsp': False}\n"
+    )
+    server = start(home)
+    try:
+        server.wait_ready(path=f"{BASE_URL}api/status")
+        yield Plain(server, token, password[0])
+    finally:
+        server.stop()
+
+
+def test_client_address_with_trust_xheaders_off(plain: Plain) -> None:
+    """Forwarded requests to a server with trust_xheaders off: JH715 (info) says so; the
+    example keeps no query string and no cookie."""
+    auth = {"Authorization": f"token {plain.token}", "Accept": "application/json"}
+    status = plain.server.url(f"{BASE_URL}api/status")
+    assert requests.get(status, headers=auth, timeout=30).ok
+    forwarded = {**auth, "X-Forwarded-For": "192.0.2.7", "Cookie": "session=cookiesecret"}
+    assert requests.get(status + "?next=querysecret", headers=forwarded, timeout=30).ok
+    found = plain.report()
+    assert found["JH715"]["severity"] == "info"
+    assert found["JH715"]["fix"] == "c.ServerApp.trust_xheaders = True"
+    assert "Seen once" in found["JH715"]["message"]
+    assert "GET /jp/api/status answered 200" in found["JH715"]["message"]
+    text = str(found)
+    assert plain.token not in text and "querysecret" not in text and "cookiesecret" not in text
+
+
+def test_apache_without_preserve_host(plain: Plain, tmp_path: Path) -> None:
+    """Debian's Apache with mod_proxy's defaults sends its upstream address as Host: the
+    login is blocked and JH710 names `ProxyPreserveHost On` (Apache shows itself by
+    X-Forwarded-Server)."""
+    apache = require_tool("apache2", "Apache (Debian apache2)")
+    port = free_port()
+    modules = "/usr/lib/apache2/modules"
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(
+        f"""ServerRoot {tmp_path}
+PidFile {tmp_path}/httpd.pid
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule proxy_module {modules}/mod_proxy.so
+LoadModule proxy_http_module {modules}/mod_proxy_http.so
+Listen 127.0.0.1:{port}
+ServerName {PUBLIC_HOST}
+ErrorLog {tmp_path}/error.log
+ProxyPass {BASE_URL} http://127.0.0.1:{plain.server.port}{BASE_URL}
+"""
+    )
+    proc = subprocess.Popen([apache, "-f", str(conf), "-DFOREGROUND"], stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while not _port_open(port):
+            assert proc.poll() is None and time.monotonic() < deadline, "apache did not start"
+            time.sleep(0.05)
+        with resolve_to_loopback():
+            client = JupyterClient(f"http://{PUBLIC_HOST}:{port}", BASE_URL, None)
+            assert client.login(plain.password).status_code == 404
+        finding = plain.report()["JH710"]
+        assert finding["fix"].startswith(
+            f"Apache: ProxyPreserveHost On (nginx: proxy_set_header Host $host:{port};)"
+        )
+        assert (
+            f"'127.0.0.1:{plain.server.port}', the proxy's own upstream address"
+            in finding["message"]
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
