@@ -24,7 +24,8 @@ from typing import Any
 
 from traitlets import TraitError
 
-from . import diagnosis, metrics
+from . import atrest, diagnosis, metrics
+from .atrest import read_token_file
 from .config import Hardening
 from .configfiles import config_file_errors
 from .handlers import routes
@@ -162,6 +163,7 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     token_file = _unreadable_token_file(serverapp)
     if token_file:
         problems.append(token_file)
+    problems += atrest.preflight_problems(serverapp)
     error = pattern_invalid(serverapp.allow_origin_pat)
     if error:
         problems.append(
@@ -189,9 +191,9 @@ def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
     if any("token" in config.get(section, {}) for section in sections):
         return None
     try:
-        # Read as jupyter_server does (text, the locale's encoding); the content is not kept.
-        with Path(path).open() as token_file:
-            token_file.read()
+        # Read as jupyter_server does (text, the locale's encoding), but only a regular file of
+        # bounded size: a FIFO would hang the server, /dev/zero fill its memory. Not kept.
+        read_token_file(path)
         return None
     except (OSError, UnicodeDecodeError) as e:
         reason = (

@@ -123,6 +123,23 @@ def check_file_path(value: str, option: str) -> str:
     return value
 
 
+def check_socket_path(value: str, option: str) -> str:
+    """A unix socket path nginx's ``unix:PATH:`` upstream keeps whole: a file path without ':'.
+
+    nginx ends the path at the first ':': ``proxy_pass http://unix:/run/a:b.sock:`` connects to
+    /run/a (whoever can create that socket receives the logins) and sends ``b.sock:`` as the
+    request path.
+    """
+    path = check_file_path(value, option)
+    if ":" in path:
+        cut = path.split(":", 1)[0]
+        raise SnippetError(
+            f"{option} {value!r} contains ':', where nginx ends a unix: socket path (it would "
+            f"connect to {cut}); use a socket path without ':' (c.ServerApp.sock)"
+        )
+    return path
+
+
 def check_base_url(value: str, option: str = "--base-url") -> str:
     """A clean URL prefix ending in '/', as c.ServerApp.base_url holds it."""
     if UNSAFE.search(value):
@@ -205,7 +222,7 @@ def upstream_for(hostname: str, port: int, sock: str = "", secure: bool = False)
     """Where to reach a server from its runtime file's hostname/port/sock/secure."""
     scheme = "https" if secure else "http"
     if sock:
-        return Upstream(scheme, sock=check_file_path(sock, "the server's sock"))
+        return Upstream(scheme, sock=check_socket_path(sock, "the server's sock"))
     host = hostname.lower()
     # Listening on every address (or on localhost) means reachable on loopback; any other
     # address, 127.0.0.2 included, is the only one the server answers on.
@@ -252,7 +269,9 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
     if UNSAFE.search(value):
         raise _unsafe(option, value, "write http://HOST:PORT or unix:/path/to.sock")
     if value.startswith("unix:"):
-        return Upstream(sock=check_file_path(value[5:].rstrip(":"), option))
+        # One ':' closes the path in nginx's syntax (unix:/path:), so one is dropped, not all.
+        path = value[5:]
+        return Upstream(sock=check_socket_path(path[:-1] if path.endswith(":") else path, option))
     match = re.fullmatch(
         r"(?:(https?)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})(/?)", value.strip()
     )

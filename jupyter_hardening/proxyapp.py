@@ -7,6 +7,7 @@ Light on purpose: it reads runtime files and config files, and never imports the
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -35,7 +36,7 @@ from .nginx import (
     upstream_with_ca,
 )
 from .publicurl import PublicURL, parse_public_url
-from .runtime import RunningServer, choose_server, running_servers
+from .runtime import DiscoveryError, RunningServer, choose_server, running_servers
 
 NUMERIC_OPTIONS = ("port", "pid", "http-port")
 STANDARD_OPTIONS = ("help", "help-all", "version")
@@ -158,6 +159,19 @@ class ProxySnippetApp(StrictCommand):
         help="CA bundle (PEM) that signed the certificate of an https --upstream on another host "
         f"(default: {SYSTEM_CA_BUNDLE}); the proxy checks it.",
     )
+    user = Unicode(
+        "",
+        config=True,
+        help="Describe the running server of this Unix user: as root, check (--check) the config "
+        "for the Jupyter of an unprivileged user. Only runtime files owned by that user, naming "
+        "a process of theirs, are read; their config files are not (give --server-name).",
+    )
+    server_runtime_dir = Unicode(
+        "",
+        config=True,
+        help="Folder of the runtime files (jpserver-*.json) (default: `jupyter --runtime-dir`; "
+        "with --user, ~USER/.local/share/jupyter/runtime).",
+    )
 
     @default("config_file_name")
     def _config_file_name_default(self) -> str:
@@ -216,18 +230,47 @@ class ProxySnippetApp(StrictCommand):
             )
         return public
 
-    def _server(self) -> RunningServer:
+    def _runtime_owner(self) -> tuple[int, str]:
+        """(uid whose runtime files count, their runtime folder)."""
         from jupyter_core.paths import jupyter_runtime_dir
 
-        runtime_dir = jupyter_runtime_dir()
-        servers = running_servers(runtime_dir)
-        return choose_server(
-            servers,
-            port=self.port or None,
-            pid=self.pid or None,
-            url=self.url,
-            runtime_dir=runtime_dir,
+        if not self.user:
+            return os.geteuid(), self.server_runtime_dir or jupyter_runtime_dir()
+        import pwd
+
+        try:
+            entry = pwd.getpwnam(self.user)
+        except KeyError:
+            raise SnippetError(f"--user {self.user!r}: no such user on this machine") from None
+        # jupyter_core's default for that user (JUPYTER_RUNTIME_DIR in their service: give it).
+        data = (
+            ("Library", "Jupyter") if sys.platform == "darwin" else (".local", "share", "jupyter")
         )
+        default = str(Path(entry.pw_dir, *data, "runtime"))
+        return entry.pw_uid, self.server_runtime_dir or default
+
+    def _server(self) -> RunningServer:
+        uid, runtime_dir = self._runtime_owner()
+        try:
+            servers = running_servers(runtime_dir, owner=uid)
+        except OSError as e:  # the folder itself cannot be listed
+            raise DiscoveryError(
+                f"cannot read the runtime folder {runtime_dir}: {e.strerror or e}"
+            ) from None
+        try:
+            return choose_server(
+                servers,
+                port=self.port or None,
+                pid=self.pid or None,
+                url=self.url,
+                runtime_dir=runtime_dir,
+            )
+        except DiscoveryError as e:
+            if servers or self.user or os.geteuid() != 0:
+                raise
+            raise DiscoveryError(
+                f"{e}; as root, name the user that runs Jupyter: --user NAME"
+            ) from None
 
     def discover(self) -> Discovered:
         """The server (runtime file or --upstream), the public name and the listen address."""
@@ -247,7 +290,13 @@ class ProxySnippetApp(StrictCommand):
         if self.upstream:
             chosen = [
                 name
-                for name, value in (("--port", self.port), ("--pid", self.pid), ("--url", self.url))
+                for name, value in (
+                    ("--port", self.port),
+                    ("--pid", self.pid),
+                    ("--url", self.url),
+                    ("--user", self.user),
+                    ("--runtime-dir", self.server_runtime_dir),
+                )
                 if value
             ]
             if chosen:
@@ -332,6 +381,8 @@ def proxy_aliases(app: str) -> dict[str, str]:
                 ("upstream", "upstream"),
                 ("base-url", "base_url"),
                 ("upstream-ca", "upstream_ca"),
+                ("user", "user"),
+                ("runtime-dir", "server_runtime_dir"),
             )
         },
     }

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from .safefile import SECRET_LIMIT, read_bounded
 
 
 class DiscoveryError(ValueError):
@@ -58,6 +61,30 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def pid_owned_by(pid: int, uid: int) -> bool:
+    """True when a live process with this pid runs as ``uid`` (its effective user).
+
+    Any user can create a runtime file naming any pid: a pid of another user's process (or one
+    that is gone) does not make the file a server of ours.
+    """
+    if pid <= 0:
+        return False
+    proc = Path("/proc")
+    if proc.is_dir():
+        try:
+            return (proc / str(pid)).stat().st_uid == uid
+        except (OSError, ValueError):
+            return False
+    # Without /proc (macOS): signal 0 succeeds only for our own processes, unless we are root.
+    if uid != os.geteuid() or uid == 0:
+        return pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except (OSError, OverflowError):
+        return False
+    return True
+
+
 def _field(info: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     # jupyter_server writes each key with one JSON type; anything else is not its file, and
     # coercing it (bool("false"), int(True), str(["x"])) would describe a server that is not there.
@@ -91,20 +118,33 @@ def _server_from(info: dict[str, Any], path: Path) -> RunningServer | None:
     return server
 
 
-def running_servers(runtime_dir: str | None = None) -> list[RunningServer]:
-    """Servers whose runtime file is readable and whose pid is alive, oldest pid first."""
+def running_servers(
+    runtime_dir: str | None = None, owner: int | None = None
+) -> list[RunningServer]:
+    """Servers of ``owner`` (default: this user), oldest pid first.
+
+    A runtime folder may be shared (JUPYTER_RUNTIME_DIR=/tmp/...): only a regular file owned by
+    ``owner`` counts, and only when its pid is a live process of ``owner``. A FIFO or a huge
+    file in the folder is skipped, never read.
+    """
     if runtime_dir is None:
         from jupyter_core.paths import jupyter_runtime_dir
 
         runtime_dir = jupyter_runtime_dir()
+    uid = os.geteuid() if owner is None else owner
     servers = []
-    for path in sorted(Path(runtime_dir).glob("jpserver-*.json")):
+    try:
+        # listdir, not glob: a folder this user cannot read is an error, not "no server".
+        paths = sorted(p for p in Path(runtime_dir).iterdir() if fnmatch(p.name, "jpserver-*.json"))
+    except FileNotFoundError:
+        return []
+    for path in paths:
         try:
-            info = json.loads(path.read_text())
+            info = json.loads(read_bounded(str(path), SECRET_LIMIT, owner=uid))
         except (OSError, ValueError):
             continue
         server = _server_from(info, path) if isinstance(info, dict) else None
-        if server is not None and pid_alive(server.pid):
+        if server is not None and pid_owned_by(server.pid, uid):
             servers.append(server)
     return sorted(servers, key=lambda s: s.pid)
 

@@ -23,8 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from .advisories import SnapshotInfo, VulnerablePackage
+from .atrest import (
+    CookieSecretFacts,
+    SecretFile,
+    cookie_secret_facts,
+    refresh_modes,
+    secret_files,
+)
 from .exposure import OpenRoute
 from .hubcontext import HubFacts, hub_facts
+from .safefile import CERT_LIMIT, kind_of, read_bounded
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
@@ -116,6 +124,13 @@ class Snapshot:
     server_version: str = ""
     # Set when this is a JupyterHub user server (jupyterhub-singleuser): rules judge in its model.
     hub: HubFacts | None = None
+    # The key that signs login cookies: 'config' (ServerApp.cookie_secret, tornado_settings) or
+    # 'file' (ServerApp.cookie_secret_file), its length in bytes and estimated strength in bits.
+    cookie_secret_source: str = ""
+    cookie_secret_length: int = 0
+    cookie_secret_bits: float = 256.0
+    # Files the server read a secret from (cookie secret, token, password hash), with modes.
+    secret_files: tuple[SecretFile, ...] = ()
     # ServerApp.allow_unauthenticated_access, and the routes of the live web_app (every
     # extension's handlers included) that answer without login: see exposure.py.
     allow_unauthenticated_access: bool = True
@@ -209,6 +224,10 @@ class Snapshot:
                 for key, source in self.tornado_overrides
                 if not source.startswith("ServerApp.")
             ],
+            "ServerApp.cookie_secret": {
+                "config": f"set in the config ({self.cookie_secret_length} bytes)",
+                "file": f"from ServerApp.cookie_secret_file ({self.cookie_secret_length} bytes)",
+            }.get(self.cookie_secret_source, "not known"),
             **(self.hub.settings() if self.hub is not None else {}),
             "ServerApp.allow_unauthenticated_access": self.allow_unauthenticated_access,
             "advisory snapshot": self.advisories.describe(),
@@ -260,7 +279,9 @@ def is_loopback(ip: str) -> bool:
     if ip in WILDCARD_IPS:
         return False
     host = ip.strip("[]")
-    if host == "localhost" or host.endswith(".localhost"):
+    # Only the name itself: `*.localhost` is resolved like any other name, since nothing but
+    # the resolver (/etc/hosts, DNS) decides where it points, and jupyter_server binds there.
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -287,7 +308,11 @@ def file_facts(path: str) -> FileFacts:
     except OSError as e:
         return FileFacts(path, readable=False, error=e.strerror or str(e))
     if not stat.S_ISREG(st.st_mode):
-        return FileFacts(path, False, stat.S_IMODE(st.st_mode), "is not a regular file")
+        kind = f"is {kind_of(st.st_mode)}, not a regular file"
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), kind)
+    if st.st_size > CERT_LIMIT:
+        too_big = f"is larger than {CERT_LIMIT // 2**20} MiB (not a certificate or key)"
+        return FileFacts(path, False, stat.S_IMODE(st.st_mode), too_big)
     readable = os.access(p, os.R_OK)
     return FileFacts(
         path,
@@ -317,16 +342,23 @@ def inspect_tls(certfile: str, keyfile: str, client_ca: str) -> TLSFacts:
     # unaudited, and a re-check would answer 500.
     if cert_ff.readable:
         try:
-            cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
+            cert = x509.load_pem_x509_certificate(read_bounded(certfile, CERT_LIMIT))
             facts["not_after"] = cert.not_valid_after_utc
             facts["self_signed"] = cert.issuer == cert.subject
+        except OSError as e:  # a FIFO or device swapped in since the stat, a huge file
+            facts["cert_error"] = f"cannot be read (it {e.strerror or e})"
         except Exception as e:
             cert = None
             facts.pop("not_after", None)
             facts["cert_error"] = f"cannot be parsed as a PEM certificate ({type(e).__name__})"
+    data: bytes | None = None
     if key_ff.readable:
         try:
-            data = Path(key_path).read_bytes()
+            data = read_bounded(key_path, CERT_LIMIT)
+        except OSError as e:
+            facts["key_error"] = f"cannot be read (it {e.strerror or e})"
+    if data is not None:
+        try:
             key = serialization.load_pem_private_key(data, password=None)
         except Exception as e:
             # The message of these errors never contains key bytes.
@@ -491,6 +523,14 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         "",
     )
 
+    cookie = _safe(
+        lambda: cookie_secret_facts(serverapp, idp, settings),
+        CookieSecretFacts(),
+        "ServerApp.cookie_secret",
+        problems,
+    )
+    files = _safe(lambda: secret_files(serverapp, idp, cookie.source), (), "secret files", problems)
+
     deprecated = ""
     for section in ("ServerApp", "NotebookApp"):
         # An empty password (a recipe's `c.NotebookApp.password = u''`) sets no password.
@@ -559,6 +599,10 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         tornado_overrides=effective["tornado_overrides"],
         problems=tuple(problems),
         server_version=server_version,
+        cookie_secret_source=cookie.source,
+        cookie_secret_length=cookie.length,
+        cookie_secret_bits=cookie.bits,
+        secret_files=files,
         hub=hub,
         allow_unauthenticated_access=allow_unauthenticated,
         open_routes=open_routes,
@@ -589,5 +633,6 @@ def refresh_files(snap: Snapshot) -> Snapshot:
     return dataclasses.replace(
         snap,
         tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
+        secret_files=refresh_modes(snap.secret_files),
         taken_at=dt.datetime.now(dt.timezone.utc),
     )

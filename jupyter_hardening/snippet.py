@@ -5,7 +5,7 @@ Light on purpose: it reads runtime files and config files, and never imports the
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -34,6 +34,7 @@ from .nginx import (
 )
 from .proxyapp import ProxySnippetApp, argv_problem
 from .runtime import DiscoveryError
+from .safefile import kind_of
 
 __all__ = ["NginxSnippetApp", "argv_problem", "write_atomically"]
 
@@ -56,27 +57,122 @@ def nginx_info(binary: str) -> NginxInfo:
     return parse_nginx_v(result.stderr + result.stdout)
 
 
+class UnsafeOutput(OSError):
+    """An --output whose folder or link another user controls; strerror says which and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(errno.EPERM, reason)
+
+
+def _trusted_owner(uid: int) -> bool:
+    # Root can replace anything anyway: its links and folders are no risk to anyone.
+    return uid in (os.geteuid(), 0)
+
+
+def _who(uid: int) -> str:
+    import pwd
+
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _group_is_private(gid: int) -> bool:
+    """True when the group is this user's own (a user private group with no other members)."""
+    import grp
+    import pwd
+
+    if gid != os.getegid():
+        return False
+    try:
+        members = set(grp.getgrgid(gid).gr_mem)
+        me = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return False
+    return members <= {me}
+
+
+def check_folder(folder: Path) -> None:
+    """Raise UnsafeOutput when a user other than this one (or root) could replace a file there."""
+    st = folder.stat()
+    sticky = bool(st.st_mode & stat.S_ISVTX)
+    if not _trusted_owner(st.st_uid):
+        raise UnsafeOutput(
+            f"the folder {folder} belongs to {_who(st.st_uid)}, who could replace the file "
+            "after it is written; write into a folder of yours (e.g. /etc/nginx/conf.d as root)"
+        )
+    if not sticky and (
+        st.st_mode & stat.S_IWOTH
+        or (st.st_mode & stat.S_IWGRP and not _group_is_private(st.st_gid))
+    ):
+        who = "everyone" if st.st_mode & stat.S_IWOTH else f"group {st.st_gid}"
+        raise UnsafeOutput(
+            f"the folder {folder} is writable by {who} without the sticky bit, so another user "
+            "could replace the file after it is written; write into a folder only you can write"
+        )
+
+
+def _check_folder_links(path: Path) -> None:
+    """Refuse a symlink of another user among the folders of ``path`` (they choose the target)."""
+    for parent in reversed(path.parents):
+        try:
+            st = parent.lstat()
+        except FileNotFoundError:
+            return  # the write fails with "No such file or directory"
+        if stat.S_ISLNK(st.st_mode) and not _trusted_owner(st.st_uid):
+            raise UnsafeOutput(
+                f"{parent} is a symlink of {_who(st.st_uid)}, who chooses where it leads; give "
+                "the real path"
+            )
+
+
 def write_atomically(path: str, text: str) -> None:
-    """Replace the file at ``path`` with ``text`` in one step, or raise OSError.
+    """Replace the file at ``path`` with a new file of this user holding ``text``, in one step.
 
     A failure (no such folder, no permission, disk full) leaves an existing file as it was: a
-    half-written file in /etc/nginx would stop nginx at its next start. A symlink (Debian's
-    sites-enabled -> sites-available) stays a symlink: its target is replaced. The file keeps
-    its mode and owner. A device or pipe (``--output /dev/stdout``) is written to, not replaced.
+    half-written file in /etc/nginx would stop nginx at its next start. The new file always
+    belongs to the user running the command, never to the previous file's owner. A symlink of
+    this user or root (Debian's sites-enabled -> sites-available) is followed and its target
+    replaced; a symlink of anyone else is itself replaced by the new file, never followed. A
+    folder someone else could write into (without the sticky bit), or a symlink of someone
+    else among the folders, is refused (UnsafeOutput). A pipe or a terminal (``--output
+    /dev/stdout``) is written to, not replaced.
     """
+    given = Path(path).absolute()
+    _check_folder_links(given)
     try:
-        old: os.stat_result | None = Path(path).stat()
+        link: os.stat_result | None = given.lstat()
+    except FileNotFoundError:
+        link = None
+    follow = link is not None and stat.S_ISLNK(link.st_mode) and _trusted_owner(link.st_uid)
+    if link is not None and (follow or not stat.S_ISLNK(link.st_mode)):
+        try:
+            end = given.stat()
+        except FileNotFoundError:  # a dangling link of ours: its target is created
+            end = None
+        if end and stat.S_ISDIR(end.st_mode):
+            raise IsADirectoryError(
+                errno.EISDIR, "is a folder; give a file name such as jupyter.conf"
+            )
+        if end and (stat.S_ISFIFO(end.st_mode) or stat.S_ISCHR(end.st_mode)):
+            # /dev/stdout, a pipe, a terminal: write through, never replace.
+            with given.open("w") as out:
+                out.write(text)
+            return
+    target = Path(os.path.realpath(given)) if follow else given
+    try:
+        old: os.stat_result | None = target.lstat()
     except FileNotFoundError:
         old = None
-    if old and stat.S_ISDIR(old.st_mode):
-        raise IsADirectoryError(21, "is a folder; give a file name such as jupyter.conf")
-    if old and not stat.S_ISREG(old.st_mode):  # /dev/stdout, a pipe: write through, never replace
-        with Path(path).open("w") as out:
-            out.write(text)
-        return
-    target = Path(os.path.realpath(path))
+    if old and not stat.S_ISREG(old.st_mode) and not stat.S_ISLNK(old.st_mode):
+        raise UnsafeOutput(f"is {kind_of(old.st_mode)}; give a file name such as jupyter.conf")
+    check_folder(target.parent)
     umask = os.umask(0)
     os.umask(umask)
+    ours = old is not None and stat.S_ISREG(old.st_mode) and old.st_uid == os.geteuid()
+    # Another user's file may be 0666: the new one takes the default mode instead of theirs.
+    mode = stat.S_IMODE(old.st_mode) if old and ours else 0o666 & ~umask
     # The suffix keeps a leftover out of nginx's `include conf.d/*.conf`.
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(name)
@@ -85,14 +181,21 @@ def write_atomically(path: str, text: str) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        tmp.chmod(stat.S_IMODE(old.st_mode) if old else 0o666 & ~umask)
-        if old and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
-            with contextlib.suppress(PermissionError):  # only root may give files away
-                os.chown(tmp, old.st_uid, old.st_gid)
+        tmp.chmod(mode)
+        # rename() replaces the name itself: a symlink there is replaced, not followed.
         tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _user_name() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
 
 
 def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool, str]:
@@ -149,6 +252,8 @@ class NginxSnippetApp(ProxySnippetApp):
         --auth-signin https://jupyter.example.com/oauth2/start
     jupyter hardening nginx-snippet --location-only --server-name jupyter.example.com \\
         --upstream http://10.0.0.5:8888 --base-url /jp/
+    sudo jupyter hardening nginx-snippet --user jupyter --server-name jupyter.example.com \\
+        --letsencrypt jupyter.example.com --check    # as root, for the jupyter user's server
     """
 
     server_name = Unicode(
@@ -242,6 +347,8 @@ class NginxSnippetApp(ProxySnippetApp):
         "base-url": "NginxSnippetApp.base_url",
         "upstream-ca": "NginxSnippetApp.upstream_ca",
         "nginx": "NginxSnippetApp.nginx_binary",
+        "user": "NginxSnippetApp.user",
+        "runtime-dir": "NginxSnippetApp.server_runtime_dir",
     }
     flags = {
         # No --generate-config: with config_file_name below it would write the server config.
@@ -291,6 +398,33 @@ class NginxSnippetApp(ProxySnippetApp):
         return check_file_path(self.tls_cert, "--tls-cert"), check_file_path(
             self.tls_key, "--tls-key"
         )
+
+    def _note_tls_files(self, opts: SnippetOptions) -> str:
+        """Note on stderr each TLS file this user cannot see; return the first unreadable one.
+
+        certbot keeps /etc/letsencrypt/live root-only (0700): the Jupyter user cannot even stat
+        the files there, yet nginx, started as root, reads them. That is a note, not an error.
+        """
+        unreadable = ""
+        for path in () if opts.location_only else (opts.tls_cert, opts.tls_key):
+            try:
+                Path(path).stat()
+            except FileNotFoundError:
+                self.log.warning("%s does not exist here: nginx will not start without it", path)
+            except OSError as e:
+                self.log.warning(
+                    "note: %s cannot be checked by this user (%s); nginx reads it as root",
+                    path,
+                    e.strerror or e,
+                )
+                unreadable = unreadable or path
+            else:
+                if not os.access(path, os.R_OK):
+                    self.log.warning(
+                        "note: %s is not readable by this user; nginx reads it as root", path
+                    )
+                    unreadable = unreadable or path
+        return unreadable
 
     def options(self) -> tuple[SnippetOptions, str]:
         """Validated options and a description of the Jupyter server (no token)."""
@@ -343,9 +477,15 @@ class NginxSnippetApp(ProxySnippetApp):
             text = generate(opts, info, source)
         except SnippetError as e:
             self.fail(str(e))
-        for path in () if opts.location_only else (opts.tls_cert, opts.tls_key):
-            if path and not Path(path).exists():
-                self.log.warning("%s does not exist here (or this user cannot see it)", path)
+        unreadable = self._note_tls_files(opts)
+        if self.check and unreadable:
+            # nginx -t would stop at the certificate alone: say what fails, and how to check.
+            self.fail(
+                f"--check: this user ({_who(os.geteuid())}) cannot read {unreadable}, so nginx -t "
+                "cannot load it; nginx reads it as root: check as root against this user's "
+                f"server with `sudo jupyter hardening nginx-snippet --user {_user_name()} ... "
+                "--check` (nothing was written)"
+            )
         ok = True
         if self.check and binary:
             # Before writing: a config nginx rejects must not land in /etc/nginx.

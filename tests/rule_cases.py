@@ -135,6 +135,44 @@ CASES: dict[str, dict[str, dict[str, Config]]] = {
             "inner-characters-only": {"IdentityProvider": {"token": "a b" + STRONG_TOKEN}},
         },
     },
+    "JH207": {
+        "trigger": {
+            "guessable-in-config": {"ServerApp": {"cookie_secret": b"secret"}},
+            "word-in-cookie-secret-file": {
+                "ServerApp": {"cookie_secret_file": "{tls}/weak_cookie_secret"}
+            },
+            "in-tornado-settings": {
+                "ServerApp": {"tornado_settings": {"cookie_secret": "hunter2"}}
+            },
+        },
+        "clean": {
+            "generated-by-jupyter-server": {},
+            "strong-in-config": {"ServerApp": {"cookie_secret": STRONG_TOKEN.encode()}},
+            "random-bytes-in-config": {"ServerApp": {"cookie_secret": bytes(range(7, 39))}},
+            # nothing to forge a login for
+            "no-login": {
+                "ServerApp": {"cookie_secret": b"secret"},
+                "IdentityProvider": {"token": ""},
+            },
+        },
+    },
+    "JH208": {
+        "trigger": {
+            "cookie-secret-file-0644": {
+                "ServerApp": {"cookie_secret_file": "{tls}/open_cookie_secret"}
+            },
+        },
+        "clean": {
+            "cookie-secret-file-0600": {"ServerApp": {"cookie_secret_file": "{tls}/cookie_secret"}},
+            # jupyter_server does not read the file when the secret is configured
+            "file-unused": {
+                "ServerApp": {
+                    "cookie_secret": STRONG_TOKEN.encode(),
+                    "cookie_secret_file": "{tls}/open_cookie_secret",
+                }
+            },
+        },
+    },
     "JH202": {
         "trigger": {
             "plaintext": {"PasswordIdentityProvider": {"hashed_password": "my secret"}},

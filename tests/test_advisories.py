@@ -210,7 +210,9 @@ def proxy_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = root.glob("jupyter_hardening-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert "jupyter_hardening/data/advisories.json" in archive.namelist()
-    subprocess.run([*pip, "--no-deps", str(wheel)], check=True, timeout=300)
+    # --ignore-installed: the outer environment (seen through the .pth) has jupyter_hardening too,
+    # and pip would skip the wheel, leaving this venv without its etc/jupyter enable file.
+    subprocess.run([*pip, "--no-deps", "--ignore-installed", str(wheel)], check=True, timeout=300)
     subprocess.run([*pip, "jupyter-server-proxy==4.1.0"], check=True, timeout=300)
     # jupyter_server's console script lives in the outer environment: one for this venv.
     script = venv / "bin" / "jupyter-server"

@@ -7,8 +7,10 @@ forwarding, init_webapp), so a case tests what a user's config file really does.
 from __future__ import annotations
 
 import ast
+import base64
 import copy
 import datetime as dt
+import os
 import re
 import warnings
 from pathlib import Path
@@ -41,6 +43,15 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     files.pair("rsa1024", key=rsa.generate_private_key(65537, 1024))
     files.pair("rsa2048", key=rsa.generate_private_key(65537, 2048))
     (root / "garbage.pem").write_text("this is not a certificate\n")
+    # Cookie secret files: jupyter_server's own kind (base64 of 32 random bytes), a word, and
+    # a good one left readable by everyone.
+    for name, content, mode in (
+        ("cookie_secret", base64.encodebytes(os.urandom(32)), 0o600),
+        ("weak_cookie_secret", b"secret\n", 0o600),
+        ("open_cookie_secret", base64.encodebytes(os.urandom(32)), 0o644),
+    ):
+        (root / name).write_bytes(content)
+        (root / name).chmod(mode)
     return root
 
 

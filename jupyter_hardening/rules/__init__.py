@@ -5,7 +5,9 @@ from __future__ import annotations
 from .auth import (
     DeprecatedPasswordName,
     PasswordNotHashed,
+    SecretFileReadable,
     TokenWhitespace,
+    WeakCookieSecret,
     WeakPasswordHash,
     WeakToken,
     XSRFDisabled,
@@ -57,6 +59,8 @@ RULES: tuple[Rule, ...] = (
     DeprecatedPasswordName(),
     XSRFDisabled(),
     TokenWhitespace(),
+    WeakCookieSecret(),
+    SecretFileReadable(),
     AnyOrigin(),
     LooseOriginPattern(),
     CredentialsBroadOrigin(),

@@ -221,3 +221,108 @@ class XSRFDisabled(Rule):
                     "tornado_overrides": without_override(snap, "disable_check_xsrf"),
                 },
             )
+
+
+MIN_COOKIE_SECRET_BITS = MIN_TOKEN_BITS
+
+
+class WeakCookieSecret(Rule):
+    """The key that signs login cookies can be guessed: whoever guesses it logs in as you.
+
+    Insecure::
+
+        c.ServerApp.cookie_secret = b'secret'
+
+    jupyter_server signs the login cookie with tornado's ``create_signed_value`` and this key.
+    Anyone who guesses it forges a cookie that ``/api/me`` (and every other handler) accepts,
+    without the password or the token. By default jupyter_server keys it with 32 random bytes
+    from ``cookie_secret_file``; a key written by hand into the config or that file is rarely
+    as strong. See docs/secrets.md.
+
+    Fix::
+
+        # delete the c.ServerApp.cookie_secret line (and any 'cookie_secret' key in
+        # c.ServerApp.tornado_settings): jupyter_server then keys the cookies with 32 random
+        # bytes it writes to cookie_secret_file, mode 0600
+    """
+
+    id = "JH207"
+    name = "weak-cookie-secret"
+    severity = Severity.ERROR
+    traits = ("ServerApp.cookie_secret", "ServerApp.cookie_secret_file")
+    summary = (
+        f"Cookie secret weaker than {MIN_COOKIE_SECRET_BITS} bits: login cookies can be forged"
+    )
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire when login is required and the signing key estimates below the threshold."""
+        if not snap.auth_enabled or snap.cookie_secret_bits >= MIN_COOKIE_SECRET_BITS:
+            return
+        what = (
+            "ServerApp.cookie_secret_file holds"
+            if snap.cookie_secret_source == "file"
+            else "The cookie secret (ServerApp.cookie_secret) is"
+        )
+        fix = (
+            "delete the file (jupyter_server writes 32 random bytes there at the next start)"
+            if snap.cookie_secret_source == "file"
+            else "remove c.ServerApp.cookie_secret (and any 'cookie_secret' in "
+            "c.ServerApp.tornado_settings): jupyter_server then uses 32 random bytes from "
+            "cookie_secret_file"
+        )
+        yield self.finding(
+            f"{what} {snap.cookie_secret_length} bytes (about {snap.cookie_secret_bits:.0f} bits, "
+            f"under {MIN_COOKIE_SECRET_BITS}): whoever guesses it can forge a login cookie and "
+            "use the server without the password or token.",
+            fix,
+            traits=("ServerApp.cookie_secret_file",)
+            if snap.cookie_secret_source == "file"
+            else ("ServerApp.cookie_secret",),
+        )
+
+
+class SecretFileReadable(Rule):
+    """A file holding a secret of the server is readable by group or others.
+
+    Insecure::
+
+        -rw-r--r-- ~/.local/share/jupyter/runtime/jupyter_cookie_secret
+        -rw-r--r-- /run/secrets/jupyter-token        # JUPYTER_TOKEN_FILE
+        -rw-r--r-- ~/.jupyter/jupyter_server_config.json   # holds hashed_password
+
+    Another local user who reads the cookie secret forges login cookies, one who reads the token
+    logs in, and one who reads the password hash cracks it offline. jupyter_server writes these
+    files with mode 0600; a copy or an `echo > FILE` under a 022 umask makes them 0644.
+
+    Fix::
+
+        $ chmod 600 ~/.local/share/jupyter/runtime/jupyter_cookie_secret
+    """
+
+    id = "JH208"
+    name = "secret-file-readable"
+    severity = Severity.WARNING
+    # JUPYTER_TOKEN_FILE is no trait: it is where IdentityProvider.token's default comes from.
+    traits = (
+        "ServerApp.cookie_secret_file",
+        "IdentityProvider.token",
+        "PasswordIdentityProvider.hashed_password",
+    )
+    summary = "Cookie secret, token file or password hash readable by group or others"
+
+    def check(self, snap: Snapshot) -> Iterator[Finding]:
+        """Fire for each secret file whose mode grants read to group or others."""
+        import shlex
+
+        for f in snap.secret_files:
+            if f.group_or_world_readable:
+                holds, then = {
+                    "ServerApp.cookie_secret_file": ("the cookie secret", "forge a login cookie"),
+                    "JUPYTER_TOKEN_FILE": ("the token", "log in with it"),
+                }.get(f.setting, ("the password hash", "crack it offline"))
+                yield self.finding(
+                    f"{f.path!r} ({f.setting}) holds {holds} and has mode {f.mode:04o}: other "
+                    f"local users can read it and {then}.",
+                    f"chmod 600 {shlex.quote(f.path)}",
+                    traits=(f.setting if "." in f.setting else "IdentityProvider.token",),
+                )

@@ -1,0 +1,417 @@
+"""nginx-snippet trusts only what it should, with real files of another user (uid 65534, nobody),
+real nginx, and the command run as that unprivileged user (issue 11, points 6 and 9).
+
+The tests need root (chown to another uid, setpriv): CI runs as root. Elsewhere they skip.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_hardening.runtime import running_servers
+from jupyter_hardening.snippet import NginxSnippetApp, UnsafeOutput, write_atomically
+
+from . import test_nginx_snippet
+from .certs import TLSFiles
+from .fixtures import IN_CI, require_tool
+from .nginx_util import nginx_conf, nginx_path, running_nginx
+from .servers import free_port, jupyter_bin, port_open
+from .test_nginx_snippet import TOKEN, one_error_line, run, write_runtime
+
+NOBODY = 65534
+TEXT = "# the config\n"
+jupyter_env = test_nginx_snippet.jupyter_env  # the command's config and runtime folders
+
+if os.geteuid() != 0:
+    pytestmark = pytest.mark.skipif(not IN_CI, reason="needs root (chown to another uid)")
+
+
+def as_nobody(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` as uid/gid 65534 with no supplementary groups."""
+    setpriv = require_tool("setpriv", "util-linux's setpriv")
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kw,
+    )
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A folder every user can reach (pytest's tmp_path is root-only), removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="jh-trust-", dir="/tmp"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- unix sockets
+
+
+def test_nginx_ends_a_unix_socket_path_at_a_colon(tmp_path: Path) -> None:
+    """What nginx really does with `proxy_pass http://unix:/dir/a:b.sock:`: it connects to /dir/a
+    and sends `b.sock:` into the request line. Whoever can create /dir/a receives the logins."""
+    nginx = require_tool(nginx_path() or "nginx", "Debian's nginx")
+    sockets = tmp_path / "sockets"
+    sockets.mkdir()
+    received: dict[str, bytes] = {}
+    listeners = {}
+    for name in ("a", "a:b.sock"):
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(sockets / name))
+        listener.listen()
+        listener.settimeout(20)
+        listeners[name] = listener
+
+    def serve(name: str) -> None:
+        try:
+            conn, _ = listeners[name].accept()
+        except OSError:
+            return
+        with conn:
+            received[name] = conn.recv(4096)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    threads = [threading.Thread(target=serve, args=(n,), daemon=True) for n in listeners]
+    for thread in threads:
+        thread.start()
+    port = free_port()
+    conf = nginx_conf(
+        tmp_path / "nginx",
+        f"server {{ listen 127.0.0.1:{port}; location / {{ "
+        f"proxy_pass http://unix:{sockets}/a:b.sock:; }} }}",
+    )
+    with (
+        running_nginx(conf, port, nginx=nginx),
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/jp/lab", timeout=10) as response,
+    ):
+        assert response.read() == b"ok"
+    for listener in listeners.values():
+        listener.close()
+    assert list(received) == ["a"]
+    assert received["a"].startswith(b"GET b.sock:jp/lab HTTP/1.0")
+
+
+def test_socket_path_with_a_colon_is_refused(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--upstream unix:/run/a:b.sock and a runtime file's sock with ':' are one line, exit 2;
+    the closing ':' of nginx's own syntax is still accepted."""
+    base = ["--server-name=j.example.com", "--tls-cert=/c.pem", "--tls-key=/k.pem"]
+    status, out, err = run([*base, "--upstream=unix:/run/a:b.sock"], capsys)
+    assert (status, out) == (2, "")
+    line = one_error_line(err)
+    assert "--upstream '/run/a:b.sock' contains ':'" in line and "connect to /run/a" in line
+    status, out, err = run([*base, "--upstream=unix:/run/jupyter.sock:"], capsys)
+    assert status == 0 and "proxy_pass http://unix:/run/jupyter.sock:;" in out, err
+
+    write_runtime(jupyter_env["runtime"], os.getpid(), 0, sock="/run/x:y.sock")
+    status, out, err = run(base, capsys)
+    assert (status, out) == (2, "")
+    assert "the server's sock '/run/x:y.sock' contains ':'" in one_error_line(err)
+
+
+# ----------------------------------------------------------------------------- runtime files
+
+
+@pytest.fixture
+def nobody_process() -> Iterator[int]:
+    """The pid of a live process of uid 65534."""
+    setpriv = require_tool("setpriv", "util-linux's setpriv")
+    proc = subprocess.Popen(
+        [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "sleep", "300"]
+    )
+    try:
+        for _ in range(100):  # until setpriv has switched to uid 65534
+            if Path(f"/proc/{proc.pid}").stat().st_uid == NOBODY:
+                break
+            threading.Event().wait(0.05)
+        assert proc.poll() is None
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_runtime_files_of_other_users_are_not_trusted(tmp_path: Path, nobody_process: int) -> None:
+    """In a shared runtime folder: a file of another user, a file of ours naming their pid, a
+    link of ours to their file, and a FIFO are all skipped (and nothing hangs)."""
+    runtime = tmp_path / "runtime"
+    write_runtime(runtime, os.getpid(), 8001)
+    theirs = write_runtime(runtime, os.getppid(), 8002)
+    os.chown(theirs, NOBODY, NOBODY)
+    write_runtime(runtime, nobody_process, 8003)  # our file, their process
+    target = write_runtime(tmp_path / "elsewhere", 99, 8004)
+    os.chown(target, NOBODY, NOBODY)
+    (runtime / "jpserver-99.json").symlink_to(target)
+    os.mkfifo(runtime / "jpserver-98.json")
+    assert [s.port for s in running_servers(str(runtime))] == [8001]
+    # The same files judged for uid 65534: only what is theirs and names their process.
+    os.chown(runtime / "jpserver-98.json", NOBODY, NOBODY)
+    mine = write_runtime(runtime, nobody_process, 8005)
+    os.chown(mine, NOBODY, NOBODY)
+    assert [s.port for s in running_servers(str(runtime), owner=NOBODY)] == [8005]
+
+
+# ----------------------------------------------------------------------------- --output
+
+
+def test_output_over_another_users_file_is_a_new_file_of_ours(tmp_path: Path) -> None:
+    """Their file (even 0666) is replaced by a new file owned by the caller, in the default
+    mode, not theirs."""
+    target = tmp_path / "jupyter.conf"
+    target.write_text("# theirs\n")
+    os.chown(target, NOBODY, NOBODY)
+    target.chmod(0o666)
+    write_atomically(str(target), TEXT)
+    st = target.stat()
+    assert target.read_text() == TEXT
+    assert (st.st_uid, st.st_gid) == (os.geteuid(), os.getegid())
+    assert stat.S_IMODE(st.st_mode) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_output_never_follows_another_users_symlink(tmp_path: Path) -> None:
+    """A symlink of uid 65534 at --output (pointing at a file of ours) is itself replaced by a
+    new file; the file it pointed at is untouched."""
+    victim = tmp_path / "victim"
+    victim.write_text("# must stay\n")
+    link = tmp_path / "jupyter.conf"
+    link.symlink_to(victim)
+    os.lchown(link, NOBODY, NOBODY)
+    write_atomically(str(link), TEXT)
+    assert not link.is_symlink() and link.read_text() == TEXT
+    assert link.stat().st_uid == os.geteuid()
+    assert victim.read_text() == "# must stay\n"
+
+
+def test_output_follows_our_own_symlink(tmp_path: Path) -> None:
+    """Our own link (sites-enabled -> sites-available) is followed; a file of another user at
+    its end becomes a new file of ours."""
+    real = tmp_path / "available"
+    real.write_text("# old\n")
+    os.chown(real, NOBODY, NOBODY)
+    link = tmp_path / "enabled"
+    link.symlink_to(real)
+    write_atomically(str(link), TEXT)
+    assert link.is_symlink() and real.read_text() == TEXT and real.stat().st_uid == os.geteuid()
+
+
+@pytest.mark.parametrize(
+    ("mode", "owner", "group", "message"),
+    [
+        (0o777, 0, 0, "is writable by everyone without the sticky bit"),
+        (0o775, 0, NOBODY, f"is writable by group {NOBODY} without the sticky bit"),
+        (0o755, NOBODY, NOBODY, "belongs to nobody (uid 65534), who could replace the file"),
+        (0o1777, NOBODY, NOBODY, "belongs to nobody (uid 65534), who could replace the file"),
+    ],
+    ids=["world-writable", "group-writable", "their-folder", "their-sticky-folder"],
+)
+def test_output_into_a_folder_others_can_write_is_refused(
+    mode: int,
+    owner: int,
+    group: int,
+    message: str,
+    jupyter_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command refuses with one line and writes nothing."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    os.chown(folder, owner, group)
+    folder.chmod(mode)
+    argv = ["--upstream=127.0.0.1:1", "--server-name=j.example.com"]
+    argv += ["--tls-cert=/c.pem", "--tls-key=/k.pem", f"--output={folder / 'jupyter.conf'}"]
+    status, out, err = run(argv, capsys)
+    assert (status, out) == (2, "")
+    assert message in one_error_line(err)
+    assert list(folder.iterdir()) == []
+
+
+def test_output_into_a_sticky_world_writable_folder_of_root(tmp_path: Path) -> None:
+    """A /tmp-like folder (root's, sticky): others cannot replace our file there, so it is fine."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    write_atomically(str(folder / "jupyter.conf"), TEXT)
+    assert (folder / "jupyter.conf").read_text() == TEXT
+
+
+def test_output_through_another_users_folder_link_is_refused(tmp_path: Path) -> None:
+    """A symlinked folder of uid 65534 on the way: they choose where the file lands."""
+    (tmp_path / "real").mkdir()
+    hop = tmp_path / "hop"
+    hop.symlink_to(tmp_path / "real")
+    os.lchown(hop, NOBODY, NOBODY)
+    with pytest.raises(UnsafeOutput, match=f"{hop} is a symlink of nobody"):
+        write_atomically(str(hop / "jupyter.conf"), TEXT)
+    assert list((tmp_path / "real").iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- certbot hosts
+
+
+@pytest.fixture
+def certbot_host(shared: Path) -> dict[str, Path]:
+    """certbot's layout with live/ 0700 root, and folders for a Jupyter run by uid 65534."""
+    live = shared / "letsencrypt" / "live"
+    domain = live / "jupyter.example.com"
+    files = TLSFiles(domain)
+    cert, key = files.pair("cert")
+    cert.rename(domain / "fullchain.pem")
+    key.rename(domain / "privkey.pem")
+    (shared / "letsencrypt").chmod(0o755)
+    live.chmod(0o700)  # what certbot does
+    home = shared / "jupyter"
+    for name in ("config", "runtime", "data", "work"):
+        (home / name).mkdir(parents=True)
+    for path in (home, *home.iterdir()):
+        os.chown(path, NOBODY, NOBODY)
+    return {"live": live, "home": home}
+
+
+def jupyter_env_of(home: Path) -> dict[str, str]:
+    """The environment of the Jupyter user's commands."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        IPYTHONDIR=str(home / "ipython"),
+    )
+    return env
+
+
+def test_certbot_host_as_the_jupyter_user_and_as_root(certbot_host: dict[str, Path]) -> None:
+    """README's guide on a host where certbot made live/ 0700 root:
+    - as the Jupyter user, the config is written (stdout), with a note that the certificate
+      cannot be checked by this user: no "cannot write the output";
+    - as that user, --check says what fails (the certificate) and how to check instead;
+    - as root, --check --user against that user's running server: nginx -t ok."""
+    home, live = certbot_host["home"], certbot_host["live"]
+    env = jupyter_env_of(home)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            jupyter_bin("jupyter-server"),
+            f"--port={port}",
+            "--port-retries=0",
+            "--no-browser",
+            f"--ServerApp.root_dir={home / 'work'}",
+        ],
+        env=env,
+        cwd=home / "work",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):
+            if port_open(port) or server.poll() is not None:
+                break
+            threading.Event().wait(0.1)
+        assert port_open(port), "the Jupyter user's server did not start"
+        snippet = [
+            jupyter_bin("jupyter-hardening"),
+            "nginx-snippet",
+            "--server-name=jupyter.example.com",
+            "--letsencrypt=jupyter.example.com",
+            f"--letsencrypt-live={live}",
+        ]
+        out = as_nobody(snippet, env=env, cwd=home)
+        assert out.returncode == 0, out.stderr
+        assert f"proxy_pass http://127.0.0.1:{port};" in out.stdout
+        assert f"{live}/jupyter.example.com/fullchain.pem cannot be checked by this user" in (
+            out.stderr
+        )
+        assert "Permission denied" in out.stderr and "cannot write the output" not in out.stderr
+
+        target = home / "jupyter.conf"
+        out = as_nobody([*snippet, "--check", f"--output={target}"], env=env, cwd=home)
+        assert out.returncode == 2, out.stdout + out.stderr
+        line = one_error_line(out.stderr)
+        assert "--check: this user (nobody (uid 65534)) cannot read" in line
+        assert "--user nobody" in line and not target.exists()
+
+        nginx = require_tool(nginx_path() or "nginx", "Debian's nginx")
+        root_env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+        root_env["PATH"] = f"{Path(nginx).parent}:{root_env.get('PATH', '')}"
+        as_root = subprocess.run(
+            [
+                *snippet,
+                "--user=nobody",
+                f"--runtime-dir={home / 'runtime'}",
+                "--check",
+                f"--nginx={nginx}",
+            ],
+            capture_output=True,
+            text=True,
+            env=root_env,
+            timeout=120,
+            check=False,
+        )
+        assert as_root.returncode == 0, as_root.stderr
+        assert "nginx -t (nginx" in as_root.stderr and "): ok" in as_root.stderr
+        assert f"proxy_pass http://127.0.0.1:{port};" in as_root.stdout
+        assert TOKEN not in as_root.stdout
+
+        # Without --user, root finds no server of its own, and is told how to choose one.
+        as_root = subprocess.run(
+            [*snippet, f"--runtime-dir={home / 'runtime'}"],
+            capture_output=True,
+            text=True,
+            env=root_env,
+            timeout=120,
+            check=False,
+        )
+        assert as_root.returncode == 2
+        assert "as root, name the user that runs Jupyter: --user NAME" in one_error_line(
+            as_root.stderr
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_user_option_errors(
+    jupyter_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown --user, and --user with --upstream: one line each."""
+    base = ["--server-name=j.example.com", "--tls-cert=/c.pem", "--tls-key=/k.pem"]
+    status, _, err = run([*base, "--user=no-such-user-xyz"], capsys)
+    assert status == 2 and "--user 'no-such-user-xyz': no such user" in one_error_line(err)
+    status, _, err = run([*base, "--user=root", "--upstream=127.0.0.1:8888"], capsys)
+    assert status == 2 and "--user chooses a running server but --upstream" in one_error_line(err)
+    # --user reads that user's default runtime folder, not $JUPYTER_RUNTIME_DIR.
+    home = Path(pwd.getpwnam("root").pw_dir)
+    app = NginxSnippetApp(user="root")
+    assert app._runtime_owner() == (0, str(home / ".local/share/jupyter/runtime"))
+    app = NginxSnippetApp(user="root", server_runtime_dir="/srv/rt")
+    assert app._runtime_owner() == (0, "/srv/rt")
