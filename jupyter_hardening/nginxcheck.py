@@ -848,6 +848,66 @@ def render_json(issues: list[Issue], sources: list[str]) -> str:
     )
 
 
+def render_sarif(issues: list[Issue], sources: list[str]) -> str:
+    """The result as a SARIF 2.1.0 log (the same shape as ``check --format sarif``)."""
+    from pathlib import Path
+
+    from . import __version__
+    from .sarif import INFORMATION_URI, LEVELS, SCHEMA, SRCROOT, artifact_location
+
+    root = Path.cwd()
+    rules: dict[str, dict[str, Any]] = {}
+    for i in issues:
+        rules.setdefault(
+            i.id,
+            {
+                "id": i.id,
+                "name": i.name,
+                "shortDescription": {"text": i.name.replace("-", " ")},
+                "helpUri": f"{INFORMATION_URI}/blob/main/docs/proxy-diagnosis.md",
+                "defaultConfiguration": {"level": LEVELS[i.severity]},
+            },
+        )
+    index = {rule_id: n for n, rule_id in enumerate(rules)}
+    results = [
+        {
+            "ruleId": i.id,
+            "ruleIndex": index[i.id],
+            "level": LEVELS[i.severity],
+            "message": {"text": f"{i.message} Fix: {i.fix}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": artifact_location(i.file, root),
+                        "region": {"startLine": max(i.line, 1)},
+                    }
+                }
+            ],
+        }
+        for i in issues
+    ]
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "jupyter_hardening nginx-check",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": list(rules.values()),
+                    }
+                },
+                "originalUriBaseIds": {SRCROOT: {"uri": root.resolve().as_uri() + "/"}},
+                "results": results,
+                "properties": {"sources": sources},
+            }
+        ],
+    }
+    return json.dumps(log, indent=2)
+
+
 def target_from(port: int, upstream: str, runtime_dir: str | None = None) -> Target:
     """--port / --upstream, else the running servers' ports and sockets, else every proxy."""
     if port:
@@ -906,7 +966,8 @@ def main_check(
     if use_gixy and not any(i.id == "JH768" for i in issues):
         issues += gixy_issues(paths, issues)
         issues.sort(key=lambda i: (-i.severity, i.file, i.line, i.id))
-    text = render_json(issues, sources) if fmt == "json" else render_text(issues, sources)
+    render = {"json": render_json, "sarif": render_sarif}.get(fmt, render_text)
+    text = render(issues, sources)
     return (1 if any(i.severity == Severity.ERROR for i in issues) else 0), text
 
 
@@ -922,7 +983,7 @@ class _Args:
 
 USAGE = (
     "usage: jupyter hardening nginx-check [FILE ...] [--port PORT | --upstream HOST:PORT] "
-    "[--format text|json] [--no-gixy] [--fix OUTPUT]"
+    "[--format text|json|sarif] [--no-gixy] [--fix OUTPUT]"
 )
 
 
@@ -946,8 +1007,8 @@ def parse_args(argv: list[str]) -> _Args:
             elif name == "--fix":
                 args.fix = value
             else:
-                if value not in ("text", "json"):
-                    raise CheckError("--format must be text or json")
+                if value not in ("text", "json", "sarif"):
+                    raise CheckError("--format must be text, json or sarif")
                 args.fmt = value
         elif arg == "--no-gixy":
             args.gixy = False

@@ -41,7 +41,7 @@ def rule_descriptor(rule: Any) -> dict[str, Any]:
     }
 
 
-def _uri(path: str, root: Path) -> dict[str, Any]:
+def artifact_location(path: str, root: Path) -> dict[str, Any]:
     """An artifactLocation: relative to ``root`` (SRCROOT) when under it, else a file URI."""
     p = Path(path)
     try:
@@ -57,7 +57,7 @@ def locations(item: Any, root: Path) -> list[dict[str, Any]]:
         if not source.wins or source.origin == "default":
             continue
         if source.file:
-            physical: dict[str, Any] = {"artifactLocation": _uri(source.file, root)}
+            physical: dict[str, Any] = {"artifactLocation": artifact_location(source.file, root)}
             if source.line:
                 physical["region"] = {"startLine": source.line}
             location: dict[str, Any] = {"physicalLocation": physical}

@@ -167,7 +167,7 @@ def test_usage_errors_are_one_line() -> None:
     """A missing file, an unknown option or a bad format: exit 2, one line, no traceback."""
     for args, text in (
         (["/nonexistent/jupyter.conf"], "/nonexistent/jupyter.conf: no such file"),
-        (["--format", "yaml"], "--format must be text or json"),
+        (["--format", "yaml"], "--format must be text, json or sarif"),
         (["--bogus"], "unknown option '--bogus'"),
         (["--port", "x"], "--port 'x' is not a port number"),
     ):
@@ -226,3 +226,29 @@ def test_fix_never_in_place(tmp_path: Path) -> None:
     assert source.read_text() == before
     done = nginx_check(str(source), str(source), "--fix", str(tmp_path / "out.conf"))
     assert done.returncode == 2 and "exactly one FILE" in done.stderr
+
+
+def test_sarif_locates_each_finding_at_its_line(tmp_path: Path) -> None:
+    """--format sarif: valid SARIF 2.1.0, the same findings, each at its file and line; the exit
+    status is the same as in the other formats."""
+    import jsonschema
+
+    seed = tmp_path / "seed_000.conf"
+    seed.write_text((CONFIGS / "seed_000.conf").read_text())
+    status, expected = findings(str(seed), "--no-gixy")
+    done = nginx_check(str(seed), "--no-gixy", "--format", "sarif", cwd=tmp_path)
+    assert done.returncode == status == 1, done.stderr
+    log = json.loads(done.stdout)
+    schema = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+    jsonschema.validate(log, json.loads(schema.read_text()))
+    (run,) = log["runs"]
+    got = [
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in run["results"]
+    ]
+    assert got == [(rule, "seed_000.conf", line) for rule, _, line, _ in expected]
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {rule for rule, *_ in expected}
