@@ -420,6 +420,21 @@ def jpserver_extension_source(serverapp: Any, name: str) -> str:
 _NAME = r"(?<!\w)(?:c\.)?{}(?!\w)"
 
 
+def launcher(plain: str) -> str:
+    """Where a flag or variable of this process is written: the systemd unit or the container.
+
+    systemd sets ``INVOCATION_ID`` for every process of a unit (systemd.exec(5)); Docker leaves
+    ``/.dockerenv`` and Kubernetes sets ``KUBERNETES_SERVICE_HOST``.
+    """
+    import os
+
+    if os.environ.get("INVOCATION_ID"):
+        return f"{plain} (ExecStart= or Environment= in the systemd unit that runs this server)"
+    if os.environ.get("KUBERNETES_SERVICE_HOST") or os.path.exists("/.dockerenv"):  # noqa: PTH110
+        return f"{plain} (the container's CMD, args or env: the Dockerfile or the pod spec)"
+    return plain
+
+
 def as_written(text: str, setting: str, source: Source, effective_repr: str = "") -> str:
     """``text`` with ``setting`` (and its effective value) named as the user wrote it."""
     if source.origin not in ("file", "json", "command line") or source.setting == setting:
@@ -454,9 +469,9 @@ def attach(report: Any, prov: Provenance) -> Any:
             message = as_written(message, trait, best, shown_value)
             fix = as_written(fix, trait, best, shown_value)
             if best.origin == "command line" and best.key not in fix:
-                fix = f"change or remove {best.key} on the command line; {fix}"
+                fix = f"change or remove {best.key} {launcher('on the command line')}; {fix}"
             elif best.origin in ("environment", "hub") and f"${best.key}" not in fix:
-                fix = f"the value comes from ${best.key}; {fix}"
+                fix = f"the value comes from ${best.key} {launcher('in the environment')}; {fix}"
         finding = dataclasses.replace(finding, message=message, fix=fix)
         items.append(dataclasses.replace(item, finding=finding, where=tuple(where)))
     settings = tuple(

@@ -495,3 +495,14 @@ def test_pre_commit_hook_fails_a_bad_config_and_passes_a_good_one(
     )
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "JH101 remote-without-tls" in bad.stdout and "jupyter_server_config.py:1" in bad.stdout
+
+
+def test_a_flag_under_systemd_is_fixed_in_the_unit(home: JupyterHome) -> None:
+    """systemd sets INVOCATION_ID for a unit's processes: the fix for a flag then names the
+    unit's ExecStart=, where the flag is written, not a command line nobody types."""
+    report = json_report(home, "--ip=0.0.0.0", env={"INVOCATION_ID": "0123456789abcdef"})
+    (finding,) = [f for f in report["findings"] if f["id"] == "JH101"]  # type: ignore[union-attr]
+    assert finding["fix"].startswith(
+        "change or remove --ip=0.0.0.0 on the command line (ExecStart= or Environment= in the "
+        "systemd unit that runs this server)"
+    ), finding["fix"]
