@@ -121,7 +121,7 @@ def test_secret_files_readable_by_others_and_the_chmod_fix(home: JupyterHome, pa
     with running(home, env=env) as server:
         lines = findings(server.log, "JH208")
     assert len(lines) == 3, server.log
-    fixes = [re.search(r"Fix: (chmod 600 .*)$", line).group(1) for line in lines]  # type: ignore[union-attr]
+    fixes = [re.search(r"Fix: .*?(chmod 600 .*)$", line).group(1) for line in lines]  # type: ignore[union-attr]
     assert sorted(fixes) == sorted(
         f"chmod 600 {shlex.quote(str(p))}" for p in (cookie, token, config)
     )
