@@ -303,20 +303,7 @@ class NginxSnippetApp(ProxySnippetApp):
         False, config=True, help="Print only the location blocks, to paste into an existing server."
     )
     check = Bool(False, config=True, help="Run the local `nginx -t` on the output and report.")
-    output = Unicode("", config=True, help="Write the config to this file instead of stdout.")
-    port = Integer(0, config=True, help="Describe the running server on this port.")
-    pid = Integer(0, config=True, help="Describe the running server with this pid.")
-    url = Unicode("", config=True, help="Describe the running server at this URL.")
-    upstream = Unicode(
-        "",
-        config=True,
-        help="Jupyter elsewhere: http://HOST:PORT or unix:/path/to.sock (no runtime file needed).",
-    )
-    base_url = Unicode(
-        "",
-        config=True,
-        help="Jupyter's c.ServerApp.base_url, with --upstream (default: public_url's path, or /).",
-    )
+    # output, port, pid, url, upstream, base_url, user, runtime_dir: ProxySnippetApp's.
     upstream_ca = Unicode(
         "",
         config=True,
