@@ -421,17 +421,16 @@ _NAME = r"(?<!\w)(?:c\.)?{}(?!\w)"
 
 
 def launcher(plain: str) -> str:
-    """Where a flag or variable of this process is written: the systemd unit or the container.
+    """Where a flag or variable of this process is written, when systemd started it.
 
-    systemd sets ``INVOCATION_ID`` for every process of a unit (systemd.exec(5)); Docker leaves
-    ``/.dockerenv`` and Kubernetes sets ``KUBERNETES_SERVICE_HOST``.
+    systemd sets ``INVOCATION_ID`` for every process of a unit (systemd.exec(5)): the flag is then
+    in the unit's ``ExecStart=``, not on a command line anybody types. (A container says nothing
+    as precise: a flag there may be the image's CMD or typed in ``docker exec``.)
     """
     import os
 
     if os.environ.get("INVOCATION_ID"):
         return f"{plain} (ExecStart= or Environment= in the systemd unit that runs this server)"
-    if os.environ.get("KUBERNETES_SERVICE_HOST") or os.path.exists("/.dockerenv"):  # noqa: PTH110
-        return f"{plain} (the container's CMD, args or env: the Dockerfile or the pod spec)"
     return plain
 
 
