@@ -278,6 +278,12 @@ class WeakCookieSecret(Rule):
             traits=("ServerApp.cookie_secret_file",)
             if snap.cookie_secret_source == "file"
             else ("ServerApp.cookie_secret",),
+            # Either way jupyter_server then signs with 32 random bytes from the file.
+            remedy={
+                "cookie_secret_source": "file",
+                "cookie_secret_length": 32,
+                "cookie_secret_bits": 256.0,
+            },
         )
 
 
@@ -325,4 +331,10 @@ class SecretFileReadable(Rule):
                     f"local users can read it and {then}.",
                     f"chmod 600 {shlex.quote(f.path)}",
                     traits=(f.setting if "." in f.setting else "IdentityProvider.token",),
+                    remedy={
+                        "secret_files": tuple(
+                            other._replace(mode=0o600) if other == f else other
+                            for other in snap.secret_files
+                        )
+                    },
                 )

@@ -31,9 +31,12 @@ class ExtensionMissing(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """One finding per enabled extension that is not importable or failed loading."""
-        for kind, problem, fix in snap.extension_problems:
+        for entry in snap.extension_problems:
+            kind, problem, fix = entry
             if kind == "missing":
-                yield self.finding(problem, fix)
+                # Fixed (installed, or the config corrected): the problem is gone, no other.
+                rest = tuple(e for e in snap.extension_problems if e != entry)
+                yield self.finding(problem, fix, remedy={"extension_problems": rest})
 
 
 class ExtensionSettingsDropped(Rule):
@@ -60,6 +63,9 @@ class ExtensionSettingsDropped(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """One finding per enabled extension that failed to link."""
-        for kind, problem, fix in snap.extension_problems:
+        for entry in snap.extension_problems:
+            kind, problem, fix = entry
             if kind == "dropped":
-                yield self.finding(problem, fix)
+                # Fixed (installed, or the config corrected): the problem is gone, no other.
+                rest = tuple(e for e in snap.extension_problems if e != entry)
+                yield self.finding(problem, fix, remedy={"extension_problems": rest})
