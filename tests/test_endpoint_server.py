@@ -50,7 +50,7 @@ def tls_server(home, password, tmp_path):
     secrets = plant_secrets(tmp_path / "tls", hashed, secret)
     ca = tmp_path / "trusted.pem"  # the served certificate stays in memory when the file rotates
     shutil.copy(secrets.certfile, ca)
-    home.write_config(
+    config = home.write_config(
         "c.ServerApp.jpserver_extensions = {'jupyter_hardening': True}\n"
         "c.ServerApp.ip = '127.0.0.1'\n"
         f"c.ServerApp.certfile = {str(secrets.certfile)!r}\n"
@@ -60,6 +60,7 @@ def tls_server(home, password, tmp_path):
         f"c.PasswordIdentityProvider.hashed_password = {secrets.hashed_password!r}\n"
         f"c.Hardening.recheck_interval = {INTERVAL}\n"
     )
+    config.chmod(0o600)  # it holds the password hash: readable by others it is JH208
     server = start(home)
     try:
         wait_https(server, str(ca))
