@@ -27,8 +27,17 @@ from jupyter_hardening.page import json_bytes
 
 from .endpoint_support import BROWSER_ACCEPT, EXTENSION, plant_secrets, write_tls
 
-SCHEMA_KEYS = {"version", "verdict", "findings", "counts", "refuse_at", "computed_at", "settings"}
-FINDING_KEYS = {"id", "name", "severity", "traits", "message", "fix", "accepted", "reason"}
+SCHEMA_KEYS = {
+    "version",
+    "verdict",
+    "findings",
+    "counts",
+    "refuse_at",
+    "computed_at",
+    "settings",
+    "where",  # where each setting's value came from (provenance)
+}
+FINDING_KEYS = {"id", "name", "severity", "traits", "message", "fix", "accepted", "reason", "where"}
 
 
 def server_config(**sections: dict[str, object]) -> Config:
