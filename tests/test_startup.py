@@ -78,7 +78,9 @@ def test_warn_mode_starts_and_logs(home: JupyterHome, command: str) -> None:
     home.write_config("c.Hardening.refuse_at = 'never'\n")
     with running(home, "--ip=0.0.0.0", command=command) as server:
         log = server.log
-    assert "[E " in log and "JH101 remote-without-tls" in log and "Fix: c.ServerApp.ip" in log
+    assert "[E " in log and "JH101 remote-without-tls" in log
+    # The fix names the flag that set the value first, then the config line.
+    assert "Fix: change or remove --ip=0.0.0.0 on the command line; c.ServerApp.ip" in log, log
     assert "verdict warn" in log and "Refusing" not in log
 
 
