@@ -73,7 +73,12 @@ def configurable_classes() -> dict[str, set[str]]:
             continue
         seen.add(cls)
         stack.extend(cls.__subclasses__())
-        known.setdefault(cls.__name__, set()).update(cls.class_trait_names(config=True))
+        traits = cls.class_trait_names(config=True)
+        # A section reaches subclasses too: `c.IdentityProvider.hashed_password` (what
+        # `jupyter server password` writes) configures PasswordIdentityProvider.
+        for base in cls.__mro__:
+            if isinstance(base, type) and issubclass(base, Configurable):
+                known.setdefault(base.__name__, set()).update(traits)
     if "ServerApp" not in known:
         return known  # a light command (nginx-snippet) that never imports the server
     # notebook_shim forwards NotebookApp.<trait> to ServerApp and the extension apps.

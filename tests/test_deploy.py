@@ -57,6 +57,11 @@ GUIDE = {
     "sudo systemctl reload nginx": (
         f"{NOT_RUN} test_browser.py runs nginx in the foreground on the generated config"
     ),
+    "sudo /opt/jupyter/bin/jupyter hardening nginx-snippet --user jupyter --server-name "
+    "jupyter.example.com --letsencrypt jupyter.example.com --check": (
+        f"{NOT_RUN} here: test_snippet_trust.py::test_certbot_host_as_the_jupyter_user_and_as_root "
+        "runs it as root against a 0700 live/ folder and a server of uid 65534"
+    ),
     "pip wheel --no-deps --wheel-dir examples/docker .": f"{NOT_RUN} builds the package",
     "docker build -t jupyter-hardened examples/docker": f"{NOT_RUN} no Docker; see test_dockerfile",
     "docker network create jupyter": f"{NOT_RUN} no Docker",
