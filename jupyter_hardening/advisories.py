@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 FORMAT = "jupyter_hardening.advisories/1"
 SHIPPED = Path(__file__).parent / "data" / "advisories.json"
@@ -26,8 +26,9 @@ SEVERITIES = ("CRITICAL", "HIGH", "MODERATE", "LOW")
 EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 
 
-@dataclass(frozen=True)
-class Advisory:
+# NamedTuples, not dataclasses: this module is imported at every server start, and a dataclass
+# costs its code generation at import.
+class Advisory(NamedTuple):
     """One advisory that applies to one installed package version."""
 
     id: str
@@ -38,8 +39,7 @@ class Advisory:
     platforms: tuple[str, ...] = ()  # e.g. ('windows',): applies only there
 
 
-@dataclass(frozen=True)
-class VulnerablePackage:
+class VulnerablePackage(NamedTuple):
     """An installed package and the advisories its version is affected by."""
 
     name: str
@@ -75,6 +75,8 @@ def _list(value: Any) -> list[Any]:
 
 def normalize(name: str) -> str:
     """A distribution name as PEP 503 compares them."""
+    if "_" not in name and "." not in name and "--" not in name:
+        return name.lower()  # already normalized but for case: most names, without a regex
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -274,10 +276,20 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
                 dist = PathDistribution(Path(entry or ".", item))
                 text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
                 header = text.replace("\r\n", "\n").split("\n\n", 1)[0]
-                version = re.search(r"^Version:[ \t]*(\S+)", header, re.MULTILINE)
+                version = _version_header(header)
                 if version:
-                    found[name] = version[1]
+                    found[name] = version
     return found
+
+
+def _version_header(header: str) -> str:
+    """The value of the first ``Version:`` line that has one (as re ``^Version:[ \\t]*(\\S+)``)."""
+    for line in header.split("\n"):
+        if line.startswith("Version:"):
+            value = line[8:].lstrip(" \t")
+            if value and not value[0].isspace():
+                return value.split(None, 1)[0]
+    return ""
 
 
 # sys.platform for the platform names advisories use.

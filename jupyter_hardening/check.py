@@ -16,14 +16,13 @@ from traitlets import Bool, Enum, Unicode
 from . import __version__, extension, extlinks
 from .apperrors import config_errors
 from .command import (
-    SECRET_TRAITS,
     StrictCommand,
     configurable_classes,
     did_you_mean,
-    hide_secret_value,
     option_names,
 )
 from .configfiles import config_file_errors
+from .printable import SECRET_TRAITS, hide_secret_value
 from .report import Report, render_text
 from .rules import RULES
 

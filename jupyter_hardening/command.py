@@ -9,7 +9,6 @@ check failed" for these commands.
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -20,26 +19,18 @@ from traitlets import TraitType
 from traitlets.config import Configurable
 
 from .apperrors import config_errors_as
+from .printable import hide_secret_value
 
 # Options every traitlets application understands without an alias.
 STANDARD_OPTIONS = ("help", "help-all", "version")
 # --Class.trait (or --Parent.Class.trait): what traitlets' parser accepts as a dotted option.
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
-# Traits whose value must not be repeated when traitlets rejects it ("..., not the str 'abc'").
-SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret")
-_REJECTED_VALUE = re.compile(r"^(The '(\w+)' trait of .*?, not the [\w.]+) .*$", re.DOTALL)
-
-
-def hide_secret_value(message: str) -> str:
-    """traitlets' message for a rejected value, without the value when the trait is a secret."""
-    match = _REJECTED_VALUE.match(message)
-    if match and match[2] in SECRET_TRAITS:
-        return f"{match[1]} (value not shown)."
-    return message
 
 
 def did_you_mean(name: str, candidates: Iterable[str], prefix: str = "--") -> str:
     """'; did you mean --x?' for the closest candidate, or ''."""
+    import difflib
+
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"; did you mean {prefix}{close[0]}?" if close else ""
 

@@ -1,7 +1,7 @@
 """Live proxy diagnosis: recognise a broken reverse proxy from the requests that reach the server.
 
 jupyter_server calls tornado's ``log_function`` setting once per finished request with its
-handler; :func:`watch` wraps it. The wrapper only looks at the status, the handler's class and a
+handler; ``extension.watch_requests`` wraps it (and imports this module with the first request). The wrapper only looks at the status, the handler's class and a
 few request headers, and counts; findings (JH710-JH715) are built when /hardening or /metrics ask
 (:meth:`Diagnosis.findings`), and only after a count changed. Nothing but counters, times and one
 redacted example per kind is kept: no cookie, token, query string or request body.
@@ -128,8 +128,8 @@ class Context:
         return f"http://127.0.0.1:{self.port}"
 
 
-def context_for(serverapp: Any, snapshot: Snapshot) -> Context:
-    """The Context of a live ServerApp."""
+def context_for(serverapp: Any, snapshot: Snapshot, port: Any = None, sock: Any = None) -> Context:
+    """The Context of a live ServerApp (``port`` and ``sock`` as read at startup, when given)."""
     public = None
     if snapshot.public_url:
         try:
@@ -151,8 +151,8 @@ def context_for(serverapp: Any, snapshot: Snapshot) -> Context:
         allow_remote_access=snapshot.allow_remote_access,
         local_hostnames=tuple(h.lower() for h in snapshot.local_hostnames),
         remote=snapshot.remote,
-        port=int(getattr(serverapp, "port", 0) or 0),
-        sock=str(getattr(serverapp, "sock", "") or ""),
+        port=int((getattr(serverapp, "port", 0) if port is None else port) or 0),
+        sock=str((getattr(serverapp, "sock", "") if sock is None else sock) or ""),
         routed=routed,
     )
 
@@ -549,29 +549,7 @@ class Diagnosis:
         return f"{name}: {fixes[seen.proxy]} (nginx: {fixes['nginx']})"
 
 
-def watch(serverapp: Any, snapshot: Snapshot, log: Any = None) -> Diagnosis:
-    """Start watching the server's requests; return the Diagnosis that counts them."""
-    diagnosis = Diagnosis(context_for(serverapp, snapshot), log)
-    settings = serverapp.web_app.settings
-    original = settings.get("log_function")
-    observe = diagnosis.observe
-
-    def log_function(handler: Any) -> None:
-        if original is not None:
-            original(handler)
-        else:
-            _tornado_log(handler)
-        try:
-            observe(handler)
-        except Exception:  # a watcher must never break a request's logging
-            if log is not None:
-                log.debug("[jupyter_hardening] proxy diagnosis failed", exc_info=True)
-
-    settings["log_function"] = log_function
-    return diagnosis
-
-
-def _tornado_log(handler: Any) -> None:
+def tornado_log(handler: Any) -> None:
     """tornado's own request log line (Application.log_request without a log_function)."""
     from tornado.log import access_log
 

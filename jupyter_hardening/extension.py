@@ -20,20 +20,20 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traitlets import TraitError
 
-from . import atrest, diagnosis, metrics
-from .atrest import read_token_file
 from .config import Hardening
-from .configfiles import config_file_errors
-from .handlers import routes
-from .report import Report, accept_hint, evaluate
-from .rules import Severity
-from .rules.cors import pattern_invalid
-from .snapshot import take_snapshot
-from .status import LiveReport
+
+if TYPE_CHECKING:
+    from .report import Report
+    from .status import LiveReport
+
+# Every server start imports this module (jupyter_server links and loads the extension through
+# it): what only the audit needs is imported when it runs, what only some configurations or
+# requests need (the HTML page, the proxy watcher's signatures, certificates, the Public Suffix
+# List) further down, where it is used. tests/test_import_cost.py keeps it so.
 
 SETTINGS_KEY = "jupyter_hardening"
 
@@ -46,11 +46,8 @@ PREFLIGHT_BEFORE = "init_configurables"
 # The attribute that marks a ServerApp audited by `check` (see OfflineAudit).
 OFFLINE_ATTRIBUTE = "jupyter_hardening_offline"
 
-_LEVELS = {
-    Severity.ERROR: logging.ERROR,
-    Severity.WARNING: logging.WARNING,
-    Severity.INFO: logging.INFO,
-}
+# Severity values (rules.base.Severity: INFO 10, WARNING 20, ERROR 30) as logging levels.
+_LEVELS = {30: logging.ERROR, 20: logging.WARNING, 10: logging.INFO}
 
 
 def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> None:
@@ -83,6 +80,8 @@ def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report)
 
 def refuse(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> None:
     """Log CRITICAL lines naming each blocking finding and its fix, then exit 1."""
+    from .report import accept_hint
+
     blocking = report.blocking
     log.critical(
         "[jupyter_hardening] Refusing to start: %d finding(s) at or above c.Hardening.refuse_at = %r.",
@@ -126,6 +125,8 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     traceback either way. Checked here, at link time, they become a refusal that names the
     setting and its fix.
     """
+    from . import atrest
+
     problems = []
     ip = serverapp.ip
     if ip and ip not in ("*", "localhost"):
@@ -164,7 +165,7 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     if token_file:
         problems.append(token_file)
     problems += atrest.preflight_problems(serverapp)
-    error = pattern_invalid(serverapp.allow_origin_pat)
+    error = _pattern_error(serverapp.allow_origin_pat)
     if error:
         problems.append(
             (
@@ -176,6 +177,15 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     return problems
 
 
+def _pattern_error(pattern: str) -> str:
+    """The regex error of ``pattern``, or '' (rules.cors.pattern_invalid, without the rules)."""
+    if not pattern:
+        return ""
+    from .rules.cors import pattern_invalid
+
+    return pattern_invalid(pattern)
+
+
 def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
     """JUPYTER_TOKEN_FILE that jupyter_server would open, and cannot: a traceback in init_webapp.
 
@@ -184,6 +194,8 @@ def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:
     path = os.environ.get("JUPYTER_TOKEN_FILE")
     if not path or os.environ.get("JUPYTER_TOKEN"):
         return None
+    from .atrest import read_token_file
+
     config = serverapp.config
     # A custom identity_provider_class takes its token from its own section (c.MyProvider.token).
     provider = getattr(serverapp, "identity_provider_class", None)
@@ -234,6 +246,8 @@ def audit_with(serverapp: Any, hardening: Hardening) -> tuple[Report, Any]:
 
     from .extlinks import extension_problems
     from .provenance import Provenance, attach
+    from .report import evaluate
+    from .snapshot import take_snapshot
 
     snapshot = take_snapshot(serverapp, hardening.public_url)
     snapshot = replace(snapshot, extension_problems=tuple(extension_problems(serverapp)))
@@ -244,6 +258,8 @@ def audit_with(serverapp: Any, hardening: Hardening) -> tuple[Report, Any]:
 
 def all_problems(serverapp: Any) -> list[tuple[str, str]]:
     """Config files that failed to load plus the preflight's problems, as (problem, fix)."""
+    from .configfiles import config_file_errors
+
     return [*config_file_errors(serverapp), *preflight(serverapp)]
 
 
@@ -336,6 +352,8 @@ def audit_and_serve(serverapp: Any) -> None:
     Any exception refuses too: a server must never serve unaudited.
     """
     try:
+        from .status import LiveReport
+
         hardening = load_hardening(serverapp)
         report, provenance = audit_with(serverapp, hardening)
         snapshot = report.snapshot
@@ -344,7 +362,7 @@ def audit_and_serve(serverapp: Any) -> None:
             refuse(serverapp.log, report)
         live = LiveReport(snapshot, hardening, report, provenance)
         if hardening.diagnose_proxy:
-            live.diagnosis = diagnosis.watch(serverapp, snapshot, serverapp.log)
+            watch_requests(serverapp, live, snapshot)
         serverapp.web_app.settings[SETTINGS_KEY] = live
         publish_live_report(serverapp, live)
     except Exception as e:
@@ -373,7 +391,47 @@ def _where(e: BaseException) -> str:
     return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
 
 
+def watch_requests(serverapp: Any, live: LiveReport, snapshot: Any) -> None:
+    """Watch every finished request for the signs of a broken proxy (see diagnosis.py).
+
+    jupyter_server calls tornado's ``log_function`` setting once per finished request; it is
+    wrapped here. The watcher's module is imported, and its Diagnosis made, by the first
+    request: a start pays only for the wrapping. ``live.diagnosis`` is None until then, as
+    when nothing has been seen.
+    """
+    settings = serverapp.web_app.settings
+    original = settings.get("log_function")
+    log = serverapp.log
+    # Read now: the watcher judges against the settings the audit judged.
+    port, sock = getattr(serverapp, "port", 0), getattr(serverapp, "sock", "")
+    observe: Callable[[Any], None] | None = None
+
+    def log_function(handler: Any) -> None:
+        nonlocal observe
+        if original is not None:
+            original(handler)
+        else:
+            from .diagnosis import tornado_log
+
+            tornado_log(handler)
+        try:
+            if observe is None:
+                from . import diagnosis
+
+                context = diagnosis.context_for(serverapp, snapshot, port=port, sock=sock)
+                live.diagnosis = diagnosis.Diagnosis(context, log)
+                observe = live.diagnosis.observe
+            observe(handler)
+        except Exception:  # a watcher must never break a request's logging
+            log.debug("[jupyter_hardening] proxy diagnosis failed", exc_info=True)
+
+    settings["log_function"] = log_function
+
+
 def publish_live_report(serverapp: Any, live: LiveReport) -> None:
     """Serve the report at {base_url}hardening and on /metrics."""
+    from . import metrics
+    from .handlers import routes
+
     serverapp.web_app.add_handlers(".*$", routes(serverapp.base_url, live))
     metrics.publish(live, serverapp.log)

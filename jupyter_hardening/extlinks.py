@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .command import hide_secret_value
+from .printable import hide_secret_value
 
 # The warnings ExtensionManager logs (with a traceback) for a failed extension, by step.
 FAILURE_MESSAGES = {
@@ -122,8 +122,9 @@ def extension_problems(serverapp: Any) -> Iterator[tuple[str, str, str]]:
     for name in enabled:
         step, reason = reasons.get(name, ("", ""))
         because = f" ({reason})" if reason else ""
-        where = where_enabled(serverapp, name)
         if name not in extensions:
+            # Only for a problem: finding where it is enabled replays the config files.
+            where = where_enabled(serverapp, name)
             yield (
                 "missing",
                 f"the server extension {name!r}, enabled in {where}, cannot be imported{because}: "

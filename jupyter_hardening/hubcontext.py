@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 # The identity provider JupyterHub >= 4's server extension installs (its OAuth).
@@ -33,8 +32,9 @@ WHERE_NETWORK_POLICY = (
 )
 
 
-@dataclass(frozen=True)
-class HubFacts:
+# A NamedTuple, not a dataclass: this module is imported at every server start, and a dataclass
+# costs its code generation at import.
+class HubFacts(NamedTuple):
     """This server runs under JupyterHub: how, and what the hub arranged for it."""
 
     # "extension" (JupyterHub >= 4's jupyterhub.singleuser.extension) or "legacy" (the app).

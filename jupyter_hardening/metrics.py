@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from .diagnosis import KINDS
-from .report import Report
 from .rules import Severity
-from .status import LiveReport
+
+if TYPE_CHECKING:
+    from .report import Report
+    from .status import LiveReport
 
 VERDICTS = ("ok", "warn", "refuse")
 
@@ -117,6 +118,8 @@ def diagnosis_metrics(live: LiveReport) -> list[Metric]:
     )
     diagnosis = live.diagnosis
     if diagnosis is not None:
+        from .diagnosis import KINDS  # a Diagnosis exists: the watcher's module is loaded
+
         for kind, seen in sorted(diagnosis.seen.items()):
             family.add_metric([kind, KINDS[kind].name], seen.count)
     return [family]

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .command import SECRET_TRAITS
 from .configfiles import config_names
+from .printable import SECRET_TRAITS
 
 ORIGINS = (
     "file",
@@ -447,7 +447,14 @@ def as_written(text: str, setting: str, source: Source, effective_repr: str = ""
 
 # Settings of the report whose provenance is listed (the snapshot's names that are traits).
 def _report_settings(names: Iterable[str]) -> list[str]:
-    return [n for n in names if re.fullmatch(r"[A-Z]\w+\.\w+", n) and n != "Hardening.public_url"]
+    return [n for n in names if _is_trait_name(n) and n != "Hardening.public_url"]
+
+
+def _is_trait_name(name: str) -> bool:
+    r"""True for 'Class.trait' (re.fullmatch(r"[A-Z]\w+\.\w+"), without compiling a regex)."""
+    cls, dot, trait = name.partition(".")
+    words = (cls[1:] + trait).replace("_", "a")
+    return bool(dot) and len(cls) > 1 and "A" <= cls[0] <= "Z" and bool(trait) and words.isalnum()
 
 
 def attach(report: Any, prov: Provenance) -> Any:

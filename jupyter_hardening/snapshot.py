@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .advisories import SnapshotInfo, VulnerablePackage
 from .atrest import (
@@ -35,17 +35,23 @@ from .hubcontext import HubFacts, hub_facts
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
 WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
+# Patterns are compiled (and cached by re) when a password is set, not at every server start.
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
 # '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
-_SALTED_HASH = re.compile(r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)\Z")
+_SALTED_HASH = r"^(?P<algo>[A-Za-z0-9_]+):(?P<salt>[!-9;-~]*):(?P<digest>[0-9a-f]+)\Z"
 # argon2-cffi's encoded form; anything else makes PasswordHasher.verify raise on every login.
-_ARGON2_HASH = re.compile(
+_ARGON2_HASH = (
     r"^\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+\Z"
 )
+# Token alphabets (token_strength): sets, not regexes, for the same reason.
+_HEX = frozenset("0123456789abcdefABCDEF")
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_URLSAFE = _ALNUM | {"_", "-"}
 
 
-@dataclass(frozen=True)
-class FileFacts:
+# NamedTuples, not dataclasses (as in atrest.py): a dataclass costs every server start its code
+# generation.
+class FileFacts(NamedTuple):
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
@@ -59,8 +65,7 @@ class FileFacts:
         return self.mode is not None and bool(self.mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
-@dataclass(frozen=True)
-class TLSFacts:
+class TLSFacts(NamedTuple):
     """Certificate and key facts for ServerApp.certfile/keyfile/client_ca."""
 
     certfile: FileFacts | None = None
@@ -238,11 +243,12 @@ def token_strength(token: str) -> float:
     """Estimate a token's entropy in bits from its length and alphabet (an upper bound)."""
     if not token:
         return 0.0
-    if re.fullmatch(r"[0-9a-fA-F]+", token):
+    chars = set(token)
+    if chars <= _HEX:
         alphabet = 16
-    elif re.fullmatch(r"[0-9A-Za-z]+", token):
+    elif chars <= _ALNUM:
         alphabet = 62
-    elif re.fullmatch(r"[0-9A-Za-z_\-]+", token):
+    elif chars <= _URLSAFE:
         alphabet = 64
     else:
         alphabet = 94
@@ -258,8 +264,8 @@ def password_kind(hashed: str) -> str:
     if not hashed:
         return ""
     if hashed.startswith("argon2:"):
-        return "argon2" if _ARGON2_HASH.match(hashed.removeprefix("argon2:")) else "invalid"
-    match = _SALTED_HASH.match(hashed)
+        return "argon2" if re.match(_ARGON2_HASH, hashed.removeprefix("argon2:")) else "invalid"
+    match = re.match(_SALTED_HASH, hashed)
     if match and match["algo"].lower() in hashlib.algorithms_available:
         # A digest of the wrong length (or of a variable-length algorithm) can never match.
         try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import Hardening
-from .diagnosis import Diagnosis, merge
 from .report import Report, evaluate
 from .snapshot import Snapshot, refresh_files
+
+if TYPE_CHECKING:
+    from .config import Hardening
+    from .diagnosis import Diagnosis
 
 
 class LiveReport:
@@ -65,6 +67,8 @@ class LiveReport:
         merged = self._merged
         version = diagnosis.version
         if merged is None or merged[0] is not base or merged[1] != version:
+            from .diagnosis import merge
+
             merged = (base, version, merge(base, diagnosis, self._accepted))
             self._merged = merged
         return merged[2]

@@ -4,21 +4,23 @@ Authenticated like every Jupyter page and authorized as action ``read`` on the r
 ``hardening``, so a custom Authorizer (JupyterHub roles) can hide it. Anonymous API clients get
 403; anonymous browsers are sent to the login page. Bodies come pre-rendered from
 :class:`~jupyter_hardening.page.ReportPages`, so a request costs about as much as /api/status.
+The page module (and jinja2's templates) is imported by the first request, not at startup.
 """
 
 from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..page import JSON_TYPE, Links, ReportPages, csp_directives, render_error
-from ..status import LiveReport
+if TYPE_CHECKING:
+    from ..page import Links, ReportPages
+    from ..status import LiveReport
 
 AUTH_RESOURCE = "hardening"
 PATH = "hardening"
@@ -56,15 +58,36 @@ def prefers_json(accept: str) -> bool:
     return as_json >= html
 
 
+class LazyPages:
+    """The ReportPages of one live report, made by the first request that needs them."""
+
+    def __init__(self, live: LiveReport):
+        self.live = live
+        self._pages: ReportPages | None = None
+
+    def get(self) -> ReportPages:
+        """The shared ReportPages (page.py is imported here, once)."""
+        if self._pages is None:
+            from ..page import ReportPages
+
+            self._pages = ReportPages(self.live)
+        return self._pages
+
+
 class HardeningHandler(JupyterHandler):
     """Serves the cached report of this server."""
 
     auth_resource = AUTH_RESOURCE
     _wants_json: bool | None = None
 
-    def initialize(self, pages: ReportPages) -> None:
+    def initialize(self, pages: LazyPages) -> None:
         """Receive the shared, cached report pages."""
-        self.pages = pages
+        self._pages = pages
+
+    @property
+    def pages(self) -> ReportPages:
+        """The live report's bodies, shared by every request."""
+        return self._pages.get()
 
     @property
     def wants_json(self) -> bool:
@@ -83,6 +106,8 @@ class HardeningHandler(JupyterHandler):
     @property
     def content_security_policy(self) -> str:
         """The server's policy (frame-ancestors...), narrowed: no scripts, only our own style."""
+        from ..page import csp_directives
+
         return f"{super().content_security_policy}; {csp_directives()}"
 
     def get_login_url(self) -> str:
@@ -93,6 +118,8 @@ class HardeningHandler(JupyterHandler):
 
     def page_links(self) -> Links:
         """Where the page's logo, home link and JSON link point on this server."""
+        from ..page import Links
+
         return Links(
             home=str(self.settings.get("default_url") or self.base_url),
             logo=self.static_url("logo/logo.png"),
@@ -134,6 +161,8 @@ class HardeningHandler(JupyterHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors as JSON for API clients, as a plain page (without the token) for browsers."""
+        from ..page import JSON_TYPE, render_error
+
         message = ""
         exc_info = kwargs.get("exc_info")
         error = exc_info[1] if exc_info else None
@@ -150,4 +179,4 @@ class HardeningHandler(JupyterHandler):
 
 def routes(live: LiveReport) -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:
     """This module's routes, relative to base_url."""
-    return [(PATH, HardeningHandler, {"pages": ReportPages(live)})]
+    return [(PATH, HardeningHandler, {"pages": LazyPages(live)})]

@@ -6,7 +6,6 @@ re-evaluated by the status endpoint, so a certificate nearing expiry shows witho
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +20,7 @@ LETSENCRYPT = "/etc/letsencrypt/live/<domain>/"
 
 def _issued(snap: Snapshot, days: int = 90, **facts: Any) -> TLSFacts:
     """The TLS facts of a fresh certificate and key (certbot's defaults unless told)."""
-    return dataclasses.replace(
-        snap.tls,
+    return snap.tls._replace(
         **{
             "cert_error": None,
             "key_error": None,
@@ -141,11 +139,7 @@ class KeyPermissions(Rule):
             yield self.finding(
                 f"The private key {key.path!r} has mode {key.mode:04o}: other local users can read it.",
                 f"chmod 600 {key.path}",
-                remedy={
-                    "tls": dataclasses.replace(
-                        snap.tls, keyfile=dataclasses.replace(key, mode=0o600)
-                    )
-                },
+                remedy={"tls": snap.tls._replace(keyfile=key._replace(mode=0o600))},
             )
 
 
@@ -178,7 +172,7 @@ class CertificateExpiry(Rule):
         left = not_after - snap.taken_at
         when = not_after.strftime("%Y-%m-%d %H:%M UTC")
         fix = "renew the certificate in place (certbot renew): jupyter_server reads certfile for each new connection, no restart needed"
-        renewed = {"tls": dataclasses.replace(snap.tls, not_after=snap.taken_at + dt.timedelta(90))}
+        renewed = {"tls": snap.tls._replace(not_after=snap.taken_at + dt.timedelta(90))}
         if left <= dt.timedelta(0):
             yield self.finding(f"The certificate expired on {when}.", fix, remedy=renewed)
         elif left <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
@@ -218,7 +212,7 @@ class KeyMismatch(Rule):
             yield self.finding(
                 "ServerApp.certfile and ServerApp.keyfile are not a pair: TLS handshakes fail.",
                 "use the key the certificate was issued for (fullchain.pem goes with privkey.pem)",
-                remedy={"tls": dataclasses.replace(snap.tls, key_matches=True)},
+                remedy={"tls": snap.tls._replace(key_matches=True)},
             )
 
 
@@ -283,7 +277,7 @@ class SelfSigned(Rule):
                 "The certificate is self-signed: browsers warn, and users learn to click through.",
                 "use a certificate from Let's Encrypt on a TLS proxy: jupyter hardening "
                 "nginx-snippet --letsencrypt <domain>",
-                remedy={"tls": dataclasses.replace(snap.tls, self_signed=False)},
+                remedy={"tls": snap.tls._replace(self_signed=False)},
             )
 
 
@@ -315,5 +309,5 @@ class ClientCAUnusable(Rule):
                 "verified and TLS setup fails.",
                 "point c.ServerApp.client_ca at a readable PEM bundle of the CA that signs "
                 "client certificates, or remove it",
-                remedy={"client_ca": "", "tls": dataclasses.replace(snap.tls, client_ca=None)},
+                remedy={"client_ca": "", "tls": snap.tls._replace(client_ca=None)},
             )
