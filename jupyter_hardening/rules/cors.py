@@ -9,11 +9,13 @@ from typing import Any
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity, without_override
 
-_END_ANCHOR = re.compile(r"(\$|\\Z)\)*$")
+# Patterns as strings, compiled (and cached by re) when an origin pattern is judged: not at
+# every server start.
+_END_ANCHOR = r"(\$|\\Z)\)*$"
 # An unescaped '.*' or '.+' with nothing after it but anchors and closing parentheses.
-_TRAILING_WILDCARD = re.compile(r"(?<!\\)\.[*+]\??(?=(?:\$|\\Z|\))*$)")
+_TRAILING_WILDCARD = r"(?<!\\)\.[*+]\??(?=(?:\$|\\Z|\))*$)"
 # A '.' between letters or digits is meant as the dot of a host name, but matches any character.
-_BARE_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])")
+_BARE_DOT = r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])"
 
 
 def pattern_accepts_any(pattern: str, fullmatch: bool = True) -> bool:
@@ -62,14 +64,14 @@ def alternatives(pattern: str) -> list[str]:
 def pattern_loose(pattern: str, fullmatch: bool = True) -> str:
     """Why a pattern accepts origins next to the intended ones, or '' when it does not."""
     branches = alternatives(pattern)
-    if any(_TRAILING_WILDCARD.search(b) for b in branches):
+    if any(re.search(_TRAILING_WILDCARD, b) for b in branches):
         return "ends with a wildcard ('.*'), so it also accepts '<your origin>.attacker.net'"
-    if not fullmatch and not all(_END_ANCHOR.search(b) for b in branches):
+    if not fullmatch and not all(re.search(_END_ANCHOR, b) for b in branches):
         return (
             "is not anchored with '$': this jupyter_server accepts origins that merely start "
             "with it, like '<your origin>.attacker.net'"
         )
-    if _BARE_DOT.search(pattern):
+    if re.search(_BARE_DOT, pattern):
         return (
             "has an unescaped '.', which matches any character: written for app.example.com, it "
             "also accepts app-example.com, a domain anyone can register"
@@ -81,8 +83,8 @@ def tightened(pattern: str, fullmatch: bool = True) -> str:
     """``pattern`` with host dots escaped, trailing wildcards dropped and, if needed, '$' added."""
     fixed = []
     for branch in alternatives(pattern):
-        branch = _BARE_DOT.sub(r"\\.", _TRAILING_WILDCARD.sub("", branch.strip()))
-        if not fullmatch and not _END_ANCHOR.search(branch):
+        branch = re.sub(_BARE_DOT, r"\\.", re.sub(_TRAILING_WILDCARD, "", branch.strip()))
+        if not fullmatch and not re.search(_END_ANCHOR, branch):
             branch += "$"
         fixed.append(branch)
     return "|".join(fixed)
