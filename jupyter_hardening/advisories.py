@@ -220,8 +220,8 @@ def _matches(
             str(p).lower()
             for p in (_list(specific.get("platforms")) if isinstance(specific, Mapping) else [])
         )
-        versions = _list(affected.get("versions"))
-        if str(version) in map(str, versions) and not affected.get("ranges"):
+        # Ranges first: str() of a Version is built anew on every call.
+        if not affected.get("ranges") and str(version) in map(str, _list(affected.get("versions"))):
             yield f"=={version}", "", platforms
             continue
         for r in _list(affected.get("ranges")):
@@ -309,8 +309,11 @@ def match(
             package = affected.get("package") if isinstance(affected, Mapping) else None
             if isinstance(package, Mapping) and package.get("ecosystem") == "PyPI":
                 name = normalize(str(package.get("name", "")))
-                if name in versions and record not in by_name.setdefault(name, []):
-                    by_name[name].append(record)
+                listed = by_name.setdefault(name, []) if name in versions else None
+                # Once per record (by identity: == would compare whole records; a copy of a
+                # record has its id, and is skipped below as already seen).
+                if listed is not None and (not listed or listed[-1] is not record):
+                    listed.append(record)
     found = []
     for name, recs in sorted(by_name.items()):
         version = _version(str(versions[name]))
