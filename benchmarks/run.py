@@ -836,8 +836,11 @@ def phase_fleet(bench: Bench) -> list[Figure]:
     port = free_port()
     delay = bench.plan.fleet_delay
     stub = subprocess.Popen(
-        [sys.executable, str(REPO / "benchmarks" / "fleet_stubs.py"), str(port)]
-        + [str(FLEET_SERVERS), str(delay)],
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "fleet_stubs.py"),
+            *(str(port), str(FLEET_SERVERS), str(delay)),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

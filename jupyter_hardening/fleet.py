@@ -321,9 +321,17 @@ class Fleet:
                     + (hint if response.code == 403 else "")
                 )
             data = json.loads(response.body)
+            users = data if isinstance(data, list) else data.get("items", [])
+            if any(isinstance(u, dict) and "servers" not in u for u in users):
+                # Without read:servers the hub lists the users and silently leaves out their
+                # servers: an empty fleet that looks like a quiet one.
+                raise LookupError(
+                    "the hub's API lists the users without their servers: the service's role "
+                    "needs read:servers"
+                )
+            entries += entries_of(users)
             if isinstance(data, list):  # a hub without pagination answers a plain list
-                return entries_of(data)
-            entries += entries_of(data.get("items", []))
+                break
             following = (data.get("_pagination") or {}).get("next")
             if not following:
                 break
@@ -368,11 +376,10 @@ class Fleet:
                 problem=f"HTTP {response.code}: redirected to a login (does the service's role have access:servers?)",
             )
         if response.code != 200:
-            hint = (
-                " (is jupyter_hardening installed and enabled in the user's environment?)"
-                if response.code == 404
-                else ""
-            )
+            hint = {
+                403: " (does the service's role have access:servers?)",
+                404: " (is jupyter_hardening installed and enabled in the user's environment?)",
+            }.get(response.code, "")
             return Status(entry, checked, problem=f"HTTP {response.code}{hint}")
         content_type = response.headers.get("Content-Type", "")
         try:

@@ -134,6 +134,15 @@ class HubServiceApp(StrictCommand):
         ),
     }
 
+    @default("log_format")
+    def _default_log_format(self) -> str:
+        # The hub's log carries the service's lines: the same shape as JupyterHub's own.
+        return "[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s] %(message)s"
+
+    @default("log_datefmt")
+    def _default_log_datefmt(self) -> str:
+        return "%Y-%m-%d %H:%M:%S"
+
     @default("hub_config")
     def _default_hub_config(self) -> str:
         found = Path.cwd() / "jupyterhub_config.py"

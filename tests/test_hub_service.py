@@ -113,14 +113,16 @@ def hub() -> Iterator[Hub]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def get(hub: Hub, path: str, token: str | None, accept: str = "text/html") -> tuple[int, str]:
+def get(
+    hub: Hub, path: str, token: str | None, accept: str = "text/html", scheme: str = "token"
+) -> tuple[int, str]:
     """GET a page of the service through the proxy."""
     import urllib.error
     import urllib.request
 
     headers = {"Accept": accept}
     if token:
-        headers["Authorization"] = f"token {token}"
+        headers["Authorization"] = f"{scheme} {token}"
     request = urllib.request.Request(hub.url(f"services/hardening/{path}"), headers=headers)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -164,6 +166,17 @@ def wait_for(hub: Hub, test: Any, what: str, timeout: float = 60) -> dict[str, A
     raise AssertionError(f"{what} not seen in {timeout}s: {data}\n{hub.log[-5000:]}")
 
 
+def _logged_at(log: str, text: str) -> float:
+    """When the first log line with ``text`` was written (JupyterHub's timestamp format)."""
+    import datetime as dt
+    import re
+
+    line = next(line for line in log.splitlines() if text in line)
+    stamp = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", line)
+    assert stamp, line
+    return dt.datetime.strptime(stamp[0], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+
+
 def _epoch(iso: str) -> float:
     import datetime as dt
 
@@ -186,11 +199,15 @@ def settled(hub: Hub) -> dict[str, Any]:
 def test_started_by_the_hub_with_the_minimal_role(hub: Hub, settled: dict[str, Any]) -> None:
     """The hub starts the service in time; list:users, read:servers, access:servers suffice."""
     log = hub.log
-    assert "Starting managed service hardening" in log
-    assert "fleet view on 127.0.0.1:" in log
-    # No request of the service was refused by the hub or a user server.
-    refused = [line for line in log.splitlines() if " 403 " in line and "service-hardening" in line]
+    started = _logged_at(log, "Starting managed service hardening")
+    listening = _logged_at(log, "[jupyter_hardening] fleet view on 127.0.0.1:")
+    # JupyterHub waits Service.timeout (30 s) and then exits.
+    assert 0 <= listening - started < 15, (started, listening)
+    # No request of the service was refused by the hub or a user server (the hub logs the
+    # service's requests as "(hardening@127.0.0.1)": without list:users, "403 GET /hub/api/users").
+    refused = [line for line in log.splitlines() if " 403 " in line and "(hardening@" in line]
     assert not refused, refused
+    assert "200 GET /hub/api/users?state=" in log
     dave = servers(settled)["dave"]
     assert dave["report"]["counts"]["warning"] >= 1
     assert "JH101" in {f["id"] for f in dave["report"]["findings"]}
@@ -221,7 +238,8 @@ def test_non_admins_are_refused(hub: Hub, settled: dict[str, Any]) -> None:
     status, page = get(hub, "", prom)
     assert status == 403
     assert "for the hub&#39;s admins" in page or "for the hub's admins" in page
-    status, text = get(hub, "metrics", prom, "text/plain")
+    # What Prometheus sends by default: Authorization: Bearer <token>.
+    status, text = get(hub, "metrics", prom, "text/plain", scheme="Bearer")
     assert status == 200, text
     # Anonymous: a scraper gets 403, a browser is sent to the hub's OAuth.
     assert get(hub, "metrics", None, "text/plain")[0] == 403
@@ -381,16 +399,15 @@ def _answers() -> dict[str, tuple[int, str, str, float]]:
     }
 
 
-def _refresh_stubs(concurrency: int = 3) -> Any:
+def _refresh_stubs(concurrency: int = 3, read_servers: bool = True) -> Any:
     import asyncio
+    from urllib.parse import quote
 
     from tornado import web
 
     from jupyter_hardening.fleet import Fleet
 
     from .servers import free_port
-
-    from urllib.parse import quote
 
     answers = _answers()
     seen_tokens: list[str] = []
@@ -403,6 +420,8 @@ def _refresh_stubs(concurrency: int = 3) -> Any:
                 for u in answers
             ]
             users.append({"name": "pending", "servers": {"": {"ready": False, "url": "/x/"}}})
+            if not read_servers:  # what the hub answers a token without read:servers
+                users = [{"kind": "user", "name": u["name"]} for u in users]
             self.finish({"items": users, "_pagination": {"next": None}})
 
     class Report(web.RequestHandler):
@@ -474,3 +493,10 @@ def test_a_forged_report_is_escaped_and_bounded() -> None:
     # Prometheus escapes label values; a quote cannot end the label early.
     assert 'user="<b onmouseover=\\"alert(1)\\">"' in text
     assert "s3cret" not in page + text
+
+
+def test_a_role_without_read_servers_is_named() -> None:
+    """Without read:servers the hub lists users but not their servers: said, not an empty fleet."""
+    state, _, _ = _refresh_stubs(read_servers=False)
+    assert state.servers == ()
+    assert state.listing_problem.endswith("the service's role needs read:servers")
