@@ -201,7 +201,10 @@ class HubServiceApp(StrictCommand):
             return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
         try:
             return proxy_url_from_config(self.hub_config)
-        except Exception as e:  # the hub loaded it; a failure here is ours, not a reason to exit
+        except (
+            Exception,
+            SystemExit,
+        ) as e:  # the hub loaded it: a failure here is no reason to exit
             self.log.warning(
                 "[jupyter_hardening] reading the hub's address from %s failed (%s); using %s. "
                 "Set --proxy-url to choose it.",
@@ -238,7 +241,7 @@ class HubServiceApp(StrictCommand):
         config_file = self.hub_config or None
         fleet = Fleet(
             api_url=os.environ["JUPYTERHUB_API_URL"],
-            proxy_url=self.resolved_proxy_url(),
+            proxy_url=self.proxy_url or DEFAULT_HUB_URL,
             token=os.environ["JUPYTERHUB_API_TOKEN"],
             concurrency=self.concurrency,
             timeout=self.request_timeout,
@@ -247,6 +250,9 @@ class HubServiceApp(StrictCommand):
         )
         app = make_app(fleet, self)
         server = app.listen(port, address=host, xheaders=True)
+        # Listening first: the hub waits only Service.timeout. Reading the hub's config for its
+        # address runs the config file, which may take a while.
+        fleet.proxy_url = self.resolved_proxy_url().rstrip("/") + "/"
         self.log.info(
             "[jupyter_hardening] fleet view on %s:%d%s; user servers through %s, every %gs, "
             "%d at a time, %gs timeout; hub config %s",

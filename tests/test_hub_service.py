@@ -223,6 +223,7 @@ def test_page_names_both_servers_for_an_admin(hub: Hub, settled: dict[str, Any])
     assert page.index("The hub") < page.index(">dave<") < page.index(">alice<")
     if HAS_HUB_CHECK:
         assert "hub-check unavailable" not in page
+        assert settled["hub"]["report"] is not None, settled["hub"]
     else:
         assert "hub-check unavailable" in page
     assert 'href="/user/dave/hardening"' in page
@@ -500,3 +501,27 @@ def test_a_role_without_read_servers_is_named() -> None:
     state, _, _ = _refresh_stubs(read_servers=False)
     assert state.servers == ()
     assert state.listing_problem.endswith("the service's role needs read:servers")
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("", "http://127.0.0.1:8000/"),
+        ("c.JupyterHub.bind_url = 'http://:8000/jh/'", "http://127.0.0.1:8000/"),
+        ("c.JupyterHub.bind_url = 'https://0.0.0.0:443/'", "https://127.0.0.1:443/"),
+        ("c.JupyterHub.bind_url = 'http://[::]:8000'", "http://[::1]:8000/"),
+        ("c.JupyterHub.ip = '10.0.0.5'\nc.JupyterHub.port = 9000", "http://10.0.0.5:9000/"),
+        (
+            "c.JupyterHub.ssl_cert = '/etc/hub.pem'\nc.JupyterHub.port = 443",
+            "https://127.0.0.1:443/",
+        ),
+    ],
+    ids=["defaults", "all-addresses", "https", "ipv6", "ip-port", "ssl-cert"],
+)
+def test_the_hub_address_from_its_config(tmp_path: Path, config: str, expected: str) -> None:
+    """Without --proxy-url or JUPYTERHUB_PUBLIC_HUB_URL: the hub config's bind, on loopback."""
+    from jupyter_hardening.hubservice import proxy_url_from_config
+
+    path = tmp_path / "jupyterhub_config.py"
+    path.write_text("c = get_config()  # noqa: F821\n" + config + "\n")
+    assert proxy_url_from_config(str(path)) == expected
