@@ -315,6 +315,17 @@ def make_app(fleet: Any, service: HubServiceApp) -> Any:
                 "Content-Security-Policy", f"{csp_directives()}; frame-ancestors 'none'"
             )
 
+        def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+            # tornado's line has the query string; a ?token= there must not reach the log.
+            if isinstance(value, web.HTTPError):
+                return  # log_request has the status line
+            service.log.error(
+                "Uncaught exception %s %s",
+                self.request.method,
+                printable(self.request.path),
+                exc_info=(typ, value, tb),
+            )
+
         def write_error(self, status_code: int, **kwargs: Any) -> None:
             reason = self._reason
             message = {
@@ -349,6 +360,10 @@ def make_app(fleet: Any, service: HubServiceApp) -> Any:
         def get(self) -> None:
             fmt = self.get_query_argument("format", "prometheus")
             if fmt == "json":
+                # The JSON has the findings' messages and fixes (paths, settings): admins only,
+                # like the page. The Prometheus text has ids, counts and names, nothing more.
+                if not self.current_user.get("admin"):
+                    raise web.HTTPError(403)
                 self.set_header("Content-Type", JSON_TYPE)
                 self.finish(json.dumps(fleet_json(fleet.state), indent=2) + "\n")
             elif fmt == "prometheus":

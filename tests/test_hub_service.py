@@ -242,6 +242,9 @@ def test_non_admins_are_refused(hub: Hub, settled: dict[str, Any]) -> None:
     # What Prometheus sends by default: Authorization: Bearer <token>.
     status, text = get(hub, "metrics", prom, "text/plain", scheme="Bearer")
     assert status == 200, text
+    assert 'user="dave"' in text
+    # The JSON holds the findings' messages and fixes: admins only, like the page.
+    assert get(hub, "metrics?format=json", prom, "application/json")[0] == 403
     # Anonymous: a scraper gets 403, a browser is sent to the hub's OAuth.
     assert get(hub, "metrics", None, "text/plain")[0] == 403
     status, _ = get(hub, "", None)
