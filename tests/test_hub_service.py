@@ -478,6 +478,15 @@ def test_only_a_valid_report_counts_as_one() -> None:
     assert [s.verdict for s in state.servers][-2:] == ["warn", "ok"]
     assert set(tokens) == {"token s3cret-token"}
     assert fleet.peak_in_flight <= 3
+    from jupyter_hardening.fleet import metrics_text
+
+    text = metrics_text(state).decode()
+    series = (
+        'jupyter_hardening_fleet_server_certificate_expiry_timestamp_seconds{server="",user="good"}'
+    )
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(series)]
+    assert values == [rows["good"].summary.certificate_expires.timestamp()]
+    assert 'certificate_expiry_timestamp_seconds{server="",user="html"}' not in text
 
 
 def test_a_forged_report_is_escaped_and_bounded() -> None:
@@ -528,3 +537,33 @@ def test_the_hub_address_from_its_config(tmp_path: Path, config: str, expected: 
     path = tmp_path / "jupyterhub_config.py"
     path.write_text("c = get_config()  # noqa: F821\n" + config + "\n")
     assert proxy_url_from_config(str(path)) == expected
+
+
+def test_the_certificate_expiry_reaches_the_fleet(tmp_path: Path) -> None:
+    """A server's report carries its certificate's notAfter; the fleet reads it from there."""
+    import datetime as dt
+
+    from cryptography import x509
+
+    from jupyter_hardening.fleet import summarize
+
+    from .certs import TLSFiles
+    from .cli import hardening
+    from .servers import JupyterHome
+
+    home = JupyterHome(tmp_path / "jhome")
+    cert, key = TLSFiles(tmp_path / "tls").pair("server", days=20)
+    out = hardening(
+        "check", "--format", "json", f"--ServerApp.certfile={cert}", f"--ServerApp.keyfile={key}",
+        home=home,
+    )  # fmt: skip
+    assert out.returncode in (0, 1), out.stderr
+    report = json.loads(out.stdout)
+    not_after = x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc
+    expires = report["settings"]["ServerApp.certfile expires"]
+    assert dt.datetime.fromisoformat(expires) == not_after.replace(microsecond=0)
+    summary = summarize(report)
+    assert not isinstance(summary, str)
+    assert summary.certificate_expires == not_after.replace(microsecond=0)
+    plain = json.loads(hardening("check", "--format", "json", home=home).stdout)
+    assert plain["settings"]["ServerApp.certfile expires"] == "no certificate"
