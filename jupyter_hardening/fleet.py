@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -191,17 +191,18 @@ def entries_of(users: list[Any]) -> list[Entry]:
     return found
 
 
-def hub_check_section(config_file: str | None) -> HubSection:
+def hub_check_section(config_file: str | None, logger: Any = None) -> HubSection:
     """The hub's own report from ``jupyter_hardening.hubcheck.hub_report``, guarded.
 
     The hub-check command lands separately; until it is installed the section says so.
     """
     checked = now()
+    logger = logger or log
     try:
         module = importlib.import_module("jupyter_hardening.hubcheck")
     except ImportError as e:
         if e.name not in ("jupyter_hardening.hubcheck", None):
-            log.warning("hub-check could not be imported: %s", printable(str(e)))
+            logger.warning("hub-check could not be imported: %s", printable(str(e)))
             return HubSection(None, f"hub-check failed to import ({e.name})", checked)
         return HubSection(None, "hub-check unavailable in this jupyter_hardening", checked)
     hub_report = getattr(module, "hub_report", None)
@@ -214,7 +215,9 @@ def hub_check_section(config_file: str | None) -> HubSection:
         # commands' one-line errors, the page only the kind of failure.
         from .command import hide_secret_value
 
-        log.warning("hub-check failed on %s: %s", config_file, hide_secret_value(printable(str(e))))
+        logger.warning(
+            "hub-check failed on %s: %s", config_file, hide_secret_value(printable(str(e)))
+        )
         return HubSection(
             None, f"hub-check failed ({type(e).__name__}); see the service's log", checked
         )
@@ -255,6 +258,7 @@ class Fleet:
         timeout: float = 10.0,
         hub_check: Callable[[], HubSection] | None = None,
         environ: Mapping[str, str] | None = None,
+        logger: Any = None,
     ):
         self.api_url = api_url.rstrip("/") + "/"
         self.proxy_url = proxy_url.rstrip("/") + "/"
@@ -263,6 +267,7 @@ class Fleet:
         self.timeout = timeout
         self.hub_check = hub_check
         self.environ = dict(environ or {})
+        self.log = logger or log
         self.state = State()
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -410,14 +415,20 @@ class Fleet:
                 if isinstance(e, LookupError)
                 else ("the hub's API answered something that is not a user list")
             )
-            log.warning("listing the hub's servers failed: %s", listing_problem)
+            if listing_problem != self.state.listing_problem:
+                self.log.warning("listing the hub's servers failed: %s", listing_problem)
             entries = [s.entry for s in self.state.servers]
         gate = asyncio.Semaphore(self.concurrency)
         statuses = await asyncio.gather(*(self.check(e, gate) for e in entries))
         hub = await hub_task if hub_task is not None else self.state.hub
+        # One line when a server becomes unreachable or answers again, not one per refresh.
+        before = {s.entry: s.summary is not None for s in self.state.servers}
         for status in statuses:
-            if status.summary is None:
-                log.info("%s: unreachable: %s", printable(status.entry.label), status.problem)
+            was_up, label = before.get(status.entry), printable(status.entry.label)
+            if status.summary is None and was_up is not False:
+                self.log.warning("%s's server is unreachable: %s", label, status.problem)
+            elif status.summary is not None and was_up is False:
+                self.log.info("%s's server answers its report again", label)
         self.state = State(
             servers=tuple(sorted(statuses, key=Status.sort_key)),
             hub=hub,
@@ -440,7 +451,7 @@ class Fleet:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("refreshing the fleet failed")
+                self.log.exception("refreshing the fleet failed")
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - began)))
 
 
@@ -649,8 +660,3 @@ def render_page(state: State, links: Any, interval: float) -> bytes:
         interval=_interval(interval),
         links=links,
     )
-
-
-def with_servers(state: State, servers: list[Status]) -> State:
-    """``state`` with these servers (worst first): for tests and the benchmark's stubs."""
-    return replace(state, servers=tuple(sorted(servers, key=Status.sort_key)))

@@ -245,8 +245,9 @@ class HubServiceApp(StrictCommand):
             token=os.environ["JUPYTERHUB_API_TOKEN"],
             concurrency=self.concurrency,
             timeout=self.request_timeout,
-            hub_check=lambda: hub_check_section(config_file),
+            hub_check=lambda: hub_check_section(config_file, self.log),
             environ=os.environ,
+            logger=self.log,
         )
         app = make_app(fleet, self)
         server = app.listen(port, address=host, xheaders=True)

@@ -292,6 +292,11 @@ def test_a_server_that_does_not_answer_is_unreachable(hub: Hub, settled: dict[st
     finally:
         os.kill(pid, signal.SIGCONT)
     wait_for(hub, lambda d: servers(d)["carl"]["verdict"] == "ok", "carl ok again")
+    # The service's log says it once when it goes, once when it comes back (not every refresh).
+    lines = hub.log.splitlines()
+    gone = [line for line in lines if "carl's server is unreachable: timed out after 3 s" in line]
+    assert len(gone) == 1, gone
+    assert [line for line in lines if "carl's server answers its report again" in line]
 
 
 def test_fleet_page_in_chromium(hub: Hub, settled: dict[str, Any], tmp_path: Path) -> None:
