@@ -10,6 +10,7 @@ counter. One Jupyter for the module; nginx is started per test (it takes a few m
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -391,28 +392,32 @@ class Plain:
     token: str
     password: str
 
-    def report(self) -> dict[str, dict[str, Any]]:
-        """/hardening's findings by id."""
+    def get(self, path: str) -> requests.Response:
+        """GET ``path`` under /jp/ with the token."""
         response = requests.get(
-            self.server.url(f"{BASE_URL}hardening"),
+            self.server.url(f"{BASE_URL}{path}"),
             headers={"Authorization": f"token {self.token}", "Accept": "application/json"},
             timeout=30,
         )
         response.raise_for_status()
-        return {f["id"]: f for f in response.json()["findings"]}
+        return response
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """/hardening's findings by id."""
+        return {f["id"]: f for f in self.get("hardening").json()["findings"]}
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Plain]:
-    """The server for the Apache and trust_xheaders cases."""
-    home = JupyterHome(tmp_path_factory.mktemp("plain") / "jhome")
+@contextlib.contextmanager
+def plain_server(folder: Path, password: tuple[str, str], extra: str = "") -> Iterator[Plain]:
+    """A plain `jupyter server` on /jp/ with a password, ``extra`` config lines after."""
+    home = JupyterHome(folder / "jhome")
     token = secrets.token_hex(24)
     home.write_config(
         f"c.IdentityProvider.token = {token!r}\n"
         f"c.PasswordIdentityProvider.hashed_password = {password[1]!r}\n"
         f"c.ServerApp.base_url = {BASE_URL!r}\n"
         "c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'notebook': False, "
-        "'jupyter_lsp': False}\n"
+        "'jupyter_lsp': False}\n" + extra
     )
     server = start(home)
     try:
@@ -420,6 +425,13 @@ def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -
         yield Plain(server, token, password[0])
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Plain]:
+    """The server for the Apache and trust_xheaders cases."""
+    with plain_server(tmp_path_factory.mktemp("plain"), password) as server:
+        yield server
 
 
 def test_client_address_with_trust_xheaders_off(plain: Plain) -> None:
@@ -488,3 +500,45 @@ def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# A live id and an nginx-check id, accepted in the server's config.
+ACCEPTED = {
+    "JH714": "the old proxy strips /jp/ for one legacy path",
+    "JH752": "nginx-check: this proxy serves no kernels",
+}
+
+
+def test_accepted_live_finding_is_shown_accepted_and_not_counted(
+    tmp_path: Path, password: tuple[str, str]
+) -> None:
+    """c.Hardening.accepted_risks names JH714: the live finding shows as accepted with the
+    reason, is counted neither in /hardening's counts nor in /metrics' findings, is logged
+    as accepted (no WARNING), and neither id is reported as unknown (JH002)."""
+    with plain_server(tmp_path, password, f"c.Hardening.accepted_risks = {ACCEPTED!r}\n") as jp:
+        before = jp.get("hardening").json()
+        assert "JH002" not in jp.report()
+        mark = len(jp.server.log)
+        # What a `proxy_pass` with a URI part sends: the path without /jp/.
+        stripped = requests.get(jp.server.url("api/status"), timeout=30)
+        assert stripped.status_code == 404
+
+        after = jp.get("hardening").json()
+        found = {f["id"]: f for f in after["findings"]}
+        assert found["JH714"]["accepted"] is True
+        assert found["JH714"]["reason"] == ACCEPTED["JH714"]
+        assert found["JH714"]["severity"] == "error"
+        assert after["counts"] == {**before["counts"], "accepted": before["counts"]["accepted"] + 1}
+        assert after["verdict"] == before["verdict"]
+
+        metrics = jp.get("metrics").text
+        assert 'jupyter_hardening_findings{severity="error"} 0.0' in metrics
+        accepted = before["counts"]["accepted"] + 1
+        assert f"jupyter_hardening_accepted_findings {accepted:.1f}" in metrics
+        assert 'jupyter_hardening_rule_findings{id="JH714"' not in metrics
+        # The raw request counter still counts: what the proxy sends has not changed.
+        assert FAULT.findall(metrics) == [("JH714", "1.0")]
+
+        log = jp.server.log[mark:]
+        assert f"JH714 proxy-strips-base-url (accepted: {ACCEPTED['JH714']})" in log
+        assert "Fix: proxy_pass" not in log
