@@ -842,8 +842,8 @@ def render_text(issues: list[Issue], sources: list[str]) -> str:
     head = "OK: nothing to fix" if all(i.accepted for i in issues) else "findings to fix"
     lines = [
         f"nginx-check of {', '.join(sources)}: {head} "
-        f"({c['error']} error, {c['warning']} warning, {c['info']} info, "
-        f"{c['accepted']} accepted)"
+        f"({c['error']} error, {c['warning']} warning, {c['info']} info"
+        + (f", {c['accepted']} accepted)" if c["accepted"] else ")")
     ]
     for i in issues:
         tag = f" [accepted: {i.reason}]" if i.accepted else ""
