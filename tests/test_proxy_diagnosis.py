@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -153,10 +154,7 @@ def snippet(stack: Stack) -> str:
 # The seeds' proxy (seeds 000 and 002) on a TLS port other than 443; {host}, {websocket} and
 # {proxy_pass} are what the tests break or repair.
 SEED = """
-map $http_upgrade $connection_upgrade {{
-    default upgrade;
-    ''      close;
-}}
+{map}
 server {{
     listen 127.0.0.1:{port} ssl;
     server_name {server_name};
@@ -176,6 +174,10 @@ server {{
 """
 WEBSOCKET = """        proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection $connection_upgrade;"""
+CONNECTION_MAP = """map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}"""
 
 
 def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
@@ -192,6 +194,7 @@ def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
         "base_url": BASE_URL,
         "proxy_pass": f"http://127.0.0.1:{stack.server.port}",
         "websocket": WEBSOCKET,
+        "map": CONNECTION_MAP,
         "host": "proxy_set_header Host $host;",
         "proto": "proxy_set_header X-Forwarded-Proto $scheme;",
         **changes,
@@ -336,6 +339,71 @@ def test_websocket_without_upgrade_is_named_then_fixed(stack: Stack, tmp_path: P
         count = stack.counts()["JH711"]
         assert run_code(client, "6*7") == "42"
         assert "jh-42" in terminal_echo(client)
+        assert stack.counts()["JH711"] == count
+
+
+def watch_websockets(page: Any) -> list[str]:
+    """From now on, what the page's websockets report: 'open URL', and each socket error and
+    console error Chromium shows for them (a failed handshake's status is only there)."""
+    seen: list[str] = []
+
+    def opened(ws: Any) -> None:
+        seen.append(f"open {urlsplit(ws.url).path}")
+        ws.on("socketerror", lambda error: seen.append(f"socketerror {error}"))
+
+    page.on("websocket", opened)
+    page.on(
+        "console",
+        lambda msg: seen.append(f"console {msg.text}") if "WebSocket" in msg.text else None,
+    )
+    return seen
+
+
+def test_browser_kernel_without_websocket_headers_is_named_then_fixed(
+    stack: Stack, page: Any, tmp_path: Path
+) -> None:
+    """A config without `proxy_set_header Upgrade/Connection` (nor their map): Chromium logs in
+    and opens a notebook, but its kernel websocket's handshake fails; /hardening names JH711
+    with the lines to add; with those exact lines applied and nginx reloaded, the same browser
+    runs 6*7 and sees 42."""
+    fixed_host = f"proxy_set_header Host $host:{stack.port};"
+    conf = seed_conf(stack, tmp_path / "nginx", host=fixed_host, websocket="", map="")
+    before = stack.counts().get("JH711", 0)
+    host_before = stack.counts().get("JH710", 0)
+    with running_nginx(conf, stack.port) as nginx:
+        sockets = watch_websockets(page)
+        assert log_in(page, stack).status == 200
+        page.wait_for_selector(".jp-Launcher", state="visible")
+        page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+        kernel = re.compile(r"api/kernels/[0-9a-f-]+/channels")
+        deadline = time.monotonic() + 60
+        while not any(kernel.search(s) and "400" in s for s in sockets):
+            assert time.monotonic() < deadline, f"no failed kernel websocket: {sockets}"
+            page.wait_for_timeout(200)
+        status_bar = page.locator(".jp-StatusBar-Widget").inner_text()
+        screenshot(page, "diagnosis-04-kernel-websocket-fails")
+        # What the browser sees: the handshake answered 400, the kernel never connects.
+        assert "Unexpected response code: 400" in " ".join(sockets), sockets
+        assert "Python 3 (ipykernel) | Connecting" in status_bar, status_bar
+
+        finding = wait_for(stack, "JH711")
+        assert stack.counts()["JH711"] > before
+        assert stack.counts().get("JH710", 0) == host_before  # Host is right: only websockets
+        location_lines, _, http_lines = finding["fix"].partition(" with, in http {}: ")
+        added = re.findall(r"\S[^;]*;", location_lines)
+        assert added == [
+            "proxy_set_header Upgrade $http_upgrade;",
+            "proxy_set_header Connection $connection_upgrade;",
+        ], finding["fix"]
+        assert http_lines == "map $http_upgrade $connection_upgrade { default upgrade; '' close; }"
+
+        websocket_lines = "\n".join(f"        {line}" for line in added)
+        reload(nginx, conf, stack, host=fixed_host, websocket=websocket_lines, map=http_lines)
+        count = stack.counts()["JH711"]
+        # The same browser (its login cookie kept), JupyterLab's workspace reset to a launcher.
+        page.goto(stack.url("lab?reset"))
+        run_six_times_seven(page)
+        screenshot(page, "diagnosis-05-websocket-fixed-6x7-is-42")
         assert stack.counts()["JH711"] == count
 
 
