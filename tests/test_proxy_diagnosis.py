@@ -15,8 +15,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,53 +25,41 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import websocket
-from playwright.sync_api import expect
 
-from .browser_util import launch_chromium, screenshot, trusting_home
+from .browser_util import (
+    ca_trusting_home,
+    chromium_page,
+    open_login,
+    run_in_new_notebook,
+    screenshot,
+    submit_password,
+)
 from .fixtures import require_tool
 from .nginx_util import (
     PUBLIC_HOST,
     JupyterClient,
     RunningNginx,
-    TestCA,
-    make_ca,
+    foreground,
     nginx_conf,
     nginx_conf_including,
     resolve_to_loopback,
     run_code,
     running_nginx,
+    seed_server,
     terminal_echo,
 )
+from .proxy_util import BASE_URL, ProxiedJupyter, assert_session, proxied_jupyter
 from .servers import JupyterHome, ServerProcess, free_port, start
 
 pytestmark = [pytest.mark.nginx, pytest.mark.browser, pytest.mark.timeout(300)]
 
-BASE_URL = "/jp/"
-SLOW_MS = 90_000
 FAULT = re.compile(
     r'^jupyter_hardening_proxy_fault_requests_total\{id="(JH7\d\d)".*\} (\S+)$', re.M
 )
 
 
-@dataclass
-class Stack:
+class Stack(ProxiedJupyter):
     """Jupyter behind the port nginx will use, and how to read its live report directly."""
-
-    ca: TestCA
-    home: JupyterHome
-    server: ServerProcess
-    password: str
-    token: str
-    port: int
-
-    @property
-    def origin(self) -> str:
-        """What the browser shows (and sends as Origin)."""
-        return f"https://{PUBLIC_HOST}:{self.port}"
-
-    def url(self, path: str = "") -> str:
-        """The public URL of ``path`` under base_url."""
-        return f"{self.origin}{BASE_URL}{path}"
 
     def direct(self, path: str) -> requests.Response:
         """GET ``path`` from Jupyter itself (loopback, token): what the proxy cannot change."""
@@ -94,90 +80,19 @@ class Stack:
         """The proxy-fault counters of /metrics, by id."""
         return {k: float(v) for k, v in FAULT.findall(self.direct("metrics").text)}
 
-    def client(self) -> JupyterClient:
-        """A signed-out browser-like Python client."""
-        return JupyterClient(self.origin, BASE_URL, self.ca)
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Stack]:
     """`jupyter lab` with a password and public_url, set up as nginx-snippet asks."""
     require_tool("nginx", "nginx (Debian nginx-light)")
-    root = tmp_path_factory.mktemp("diagnosis")
-    home = JupyterHome(root / "jhome")
-    port = free_port()
-    secret, hashed = password
-    token = secrets.token_hex(24)
-    home.write_config(
-        f"""
-c.ServerApp.ip = '127.0.0.1'
-c.ServerApp.base_url = {BASE_URL!r}
-c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]
-c.ServerApp.trust_xheaders = True
-c.IdentityProvider.secure_cookie = True
-c.IdentityProvider.token = {token!r}
-c.PasswordIdentityProvider.hashed_password = {hashed!r}
-c.Hardening.public_url = 'https://{PUBLIC_HOST}:{port}{BASE_URL}'
-c.ServerApp.jpserver_extensions = {{'jupyter_lsp': False}}
-"""
-    )
-    server = start(home, command="jupyter-lab")
-    try:
-        server.wait_ready(path=f"{BASE_URL}api/status", timeout=120)
-        yield Stack(make_ca(root / "ca"), home, server, secret, token, port)
-    finally:
-        server.stop()
-
-
-def snippet(stack: Stack) -> str:
-    """What `jupyter hardening nginx-snippet` writes for the running server."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_hardening.cli",
-            "nginx-snippet",
-            f"--listen=127.0.0.1:{stack.port}",
-            f"--tls-cert={stack.ca.cert}",
-            f"--tls-key={stack.ca.key}",
-        ],
-        capture_output=True,
-        text=True,
-        env=stack.home.env(),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-# The seeds' proxy (seeds 000 and 002) on a TLS port other than 443; {host}, {websocket} and
-# {proxy_pass} are what the tests break or repair.
-SEED = """
-{map}
-server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name {server_name};
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location {base_url} {{
-        proxy_pass {proxy_pass};
-        proxy_http_version 1.1;
-{websocket}
-        {host}
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        {proto}
-        client_max_body_size 10M;
-    }}
-}}
-"""
-WEBSOCKET = """        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection $connection_upgrade;"""
-CONNECTION_MAP = """map $http_upgrade $connection_upgrade {
-    default upgrade;
-    ''      close;
-}"""
+    with proxied_jupyter(
+        tmp_path_factory.mktemp("diagnosis"),
+        password,
+        token=secrets.token_hex(24),
+        command="jupyter-lab",
+        extensions="{'jupyter_lsp': False}",
+    ) as jupyter:
+        yield Stack(**vars(jupyter))
 
 
 def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
@@ -186,20 +101,8 @@ def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
     With a master process, as nginx runs in production: `master_process off` (the tests'
     default) does not reload cleanly (it runs out of worker_connections after SIGHUP).
     """
-    values = {
-        "port": str(stack.port),
-        "server_name": PUBLIC_HOST,
-        "cert": str(stack.ca.cert),
-        "key": str(stack.ca.key),
-        "base_url": BASE_URL,
-        "proxy_pass": f"http://127.0.0.1:{stack.server.port}",
-        "websocket": WEBSOCKET,
-        "map": CONNECTION_MAP,
-        "host": "proxy_set_header Host $host;",
-        "proto": "proxy_set_header X-Forwarded-Proto $scheme;",
-        **changes,
-    }
-    conf = nginx_conf(folder, SEED.format(**values), main="user root;" if os.getuid() == 0 else "")
+    server = seed_server(stack.port, stack.ca, stack.server.port, **changes)
+    conf = nginx_conf(folder, server, main="user root;" if os.getuid() == 0 else "")
     conf.write_text(conf.read_text().replace("master_process off;", "master_process on;"))
     return conf
 
@@ -226,13 +129,9 @@ def wait_for(stack: Stack, rule_id: str, timeout: float = 5) -> dict[str, Any]:
 def test_generated_config_moves_no_counter(stack: Stack, tmp_path: Path) -> None:
     """A whole session through nginx-snippet's config: no live finding, no counter moves."""
     before = stack.counts()
-    conf = nginx_conf_including(tmp_path / "nginx", snippet(stack))
+    conf = nginx_conf_including(tmp_path / "nginx", stack.generated("nginx", check=False))
     with running_nginx(conf, stack.port), resolve_to_loopback():
-        client = stack.client()
-        assert client.login(stack.password).status_code == 302
-        assert client.api("POST", "api/contents", json={"type": "notebook"}).status_code == 201
-        assert run_code(client, "6*7") == "42"
-        assert "jh-42" in terminal_echo(client)
+        assert_session(stack.sign_in())
     assert stack.counts() == before
     assert not set(stack.findings()) - set(before)
 
@@ -240,53 +139,26 @@ def test_generated_config_moves_no_counter(stack: Stack, tmp_path: Path) -> None
 @pytest.fixture(scope="module")
 def chromium_home(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Path:
     """A $HOME whose NSS database trusts the test CA."""
-    require_tool("chromium", "Chromium (Debian chromium)")
-    require_tool("certutil", "certutil (Debian libnss3-tools)")
-    return trusting_home(tmp_path_factory.mktemp("chromium-home"), stack.ca.ca_cert)
+    return ca_trusting_home(tmp_path_factory.mktemp("chromium-home"), stack.ca.ca_cert)
 
 
 @pytest.fixture
 def page(chromium_home: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh headless Chromium window."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p, chromium_home)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(SLOW_MS)
-            yield page
-            screenshot(page, f"diagnosis-last-{request.node.name}")
-        finally:
-            browser.close()
+    with chromium_page(chromium_home, f"diagnosis-last-{request.node.name}") as page:
+        yield page
 
 
 def log_in(page: Any, stack: Stack) -> Any:
     """Open /jp/lab, type the password on the login page, submit; return the response."""
-    page.goto(stack.url("lab"))
-    page.wait_for_selector("#password_input")
-    page.fill("#password_input", stack.password)
-    with page.expect_navigation() as navigation:
-        page.click("#login_submit")
-    return navigation.value
+    open_login(page, stack.url("lab"))
+    return submit_password(page, stack.password)
 
 
 def run_six_times_seven(page: Any) -> None:
     """In JupyterLab: a new notebook, 6*7, Shift+Enter, and 42 in the output."""
     page.wait_for_selector(".jp-Launcher", state="visible")
-    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
-    panel = page.locator(".jp-NotebookPanel:visible")
-    expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(
-        "Python 3 (ipykernel) | Idle", timeout=SLOW_MS
-    )
-    editor = panel.locator(".jp-Cell .cm-content").first
-    editor.click()
-    page.keyboard.type("6*7")
-    expect(editor).to_have_text("6*7", timeout=SLOW_MS)
-    page.keyboard.press("Shift+Enter")
-    expect(panel.locator(".jp-OutputArea-executeResult").first).to_contain_text(
-        "42", timeout=SLOW_MS
-    )
+    run_in_new_notebook(page, "6*7", "42")
 
 
 def test_host_without_port_is_named_then_fixed(stack: Stack, page: Any, tmp_path: Path) -> None:
@@ -540,34 +412,17 @@ ErrorLog {tmp_path}/error.log
 ProxyPass {BASE_URL} http://127.0.0.1:{plain.server.port}{BASE_URL}
 """
     )
-    proc = subprocess.Popen([apache, "-f", str(conf), "-DFOREGROUND"], stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 15
-        while not _port_open(port):
-            assert proc.poll() is None and time.monotonic() < deadline, "apache did not start"
-            time.sleep(0.05)
-        with resolve_to_loopback():
-            client = JupyterClient(f"http://{PUBLIC_HOST}:{port}", BASE_URL, None)
-            assert client.login(plain.password).status_code == 404
-        finding = plain.report()["JH710"]
-        assert finding["fix"].startswith(
-            f"Apache: ProxyPreserveHost On (nginx: proxy_set_header Host $host:{port};)"
-        )
-        assert (
-            f"'127.0.0.1:{plain.server.port}', the proxy's own upstream address"
-            in finding["message"]
-        )
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def _port_open(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+    argv = [apache, "-f", str(conf), "-DFOREGROUND"]
+    with foreground(argv, tmp_path / "httpd.log", (port,), wait=15), resolve_to_loopback():
+        client = JupyterClient(f"http://{PUBLIC_HOST}:{port}", BASE_URL, None)
+        assert client.login(plain.password).status_code == 404
+    finding = plain.report()["JH710"]
+    assert finding["fix"].startswith(
+        f"Apache: ProxyPreserveHost On (nginx: proxy_set_header Host $host:{port};)"
+    )
+    assert (
+        f"'127.0.0.1:{plain.server.port}', the proxy's own upstream address" in finding["message"]
+    )
 
 
 # A live id and an nginx-check id, accepted in the server's config.
