@@ -245,6 +245,8 @@ def test_browser_kernel_without_websocket_headers_is_named_then_fixed(
     with running_nginx(conf, stack.port) as nginx:
         sockets = watch_websockets(page)
         assert log_in(page, stack).status == 200
+        # A launcher, not the workspace an earlier test left (JupyterLab keeps it server-side).
+        page.goto(stack.url("lab?reset"))
         page.wait_for_selector(".jp-Launcher", state="visible")
         page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
         kernel = re.compile(r"api/kernels/[0-9a-f-]+/channels")
@@ -272,7 +274,7 @@ def test_browser_kernel_without_websocket_headers_is_named_then_fixed(
         websocket_lines = "\n".join(f"        {line}" for line in added)
         reload(nginx, conf, stack, host=fixed_host, websocket=websocket_lines, map=http_lines)
         count = stack.counts()["JH711"]
-        # The same browser (its login cookie kept), JupyterLab's workspace reset to a launcher.
+        # The same browser, its login cookie kept.
         page.goto(stack.url("lab?reset"))
         run_six_times_seven(page)
         screenshot(page, "diagnosis-05-websocket-fixed-6x7-is-42")
