@@ -44,15 +44,13 @@ class ProxyWebsocket(Described):
     header unless told to (they are hop-by-hop) and speaks HTTP/1.0 to the upstream by default.
     Jupyter answers 400, and notebooks never connect to their kernel.
 
-    Broken::
+    Broken (what reaches Jupyter for a kernel's websocket; nginx-check calls it JH752)::
 
-        location /jp/ {
-            proxy_pass http://127.0.0.1:8888;
-            proxy_http_version 1.1;
-            proxy_set_header Host $host:8443;
-        }
+        GET /jp/api/kernels/<id>/channels HTTP/1.1
+        Host: jupyter.example.com:8443
+        Connection: close
 
-    Fix (the ``map`` goes in ``http {}``)::
+    Fix, in the location (and the ``map`` in ``http {}``)::
 
         proxy_http_version 1.1;
         proxy_set_header Upgrade $http_upgrade;
