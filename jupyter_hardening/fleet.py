@@ -13,6 +13,7 @@ import datetime as dt
 import importlib
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -191,6 +192,15 @@ def entries_of(users: list[Any]) -> list[Entry]:
     return found
 
 
+_REJECTED_VALUE = re.compile(r"^(The '\w+' trait of .*?, not the [\w.]+) .*$", re.DOTALL)
+
+
+def _without_value(message: str) -> str:
+    """traitlets' "The 'x' trait ... not the str 'VALUE'" without the value, printable."""
+    match = _REJECTED_VALUE.match(message)
+    return printable(f"{match[1]} (value not shown)." if match else message)
+
+
 def hub_check_section(config_file: str | None, logger: Any = None) -> HubSection:
     """The hub's own report from ``jupyter_hardening.hubcheck.hub_report``, guarded.
 
@@ -211,13 +221,9 @@ def hub_check_section(config_file: str | None, logger: Any = None) -> HubSection
     try:
         data = hub_report(config_file)
     except (Exception, SystemExit) as e:
-        # Its message may quote a config value; the log gets it through the same filter as the
-        # commands' one-line errors, the page only the kind of failure.
-        from .command import hide_secret_value
-
-        logger.warning(
-            "hub-check failed on %s: %s", config_file, hide_secret_value(printable(str(e)))
-        )
+        # Its message may quote a config value (an api_token): the log gets it without the
+        # value traitlets quotes, the page only the kind of failure.
+        logger.warning("hub-check failed on %s: %s", config_file, _without_value(str(e)))
         return HubSection(
             None, f"hub-check failed ({type(e).__name__}); see the service's log", checked
         )

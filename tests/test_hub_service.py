@@ -572,3 +572,57 @@ def test_the_certificate_expiry_reaches_the_fleet(tmp_path: Path) -> None:
     assert summary.certificate_expires == not_after.replace(microsecond=0)
     plain = json.loads(hardening("check", "--format", "json", home=home).stdout)
     assert plain["settings"]["ServerApp.certfile expires"] == "no certificate"
+
+
+def test_the_hubs_own_report_comes_first(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With hub_report present its report heads the page and the metrics; a failure says its
+    kind only. (A stand-in for jupyter_hardening.hubcheck, which lands on its own branch.)"""
+    import sys
+    import types
+
+    from traitlets import TraitError
+
+    from jupyter_hardening.fleet import State, hub_check_section, metrics_text, render_page
+    from jupyter_hardening.page import Links
+
+    calls: list[str | None] = []
+    hub_report = dict(
+        GOOD_REPORT,
+        verdict="warn",
+        counts={"error": 0, "warning": 1, "info": 0, "accepted": 0},
+        findings=[
+            {"id": "JH899", "name": "hub-thing", "severity": "warning", "message": "m", "fix": "f"}
+        ],
+    )
+
+    def report(config_file: str | None) -> dict[str, Any]:
+        calls.append(config_file)
+        return hub_report
+
+    fake = types.ModuleType("jupyter_hardening.hubcheck")
+    fake.hub_report = report  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "jupyter_hardening.hubcheck", fake)
+    section = hub_check_section("/srv/jupyterhub/jupyterhub_config.py")
+    assert calls == ["/srv/jupyterhub/jupyterhub_config.py"]
+    assert section.summary is not None and section.summary.verdict == "warn"
+    stubs, _, _ = _refresh_stubs()
+    state = State(servers=stubs.servers, hub=section, refreshed_at=stubs.refreshed_at)
+    page = render_page(state, Links("/hub/home", "/hub/logo", "/f.ico", "/j"), 60).decode()
+    assert page.index("JH899") < page.index('id="servers"') < page.index(">good<")
+    text = metrics_text(state).decode()
+    assert 'jupyter_hardening_hub_verdict{verdict="warn"} 1.0' in text
+    assert 'jupyter_hardening_hub_findings{severity="warning"} 1.0' in text
+
+    def failing(config_file: str | None) -> dict[str, Any]:
+        raise TraitError(
+            "The 'api_token' trait of a Service instance expected a str, not the int 'S3CRET'"
+        )
+
+    fake.hub_report = failing  # type: ignore[attr-defined]
+    section = hub_check_section(None)
+    assert section.summary is None
+    assert section.problem == "hub-check failed (TraitError); see the service's log"
+    assert "'api_token' trait" in caplog.text
+    assert "S3CRET" not in caplog.text
