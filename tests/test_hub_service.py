@@ -429,6 +429,8 @@ def _refresh_stubs(concurrency: int = 3, read_servers: bool = True) -> Any:
                 for u in answers
             ]
             users.append({"name": "pending", "servers": {"": {"ready": False, "url": "/x/"}}})
+            # a named server (c.JupyterHub.allow_named_servers): /user/NAME/SERVER/
+            users[0]["servers"]["gpu"] = {"ready": True, "url": f"/user/{users[0]['name']}/gpu/"}
             if not read_servers:  # what the hub answers a token without read:servers
                 users = [{"kind": "user", "name": u["name"]} for u in users]
             self.finish({"items": users, "_pagination": {"next": None}})
@@ -449,7 +451,11 @@ def _refresh_stubs(concurrency: int = 3, read_servers: bool = True) -> Any:
     async def run() -> Any:
         port = free_port()
         server = web.Application(
-            [(r"/hub/api/users", Users), (r"/user/([^/]+)/hardening", Report)]
+            [
+                (r"/hub/api/users", Users),
+                (r"/user/([^/]+)/hardening", Report),
+                (r"/user/([^/]+)/gpu/hardening", Report),
+            ]
         ).listen(port, address="127.0.0.1")
         origin = f"http://127.0.0.1:{port}"
         fleet = Fleet(f"{origin}/hub/api", origin, "s3cret-token", concurrency, timeout=1)
@@ -468,6 +474,8 @@ def test_only_a_valid_report_counts_as_one() -> None:
     state, fleet, tokens = _refresh_stubs()
     rows = {s.entry.user: s for s in state.servers}
     assert "pending" not in rows  # a server still starting is not listed
+    (named,) = [s for s in state.servers if s.entry.name == "gpu"]
+    assert (named.entry.label, named.verdict) == ("good/gpu", "ok")
     assert rows["good"].verdict == "ok"
     assert rows["good"].summary.certificate_expires.year == 2027
     problems = {u: s.problem for u, s in rows.items() if s.verdict == "unreachable"}
@@ -480,7 +488,7 @@ def test_only_a_valid_report_counts_as_one() -> None:
         "slow": "timed out after 1 s",
     }
     # Worst first: unreachable above warn above ok.
-    assert [s.verdict for s in state.servers][-2:] == ["warn", "ok"]
+    assert [s.verdict for s in state.servers][-3:] == ["warn", "ok", "ok"]
     assert set(tokens) == {"token s3cret-token"}
     assert fleet.peak_in_flight <= 3
     from jupyter_hardening.fleet import metrics_text
@@ -492,6 +500,7 @@ def test_only_a_valid_report_counts_as_one() -> None:
     values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(series)]
     assert values == [rows["good"].summary.certificate_expires.timestamp()]
     assert 'certificate_expiry_timestamp_seconds{server="",user="html"}' not in text
+    assert 'jupyter_hardening_fleet_server_up{server="gpu",user="good"} 1.0' in text
 
 
 def test_a_forged_report_is_escaped_and_bounded() -> None:
