@@ -233,7 +233,15 @@ def test_page_names_both_servers_for_an_admin(hub: Hub, settled: dict[str, Any])
 
 def test_non_admins_are_refused(hub: Hub, settled: dict[str, Any]) -> None:
     """nina: 403 on the page and the metrics; prom (access to the service): metrics only."""
-    nina, prom = hub.token_for("nina"), hub.token_for("prom")
+    nina = hub.token_for("nina")
+    # prom's token as docs/fleet.md makes it: only the scope to access the service.
+    status, body = hub.api(
+        "POST",
+        "users/prom/tokens",
+        {"note": "prometheus scrape", "scopes": ["access:services!service=hardening"]},
+    )
+    assert status in (200, 201), body
+    prom = json.loads(body)["token"]
     assert get(hub, "", nina)[0] == 403
     assert get(hub, "metrics", nina, "text/plain")[0] == 403
     status, page = get(hub, "", prom)
