@@ -362,7 +362,7 @@ def audit_and_serve(serverapp: Any) -> None:
             refuse(serverapp.log, report)
         live = LiveReport(snapshot, hardening, report, provenance)
         if hardening.diagnose_proxy:
-            watch_requests(serverapp, live, snapshot)
+            watch_requests(serverapp, live, snapshot, hardening.accepted_risks)
         serverapp.web_app.settings[SETTINGS_KEY] = live
         publish_live_report(serverapp, live)
     except Exception as e:
@@ -391,7 +391,9 @@ def _where(e: BaseException) -> str:
     return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
 
 
-def watch_requests(serverapp: Any, live: LiveReport, snapshot: Any) -> None:
+def watch_requests(
+    serverapp: Any, live: LiveReport, snapshot: Any, accepted: dict[str, str] | None = None
+) -> None:
     """Watch every finished request for the signs of a broken proxy (see diagnosis.py).
 
     jupyter_server calls tornado's ``log_function`` setting once per finished request; it is
@@ -404,6 +406,7 @@ def watch_requests(serverapp: Any, live: LiveReport, snapshot: Any) -> None:
     log = serverapp.log
     # Read now: the watcher judges against the settings the audit judged.
     port, sock = getattr(serverapp, "port", 0), getattr(serverapp, "sock", "")
+    accepted = dict(accepted or {})
     observe: Callable[[Any], None] | None = None
 
     def log_function(handler: Any) -> None:
@@ -419,7 +422,7 @@ def watch_requests(serverapp: Any, live: LiveReport, snapshot: Any) -> None:
                 from . import diagnosis
 
                 context = diagnosis.context_for(serverapp, snapshot, port=port, sock=sock)
-                live.diagnosis = diagnosis.Diagnosis(context, log)
+                live.diagnosis = diagnosis.Diagnosis(context, log, accepted)
                 observe = live.diagnosis.observe
             observe(handler)
         except Exception:  # a watcher must never break a request's logging
