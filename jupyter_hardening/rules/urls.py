@@ -9,11 +9,14 @@ from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 
 # Unreserved and sub-delim characters that survive browsers, tornado routing and nginx config.
-SAFE_BASE_URL = re.compile(r"^/(?:[A-Za-z0-9._~!&',=:@%-]+/)*$")
+# A string: re compiles (and caches) it for a base_url other than '/', not at every start.
+SAFE_BASE_URL = r"^/(?:[A-Za-z0-9._~!&',=:@%-]+/)*$"
 
 
 def base_url_problem(base_url: str) -> str:
     """Why ``base_url`` breaks URLs or proxies, or '' when it is a clean path."""
+    if base_url == "/":
+        return ""  # jupyter_server's default passes every check below: no pattern compiled
     if re.search(r"[\x00-\x20\x7f]", base_url):
         return "contains whitespace or control characters"
     bad = sorted(set(re.findall(r"[;{}\"'$#?\\<>`^|\[\]]", base_url)))
@@ -32,7 +35,7 @@ def base_url_problem(base_url: str) -> str:
         return "contains an empty path segment ('//')"
     if any(seg in (".", "..") for seg in base_url.split("/")):
         return "contains '.' or '..' segments, which browsers and proxies rewrite"
-    if not SAFE_BASE_URL.match(base_url):
+    if not re.match(SAFE_BASE_URL, base_url):
         return "contains characters outside the URL path alphabet"
     return ""
 
@@ -60,6 +63,8 @@ class BaseUrlNotPath(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the normalized base_url holds a scheme or host."""
+        if snap.base_url == "/":
+            return  # jupyter_server's default matches neither pattern below
         match = re.match(r"^/*(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*(/.*)?$", snap.base_url)
         if match or re.match(r"^/+[A-Za-z][A-Za-z0-9+.-]*:/", snap.base_url):
             path = "/" + (match.group(1) or "/").strip("/") if match else "/"
