@@ -19,6 +19,7 @@ from pathlib import Path
 
 from traitlets import Unicode
 
+from .facts import HTTPS_PORT
 from .nginx import (
     HSTS,
     SYSTEM_CA_BUNDLE,
@@ -212,7 +213,7 @@ def _header(opts: SnippetOptions, source: str, apache: ApacheInfo) -> list[Node]
         "Install (Debian/Ubuntu): save as /etc/apache2/sites-available/jupyter.conf, then",
         "`a2ensite jupyter && apachectl configtest && systemctl reload apache2`.",
     ]
-    if opts.listen_port == 443:
+    if opts.listen_port == HTTPS_PORT:
         lines.append("Port 443 is opened by ports.conf (Listen 443 with mod_ssl).")
     else:
         lines.append(
@@ -269,7 +270,9 @@ def build_vhost(opts: SnippetOptions, apache: ApacheInfo, source: str) -> list[N
         node("ProxyPassReverse", base, backend),
     ]
     host = where or f"*:{opts.listen_port}"
-    listen = [] if opts.listen_port == 443 else [node("Listen", where or str(opts.listen_port))]
+    listen = (
+        [] if opts.listen_port == HTTPS_PORT else [node("Listen", where or str(opts.listen_port))]
+    )
     return [*_header(opts, source, apache), *listen, node("VirtualHost", host, block=vhost)]
 
 

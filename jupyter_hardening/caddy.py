@@ -21,6 +21,7 @@ from traitlets import Unicode
 
 from .nginx import (
     HSTS,
+    SYSTEM_CA_BUNDLE,
     SnippetError,
     SnippetOptions,
     Upstream,
@@ -73,11 +74,7 @@ def _upstream(up: Upstream) -> tuple[str, list[Node]]:
     address = f"https://{up.host}:{up.port}"
     if up.verify:
         # Caddy checks an https upstream against the system's CAs by default.
-        tls = (
-            []
-            if up.ca == "/etc/ssl/certs/ca-certificates.crt"
-            else [node("tls_trusted_ca_certs", up.ca)]
-        )
+        tls = [] if up.ca == SYSTEM_CA_BUNDLE else [node("tls_trusted_ca_certs", up.ca)]
         return address, [node("transport", "http", block=[node("tls"), *tls])] if tls else []
     # Jupyter on this machine with its own certificate (for a name, not for 127.0.0.1): as with
     # nginx, there is no network hop to protect, so its certificate is not checked.

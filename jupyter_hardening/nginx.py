@@ -14,8 +14,15 @@ from typing import Any
 
 import crossplane
 
-from .publicurl import HOSTNAME, ip_literal
-from .rules.urls import base_url_problem
+from .facts import (
+    HTTP_PORT,
+    HTTPS_PORT,
+    base_url_problem,
+    ip_literal,
+    is_host_name,
+    local_address,
+    valid_port,
+)
 
 Stmt = dict[str, Any]
 
@@ -89,14 +96,14 @@ def host_ok(host: str) -> bool:
         except ValueError:
             return False
         return True
-    return bool(HOSTNAME.match(host)) and not UNSAFE.search(host)
+    return is_host_name(host) and not UNSAFE.search(host)
 
 
 def check_server_name(value: str, option: str = "--server-name") -> str:
     """A DNS host name (what people type), lower-cased."""
     if UNSAFE.search(value):
         raise _unsafe(option, value, "give just the host name, e.g. jupyter.example.com")
-    if not HOSTNAME.match(value):
+    if not is_host_name(value):
         raise SnippetError(f"{option} {value!r} is not a host name; write e.g. jupyter.example.com")
     return value.lower()
 
@@ -107,7 +114,7 @@ def parse_listen(value: str, option: str = "--listen") -> tuple[str, int]:
         raise _unsafe(option, value, "write [ADDR:]PORT, e.g. 8443 or 0.0.0.0:443 or [::]:443")
     match = re.fullmatch(r"(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?([0-9]{1,5})", value)
     port = int(match.group(2)) if match else 0
-    if not match or not 0 < port < 65536 or not host_ok(match.group(1) or "0.0.0.0"):  # noqa: S104
+    if not match or not valid_port(port) or (match.group(1) and not host_ok(match.group(1))):
         raise SnippetError(f"{option} {value!r} is not [ADDR:]PORT; write e.g. 8443 or 0.0.0.0:443")
     return match.group(1) or "", port
 
@@ -168,7 +175,7 @@ def check_url(value: str, option: str) -> str:
         not match
         or not host_ok(match.group(2))
         or not SAFE_URL_REST.match(match.group(4) or "")
-        or (match.group(3) and not 0 < int(match.group(3)) < 65536)
+        or (match.group(3) and not valid_port(int(match.group(3))))
     ):
         raise SnippetError(
             f"{option} {value!r} is not an http(s) URL; write e.g. https://host/path"
@@ -223,16 +230,10 @@ def upstream_for(hostname: str, port: int, sock: str = "", secure: bool = False)
     scheme = "https" if secure else "http"
     if sock:
         return Upstream(scheme, sock=check_socket_path(sock, "the server's sock"))
-    host = hostname.lower()
-    # Listening on every address (or on localhost) means reachable on loopback; any other
-    # address, 127.0.0.2 included, is the only one the server answers on.
-    if host in ("", "*", "0.0.0.0", "localhost"):  # noqa: S104
-        host = "127.0.0.1"
-    elif host in ("::", "[::]"):
-        host = "[::1]"
-    elif ":" in host and not host.startswith("["):
+    host = local_address(hostname.lower())
+    if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    if not host_ok(host) or not 0 < port < 65536:
+    if not host_ok(host) or not valid_port(port):
         shown = hostname if hostname.isprintable() else repr(hostname)
         raise SnippetError(
             f"the server's hostname/port {shown}:{port} (from its runtime file) is not a host "
@@ -283,7 +284,7 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
             )
         raise SnippetError(f"{option} {value!r} is not http://HOST:PORT or unix:/path/to.sock")
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
-    if not host_ok(host) or not 0 < port < 65536:
+    if not host_ok(host) or not valid_port(port):
         raise SnippetError(f"{option} {value!r} is not http://HOST:PORT or unix:/path/to.sock")
     return Upstream(scheme, host.lower(), port)
 
@@ -379,7 +380,7 @@ class SnippetOptions:
     """Validated inputs of one snippet."""
 
     server_name: str
-    listen_port: int = 443
+    listen_port: int = HTTPS_PORT
     # The port browsers use, when something in front of nginx maps ports (default: listen_port).
     public_port: int = 0
     listen_address: str = ""
@@ -388,7 +389,7 @@ class SnippetOptions:
     base_url: str = "/"
     upstream: Upstream = field(default_factory=Upstream)
     http_redirect: bool = False
-    http_port: int = 80
+    http_port: int = HTTP_PORT
     auth_request: str = ""
     auth_signin: str = ""
     max_body_size: str = DEFAULT_MAX_BODY_SIZE
@@ -397,7 +398,7 @@ class SnippetOptions:
     @property
     def public_origin(self) -> str:
         """``https://host[:port]``, as a browser writes it in the Origin header."""
-        port = "" if self.browser_port == 443 else f":{self.browser_port}"
+        port = "" if self.browser_port == HTTPS_PORT else f":{self.browser_port}"
         return f"https://{self.server_name}{port}"
 
     @property
@@ -497,7 +498,7 @@ def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
 
 def _jupyter_location(opts: SnippetOptions, nginx: NginxInfo) -> Stmt:
     # Jupyter compares Origin with Host; $host alone drops the port a browser puts in Origin.
-    host = "$host" if opts.browser_port == 443 else f"$host:{opts.browser_port}"
+    host = "$host" if opts.browser_port == HTTPS_PORT else f"$host:{opts.browser_port}"
     # A map cannot go inside server {}, so --location-only asks for the upgrade on every
     # request; Jupyter ignores it on plain requests.
     connection = "upgrade" if opts.location_only else CONNECTION_VARIABLE

@@ -22,6 +22,7 @@ from typing import Any
 
 from jupyter_core.application import JupyterApp
 
+from .facts import HTTP_PORT, default_port, valid_port
 from .nginx import DEFAULT_MAX_BODY_SIZE, HSTS, PROXY_TIMEOUT, TLS12_CIPHERS
 from .rules.base import Severity
 
@@ -245,9 +246,9 @@ def proxy_target(url: str, upstreams: list[Stmt]) -> tuple[set[int], set[str], s
                     elif ":" in addr.split("]")[-1]:
                         ports.add(int(addr.rsplit(":", 1)[1]))
                     else:
-                        ports.add(80)
+                        ports.add(HTTP_PORT)  # nginx's default for a server without one
             return ports, socks, uri
-    return {443 if match.group(1) == "https" else 80}, set(), uri
+    return {default_port(match.group(1))}, set(), uri
 
 
 # ----------------------------------------------------------------------------- the checks
@@ -290,7 +291,7 @@ def _listen_ports(server: Scope) -> list[tuple[int, bool]]:
         port = where.rsplit(":", 1)[-1] if not where.startswith("unix:") else ""
         if port.isdigit():
             ports.append((int(port), ssl_on or "ssl" in stmt["args"][1:]))
-    return ports or [(80, ssl_on)]
+    return ports or [(HTTP_PORT, ssl_on)]
 
 
 def _headers(scope: Scope) -> dict[str, Stmt]:
@@ -308,7 +309,7 @@ def check_location(
     ports = _listen_ports(server)
     tls_ports = [p for p, tls in ports if tls]
     public = tls_ports[0] if tls_ports else ports[0][0]
-    default = 443 if tls_ports else 80
+    default = default_port("https" if tls_ports else "http")
     host_line = (
         f"proxy_set_header Host $host:{public};"
         if public != default
@@ -999,7 +1000,7 @@ def parse_args(argv: list[str]) -> _Args:
             if not value:
                 raise CheckError(f"{name} needs a value")
             if name == "--port":
-                if not value.isdigit() or not 0 < int(value) < 65536:
+                if not value.isdigit() or not valid_port(int(value)):
                     raise CheckError(f"--port {value!r} is not a port number")
                 args.port = int(value)
             elif name == "--upstream":

@@ -23,6 +23,7 @@ from . import __version__
 from .apperrors import config_errors_as
 from .command import StrictCommand, configurable_classes, did_you_mean
 from .config import Hardening
+from .facts import HTTPS_PORT, PublicURL, parse_public_url
 from .nginx import (
     DEFAULT_MAX_BODY_SIZE,
     SYSTEM_CA_BUNDLE,
@@ -35,7 +36,6 @@ from .nginx import (
     upstream_for,
     upstream_with_ca,
 )
-from .publicurl import PublicURL, parse_public_url
 from .runtime import DiscoveryError, RunningServer, choose_server, running_servers
 
 NUMERIC_OPTIONS = ("port", "pid", "http-port")
@@ -285,7 +285,7 @@ class ProxySnippetApp(StrictCommand):
         if self.listen:
             address, listen_port = parse_listen(self.listen)
         else:
-            address, listen_port = "", public.port if public else 443
+            address, listen_port = "", public.port if public else HTTPS_PORT
         base_url = check_base_url(self.base_url) if self.base_url else ""
         if self.upstream:
             chosen = [

@@ -18,6 +18,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Bool, Integer, Unicode
 
 from . import __version__
+from .facts import HTTP_PORT, valid_port
 from .nginx import (
     BASELINE_NGINX,
     DEFAULT_MAX_BODY_SIZE,
@@ -280,7 +281,7 @@ class NginxSnippetApp(ProxySnippetApp):
     http_redirect = Bool(
         False, config=True, help="Add a server on port 80 that redirects to https."
     )
-    http_port = Integer(80, config=True, help="Port of the --http-redirect server.")
+    http_port = Integer(HTTP_PORT, config=True, help="Port of the --http-redirect server.")
     auth_request = Unicode(
         "",
         config=True,
@@ -440,7 +441,7 @@ class NginxSnippetApp(ProxySnippetApp):
                 f"--http-port {self.http_port} is the port of the --http-redirect server; add "
                 "--http-redirect, or drop --http-port"
             )
-        if self.http_redirect and not 0 < self.http_port < 65536:
+        if self.http_redirect and not valid_port(self.http_port):
             raise SnippetError(f"--http-port {self.http_port} is not a port number")
         if self.http_redirect and self.http_port == found.listen_port:
             other = "--http-port 80" if self.http_port != 80 else "--listen 443"

@@ -208,8 +208,9 @@ def test_header_names_server_and_companions() -> None:
 def test_companions_satisfy_the_proxy_rules(upstream: Upstream, expected: set[str]) -> None:
     """A server with exactly the header's settings passes JH701-JH704 (JH705 warns when
     Jupyter is on another host: only a firewall can keep clients off its port)."""
+    from jupyter_hardening.facts import binds_loopback
     from jupyter_hardening.rules import RULES
-    from jupyter_hardening.snapshot import Snapshot, is_loopback
+    from jupyter_hardening.snapshot import Snapshot
 
     opts = options(upstream=upstream)
     values: dict[str, Any] = {}
@@ -218,7 +219,7 @@ def test_companions_satisfy_the_proxy_rules(upstream: Upstream, expected: set[st
         values[name.rsplit(".", 1)[-1]] = ast.literal_eval(value)
     values["local_hostnames"] = tuple(values["local_hostnames"])
     values.setdefault("ip", upstream.host)
-    values["ip_is_loopback"] = is_loopback(values["ip"])
+    values["ip_is_loopback"] = binds_loopback(values["ip"])
     snap = Snapshot(**values)
     fired = {f.id for rule in RULES if rule.id.startswith("JH7") for f in rule.check(snap)}
     assert fired == expected

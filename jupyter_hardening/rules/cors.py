@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..facts import pattern_invalid
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity, without_override
 
@@ -24,17 +25,6 @@ def pattern_accepts_any(pattern: str, fullmatch: bool = True) -> bool:
     from ..origins import judge_pattern
 
     return bool(judge_pattern(pattern, fullmatch).generic)
-
-
-def pattern_invalid(pattern: str) -> str:
-    """The regex error of ``pattern``, or '' when it compiles."""
-    try:
-        re.compile(pattern)
-    except re.error as e:
-        return str(e)
-    except (RecursionError, OverflowError, MemoryError):
-        return "too deeply nested for Python's re module"
-    return ""
 
 
 def alternatives(pattern: str) -> list[str]:
