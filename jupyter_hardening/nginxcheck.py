@@ -23,7 +23,8 @@ from typing import Any
 from jupyter_core.application import JupyterApp
 
 from .facts import HTTP_PORT, default_port, valid_port
-from .nginx import DEFAULT_MAX_BODY_SIZE, HSTS, PROXY_TIMEOUT, TLS12_CIPHERS
+from .proxy.nginx import PROXY_TIMEOUT, TLS12_CIPHERS
+from .proxy.options import DEFAULT_MAX_BODY_SIZE, HSTS
 from .rules.base import Severity
 
 Stmt = dict[str, Any]
@@ -796,7 +797,7 @@ def write_fixed(source: str, output: str, issues: list[Issue]) -> tuple[str, lis
         raise CheckError(f"--fix {output} is a folder; give a file name such as jupyter.conf")
     original = Path(source).read_text()
     fixed, left = apply_edits(original, issues, source)
-    from .snippet import write_atomically
+    from .outputfile import write_atomically
 
     try:
         write_atomically(output, fixed)
@@ -931,9 +932,9 @@ def target_from(port: int, upstream: str, runtime_dir: str | None = None) -> Tar
 
 def default_sources() -> tuple[list[dict[str, Any]], list[str], list[str]]:
     """What `nginx -T` shows (nginx installed), else /etc/nginx/nginx.conf and its includes."""
-    from .snippet import find_nginx
+    from .proxy.probe import find_program
 
-    binary = find_nginx("nginx")
+    binary = find_program("nginx", "nginx")
     if binary:
         done = subprocess.run(
             [binary, "-T"], capture_output=True, text=True, timeout=60, check=False

@@ -17,8 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_hardening.apache import apache_info, module_dir, standalone_conf
-from jupyter_hardening.caddy import caddy_env
+from jupyter_hardening.proxy.probe import apache_info, caddy_env, module_dir, standalone_conf
 
 from .servers import port_open
 

@@ -18,27 +18,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_hardening.apache import (
+from jupyter_hardening.proxy.apache import build_vhost
+from jupyter_hardening.proxy.command import ApacheSnippetApp, CaddySnippetApp
+from jupyter_hardening.proxy.options import SnippetError, SnippetOptions, Upstream
+from jupyter_hardening.proxy.probe import (
     BASELINE_APACHE,
+    BASELINE_CADDY,
     ApacheInfo,
-    ApacheSnippetApp,
-    build_vhost,
+    caddy_env,
     module_dir,
-    parse_apache_v,
     standalone_conf,
 )
-from jupyter_hardening.caddy import BASELINE_CADDY, CaddySnippetApp, caddy_env, parse_caddy_version
-from jupyter_hardening.nginx import SnippetError, SnippetOptions, Upstream
-from jupyter_hardening.proxytext import Raw, apache_arg, apache_conf, caddy_token, node
+from jupyter_hardening.proxy.text import Raw, apache_arg, apache_conf, caddy_token, node
 
 from .fixtures import require_tool
 from .nginx_util import make_ca
 from .proxy_util import apache_path, caddy_path
 from .servers import JupyterHome
 from .test_nginx_snippet import FUZZ, PLAIN, TOKEN, spliced, write_runtime
-
-APACHE_V = "Server version: Apache/2.4.71 (Debian)\nServer built:   2026-11-12T08:58:41\n"
-DEBIAN_APACHE = parse_apache_v(APACHE_V, "OpenSSL 3.0.19 27 Jan 2026 (Library: OpenSSL 3.0.19)")
+from .test_proxy_probe import DEBIAN_APACHE
 
 
 @pytest.fixture
@@ -243,22 +241,6 @@ def test_raw_tokens_are_checked_too() -> None:
 # ----------------------------------------------------------------------------- versions and shape
 
 
-def test_parse_versions() -> None:
-    """Debian's caddy prints '2.6.2', upstream 'v2.7.6 h1:...'; httpd and OpenSSL from -v."""
-    assert parse_caddy_version("2.6.2").version == (2, 6, 2)
-    assert parse_caddy_version("v2.7.6 h1:abc=\n").version == (2, 7, 6)
-    assert DEBIAN_APACHE.version == (2, 4, 71) and DEBIAN_APACHE.tls_version == (3, 0, 19)
-    assert DEBIAN_APACHE.upgrade_websocket and DEBIAN_APACHE.tls13
-    assert DEBIAN_APACHE.curves == "X25519:prime256v1:secp384r1"
-    assert parse_apache_v(APACHE_V, "OpenSSL 3.5.1 1 Jul 2025").curves.startswith("X25519MLKEM768:")
-    assert not BASELINE_APACHE.upgrade_websocket
-    for bad in ("", "Server version: nginx/1.2"):
-        with pytest.raises(SnippetError):
-            parse_apache_v(bad)
-    with pytest.raises(SnippetError):
-        parse_caddy_version("no version")
-
-
 def test_apache_websockets_follow_the_version() -> None:
     """2.4.47+: upgrade=websocket on ProxyPass; before: mod_rewrite + mod_proxy_wstunnel."""
     new = apache_conf(build_vhost(options(), DEBIAN_APACHE, "test"))
@@ -293,7 +275,7 @@ def test_apache_vhost_shape() -> None:
 
 def test_caddy_site_keeps_host_and_sets_what_jupyter_needs() -> None:
     """No Host rewrite (Caddy passes the browser's Host and port); the body limit in bytes."""
-    from jupyter_hardening.caddy import generate
+    from jupyter_hardening.proxy.caddy import generate
 
     text = generate(options(max_body_size="1g"), BASELINE_CADDY, "test")
     assert "header_up Host" not in text

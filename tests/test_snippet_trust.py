@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_hardening.outputfile import UnsafeOutput, write_atomically
+from jupyter_hardening.proxy.command import NginxSnippetApp
 from jupyter_hardening.runtime import running_servers
-from jupyter_hardening.snippet import NginxSnippetApp, UnsafeOutput, write_atomically
 
 from . import test_nginx_snippet
 from .certs import TLSFiles
