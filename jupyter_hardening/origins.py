@@ -592,7 +592,6 @@ class Judgement:
     generic: tuple[Admitted, ...] = ()
     # Plain-http origins of other hosts: an on-path network attacker can serve them.
     plain_http: tuple[Admitted, ...] = ()
-    trusted: tuple[str, ...] = ()
 
     @property
     def admits_attacker(self) -> bool:
@@ -725,7 +724,6 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
         return Judgement(pattern, too_long=True)
     match = compiled.fullmatch if fullmatch else compiled.match
     reps = [r for r in _reps(pattern) if compiled.fullmatch(str(r.origin))]
-    trusted_hosts = {r.origin.host for r in reps if all(r.host_fixed)}
     trusted_domains = {d for r in reps if (d := registrable(r.fixed_host)) is not None}
     anyone: list[Admitted] = []
     generic: list[Admitted] = []
@@ -772,7 +770,6 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
         anyone=telling(anyone),
         generic=tuple(generic),
         plain_http=telling(plain),
-        trusted=tuple(sorted(trusted_hosts)),
     )
 
 
@@ -854,8 +851,3 @@ def frame_source_problem(source: str) -> tuple[str, str]:
     if m["scheme"] == "http" and not browser_loopback(host.removeprefix("*.")):
         return "warning", f"{source} is plain http: an on-path network attacker can frame from it"
     return "", ""
-
-
-def needs_psl(source: str) -> bool:
-    """True when judging ``source`` needs the Public Suffix List (a '*.' wildcard)."""
-    return "*." in source

@@ -20,16 +20,6 @@ from typing import Any
 from .command import SECRET_TRAITS
 from .configfiles import config_names
 
-ORIGINS = (
-    "file",
-    "json",
-    "command line",
-    "environment",
-    "tornado_settings",
-    "extension settings",
-    "hub",
-    "default",
-)
 HIDDEN = "(hidden)"
 # Variables jupyter_server (and JupyterHub's singleuser extension) read, by setting.
 ENVIRONMENT = {

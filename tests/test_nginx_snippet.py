@@ -28,6 +28,8 @@ from jupyter_hardening.proxy.options import (
 from jupyter_hardening.proxy.probe import BASELINE_NGINX, NginxInfo, parse_nginx_v
 from jupyter_hardening.runtime import DiscoveryError, choose_server, running_servers
 
+from . import cli
+from .cli import in_process
 from .fixtures import require_tool
 from .servers import JupyterHome
 from .test_proxy_probe import DEBIAN, LIBRESSL_V, NGINX_ORG_V, OLD_V
@@ -348,44 +350,17 @@ def test_choose_server(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- the command
 
 
-@pytest.fixture
-def jupyter_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Empty config and runtime folders for the command."""
-    folders = {name: tmp_path / name for name in ("config", "runtime", "data")}
-    for path in folders.values():
-        path.mkdir()
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folders["config"]))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(folders["runtime"]))
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folders["data"]))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
-    return folders
-
-
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the command in-process: (exit status, stdout, stderr)."""
-    app = NginxSnippetApp()
-    app.nginx_binary = "no-such-nginx"  # the baseline profile: no subprocess, same text everywhere
-    status = 0
-    try:
-        app.initialize([*argv, "--nginx=no-such-nginx"])
-        app.start()
-    except SystemExit as e:
-        status = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+    """nginx-snippet in-process, without nginx (the baseline profile: the same text everywhere)."""
+    return in_process(NginxSnippetApp(), [*argv, "--nginx=no-such-nginx"], capsys)
 
 
 TLS = ["--tls-cert=/etc/ssl/j/fullchain.pem", "--tls-key=/etc/ssl/j/privkey.pem"]
 
 
 def one_error_line(err: str) -> str:
-    """The command's error: exactly one line, prefixed with the command's name."""
-    lines = [
-        line for line in err.splitlines() if line.startswith("jupyter hardening nginx-snippet:")
-    ]
-    assert len(lines) == 1, err
-    return lines[0]
+    """nginx-snippet's error: exactly one line."""
+    return cli.one_error_line(err, "nginx-snippet")
 
 
 def test_command_from_live_runtime_file(
@@ -664,12 +639,9 @@ def test_nginx_that_cannot_run_is_one_line(
     broken = tmp_path / "nginx"
     broken.write_bytes(b"\x7fELF garbage")
     broken.chmod(0o755)
-    app = NginxSnippetApp()
-    with pytest.raises(SystemExit) as info:
-        app.initialize([*OUTPUT_ARGS, f"--nginx={broken}"])
-        app.start()
-    assert info.value.code == 2
-    assert f"cannot run `{broken} -V`" in one_error_line(capsys.readouterr().err)
+    status, _, err = in_process(NginxSnippetApp(), [*OUTPUT_ARGS, f"--nginx={broken}"], capsys)
+    assert status == 2
+    assert f"cannot run `{broken} -V`" in one_error_line(err)
 
 
 @pytest.mark.parametrize(

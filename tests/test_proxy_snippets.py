@@ -31,6 +31,8 @@ from jupyter_hardening.proxy.probe import (
 )
 from jupyter_hardening.proxy.text import Raw, apache_arg, apache_conf, caddy_token, node
 
+from . import cli
+from .cli import in_process
 from .fixtures import require_tool
 from .nginx_util import make_ca
 from .proxy_util import apache_path, caddy_path
@@ -39,46 +41,17 @@ from .test_nginx_snippet import FUZZ, PLAIN, TOKEN, spliced, write_runtime
 from .test_proxy_probe import DEBIAN_APACHE
 
 
-@pytest.fixture
-def jupyter_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Empty config and runtime folders for the commands."""
-    folders = {name: tmp_path / name for name in ("config", "runtime", "data")}
-    for path in folders.values():
-        path.mkdir()
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folders["config"]))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(folders["runtime"]))
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folders["data"]))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
-    return folders
-
-
 def run(proxy: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run caddy-snippet or apache-snippet in-process: (exit status, stdout, stderr)."""
-    app: CaddySnippetApp | ApacheSnippetApp
-    # No binary: the baseline profile, no subprocess, the same text on every machine.
+    """caddy-snippet or apache-snippet in-process, without the proxy (the baseline profile: no
+    subprocess, the same text on every machine)."""
     if proxy == "caddy":
-        app = CaddySnippetApp()
-        argv = [*argv, "--caddy=no-such-caddy"]
-    else:
-        app = ApacheSnippetApp()
-        argv = [*argv, "--apache=no-such-apache"]
-    status = 0
-    try:
-        app.initialize(argv)
-        app.start()
-    except SystemExit as e:
-        status = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+        return in_process(CaddySnippetApp(), [*argv, "--caddy=no-such-caddy"], capsys)
+    return in_process(ApacheSnippetApp(), [*argv, "--apache=no-such-apache"], capsys)
 
 
 def one_error_line(proxy: str, err: str) -> str:
-    """The command's error: exactly one line, prefixed with the command's name."""
-    prefix = f"jupyter hardening {proxy}-snippet:"
-    lines = [line for line in err.splitlines() if line.startswith(prefix)]
-    assert len(lines) == 1, err
-    return lines[0]
+    """The command's error: exactly one line."""
+    return cli.one_error_line(err, f"{proxy}-snippet")
 
 
 TLS = ["--tls-cert=/etc/ssl/j/fullchain.pem", "--tls-key=/etc/ssl/j/privkey.pem"]
@@ -596,13 +569,8 @@ def test_caddy_validate_over_an_option_matrix(
 def proxy_run_checked(proxy: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -> bool:
     """Run the real command with --check (the installed proxy); True when it validated."""
     app = CaddySnippetApp() if proxy == "caddy" else ApacheSnippetApp()
-    app.initialize([*argv, "--check"])
-    try:
-        app.start()
-    except SystemExit as e:
-        out, err = capsys.readouterr()
-        raise AssertionError(f"{argv}: exit {e.code}\n{err}\n{out}") from None
-    out, err = capsys.readouterr()
+    status, out, err = in_process(app, [*argv, "--check"], capsys)
+    assert status == 0, f"{argv}: exit {status}\n{err}\n{out}"
     return ": ok" in err and out.startswith("# Jupyter behind")
 
 

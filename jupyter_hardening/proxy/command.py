@@ -639,7 +639,7 @@ class NginxSnippetApp(CertbotSnippetApp):
         if self.http_redirect and not valid_port(self.http_port):
             raise SnippetError(f"--http-port {self.http_port} is not a port number")
         if self.http_redirect and self.http_port == opts.listen_port:
-            other = "--http-port 80" if self.http_port != 80 else "--listen 443"
+            other = "--http-port 80" if self.http_port != HTTP_PORT else "--listen 443"
             raise SnippetError(
                 f"--http-port {self.http_port} is also the https port (--listen); the redirect "
                 f"needs a port of its own, e.g. {other}"

@@ -17,16 +17,6 @@ _TRAILING_WILDCARD = re.compile(r"(?<!\\)\.[*+]\??(?=(?:\$|\\Z|\))*$)")
 _BARE_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])")
 
 
-def pattern_accepts_any(pattern: str, fullmatch: bool = True) -> bool:
-    """True when jupyter_server's match of the pattern accepts an origin unrelated to any site.
-
-    jupyter_server >= 2.18 uses ``re.fullmatch``; older versions ``re.match`` (a prefix match).
-    """
-    from ..origins import judge_pattern
-
-    return bool(judge_pattern(pattern, fullmatch).generic)
-
-
 def alternatives(pattern: str) -> list[str]:
     """The top-level ``|`` branches of a regular expression."""
     branches, depth, start, in_class, escaped = [], 0, 0, False, False

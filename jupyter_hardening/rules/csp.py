@@ -6,14 +6,12 @@ its own ``Content-Security-Policy``, which then replaces it unchecked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 
 KEYWORDS = frozenset({"'self'", "'none'"})
-SCHEME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:$")
 CSP_TRAIT = ("ServerApp.tornado_settings",)
 
 
