@@ -23,6 +23,25 @@ from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissi
 from .exposure import AdvisoriesStale, KnownAdvisory, RouteWithoutLogin
 from .extensions import ExtensionMissing, ExtensionSettingsDropped
 from .hub import HubAuthReplaced, HubSharedOriginFraming
+from .hubconfig import (
+    HubAdminAccess,
+    HubAdminUsers,
+    HubApiExposed,
+    HubCookieHostPrefix,
+    HubCookieSecretWeak,
+    HubDummyAuthenticator,
+    HubFileReadable,
+    HubInternalPlainHttp,
+    HubKnownAdvisory,
+    HubNoSubdomains,
+    HubOAuthAllowAll,
+    HubOpenSignup,
+    HubProxyTokenMissing,
+    HubPublicWithoutTLS,
+    HubSecretInConfig,
+    HubSharedUnixUser,
+    HubUserConfigEnabled,
+)
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
 from .proxy import (
@@ -90,4 +109,27 @@ RULES: tuple[Rule, ...] = (
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
-__all__ = ["RULES", "RULES_BY_ID", "Finding", "Rule", "Severity"]
+# The hub's own configuration (`jupyter hardening hub-check`): a registry of its own, since
+# these rules judge a HubSnapshot, never a server.
+HUB_RULES: tuple[Rule, ...] = (
+    HubPublicWithoutTLS(),
+    HubApiExposed(),
+    HubDummyAuthenticator(),
+    HubOpenSignup(),
+    HubOAuthAllowAll(),
+    HubAdminAccess(),
+    HubAdminUsers(),
+    HubCookieSecretWeak(),
+    HubSecretInConfig(),
+    HubFileReadable(),
+    HubProxyTokenMissing(),
+    HubSharedUnixUser(),
+    HubUserConfigEnabled(),
+    HubNoSubdomains(),
+    HubInternalPlainHttp(),
+    HubCookieHostPrefix(),
+    HubKnownAdvisory(),
+)
+HUB_RULES_BY_ID = {rule.id: rule for rule in HUB_RULES}
+
+__all__ = ["HUB_RULES", "HUB_RULES_BY_ID", "RULES", "RULES_BY_ID", "Finding", "Rule", "Severity"]
