@@ -89,16 +89,24 @@ def load_hub(argv: list[str]) -> Any:
     if given and not Path(given).is_file():
         raise HubConfigError(f"--config {given}: no such file")
     hub = JupyterHub(log_level="CRITICAL")
+    # traitlets' catch_config_error turns a bad value into a log line and exit(1): call the
+    # methods it wraps, so that the error is one line of ours and exit 2.
+    parse = _unwrapped(type(hub).parse_command_line)
+    load = _unwrapped(type(hub).load_config_file)
     try:
-        hub.parse_command_line(argv)
+        parse(hub, argv)
     except SystemExit:
         raise HubConfigError("the hub's command line is invalid (see the message above)") from None
+    except Exception as e:
+        raise HubConfigError(
+            f"the hub's command line is invalid: {hide_secret_value(str(e)).splitlines()[0]}"
+        ) from None
     if hub.extra_args:
         raise HubConfigError(f"unexpected argument {hub.extra_args[0]!r}")
     path = Path(hub.config_file)
     try:
-        hub.load_config_file(hub.config_file)
-    except Exception as e:  # a broken config file: file:line and the parser's words, no value
+        load(hub, hub.config_file)
+    except (Exception, SystemExit) as e:  # a broken config file: file:line and the parser's words, no value
         from .configfiles import load_error
 
         error = load_error(path) if path.is_file() else None
@@ -117,6 +125,10 @@ def load_hub(argv: list[str]) -> Any:
         config.JupyterHub.merge(config.JupyterHubApp)
         hub.update_config(config)
     return hub
+
+
+def _unwrapped(method: Any) -> Any:
+    return getattr(method, "__wrapped__", method)
 
 
 def config_file_option(argv: list[str]) -> str:
