@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from .rules import RULES, Rule
+from .rules import HUB_RULES, RULES, Rule
 
 HEADER = """\
 # Rules
@@ -23,8 +23,9 @@ HEADER = """\
 
 Every rule `jupyter_hardening` applies, in the order it applies them. Ids are stable and banded by
 concern: JH0xx the audit itself, JH1xx network exposure, JH2xx authentication, JH3xx CORS/origins,
-JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH8xx
-JupyterHub, JH9xx routes without login and known advisories. Each id is an anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
+JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH80x
+JupyterHub user servers, JH9xx routes without login and known advisories; JH81x-JH82x judge the
+hub's own `jupyterhub_config.py` (`jupyter hardening hub-check`, see docs/hub-check.md). Each id is an anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
 `jupyter_hardening/rules/<concern>.py`, and its docstring is its entry below. Rules judge values
 and combinations (an `allow_origin_pat` is tried against attacker origins; a token's strength is
 estimated; certificates are read with `cryptography`), not names. The log line and the report
@@ -107,14 +108,19 @@ def band_title(rule: Rule) -> str:
     return markdown_text((module.__doc__ or "").strip().splitlines()[0].rstrip("."))
 
 
+# Every documented rule: the server's registry, then the hub configuration's (hub-check).
+DOCUMENTED: tuple[Rule, ...] = (*RULES, *HUB_RULES)
+
+
 def render() -> str:
     """The whole of docs/rules.md."""
     lines = [HEADER, "| id | name | severity | what it finds |", "|---|---|---|---|"]
     lines += [
-        f"| [{r.id}](#{anchor(r)}) | `{r.name}` | {r.severity.label} | {r.summary} |" for r in RULES
+        f"| [{r.id}](#{anchor(r)}) | `{r.name}` | {r.severity.label} | {r.summary} |"
+        for r in DOCUMENTED
     ]
     band = ""
-    for rule in RULES:
+    for rule in DOCUMENTED:
         if band_title(rule) != band:
             band = band_title(rule)
             lines += ["", f"## {band}"]

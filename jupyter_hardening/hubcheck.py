@@ -106,7 +106,10 @@ def load_hub(argv: list[str]) -> Any:
     path = Path(hub.config_file)
     try:
         load(hub, hub.config_file)
-    except (Exception, SystemExit) as e:  # a broken config file: file:line and the parser's words, no value
+    except (
+        Exception,
+        SystemExit,
+    ) as e:  # a broken config file: file:line and the parser's words, no value
         from .configfiles import load_error
 
         error = load_error(path) if path.is_file() else None

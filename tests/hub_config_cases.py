@@ -68,8 +68,7 @@ HUB_CASES: dict[str, dict[str, dict[str, Case]]] = {
         "clean": {
             "default-loopback": {"config": ""},
             "docker-needs-it": {
-                "config": "c.JupyterHub.hub_ip = '0.0.0.0'\n"
-                "c.JupyterHub.spawner_class = 'docker'"
+                "config": "c.JupyterHub.hub_ip = '0.0.0.0'\nc.JupyterHub.spawner_class = 'docker'"
             },
         },
     },
@@ -254,8 +253,7 @@ HUB_CASES: dict[str, dict[str, dict[str, Case]]] = {
         "trigger": {"docker": {"config": "c.JupyterHub.spawner_class = 'docker'"}},
         "clean": {
             "docker-internal-ssl": {
-                "config": "c.JupyterHub.spawner_class = 'docker'\n"
-                "c.JupyterHub.internal_ssl = True"
+                "config": "c.JupyterHub.spawner_class = 'docker'\nc.JupyterHub.internal_ssl = True"
             },
             "local": {"config": ""},
         },

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_hardening.hubcheck import audit, hub_report
+from jupyter_hardening.hubcheck import audit
 from jupyter_hardening.report import Report
 from jupyter_hardening.rules import HUB_RULES, RULES
 
@@ -236,7 +236,9 @@ def test_sarif_is_valid_and_locates_findings(tmp_path: Path) -> None:
     import jsonschema
 
     config, env = write_case(
-        {"config": "c.JupyterHub.spawner_class = 'simple'\nc.Spawner.args = ['--ServerApp.disable_check_xsrf=True']"},
+        {
+            "config": "c.JupyterHub.spawner_class = 'simple'\nc.Spawner.args = ['--ServerApp.disable_check_xsrf=True']"
+        },
         tmp_path,
     )
     out = hardening(
@@ -246,9 +248,7 @@ def test_sarif_is_valid_and_locates_findings(tmp_path: Path) -> None:
     log = json.loads(out.stdout)
     jsonschema.validate(log, json.loads(SCHEMA.read_text()))
     (run,) = log["runs"]
-    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [
-        r.id for r in (*HUB_RULES, *RULES)
-    ]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [r.id for r in (*HUB_RULES, *RULES)]
     results = {r["ruleId"]: r for r in run["results"]}
     located = results["JH205"]["locations"][0]["physicalLocation"]
     assert located["region"] == {"startLine": 3}
