@@ -158,6 +158,10 @@ HUB_CASES: dict[str, dict[str, dict[str, Case]]] = {
                 "config": f"c.JupyterHub.services = [{{'name': 'grader', 'api_token': {TOKEN!r}}}]"
             },
             "api-tokens": {"config": f"c.JupyterHub.api_tokens = {{{TOKEN!r}: 'alice'}}"},
+            "service-tokens": {
+                "config": f"c.JupyterHub.services = [{{'name': 'grader'}}]\n"
+                f"c.JupyterHub.service_tokens = {{{TOKEN!r}: 'grader'}}"
+            },
             "cookie-secret-hex": {
                 "config": f"c.JupyterHub.cookie_secret = bytes.fromhex({GOOD_SECRET!r})"
             },

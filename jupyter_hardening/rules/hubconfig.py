@@ -416,7 +416,7 @@ class HubSecretInConfig(HubRule):
 
     A config file is copied, committed, shown in support threads and read by everyone who can
     read ``/etc/jupyterhub``; a service token there is a credential with its service's scopes
-    (``api_tokens``: with a user's), a cookie secret there forges every login, and the proxy's
+    (``api_tokens``: a user's; ``service_tokens``: a service's), a cookie secret there forges every login, and the proxy's
     ``auth_token`` rewrites every route. Read them from the environment or a 0600 file instead.
 
     Fix (the service reads the same variable; z2jh: omit ``hub.services.NAME.apiToken`` and
@@ -428,7 +428,7 @@ class HubSecretInConfig(HubRule):
     id = "JH818"
     name = "hub-secret-in-config"
     severity = Severity.WARNING
-    traits = ("JupyterHub.services", "JupyterHub.api_tokens")
+    traits = ("JupyterHub.services", "JupyterHub.api_tokens", "JupyterHub.service_tokens")
     summary = "A secret (cookie secret, API token) is written in jupyterhub_config.py"
 
     def judge(self, snap: HubSnapshot) -> Iterator[Finding]:
