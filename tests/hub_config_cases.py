@@ -48,6 +48,10 @@ HUB_CASES: dict[str, dict[str, dict[str, Case]]] = {
             "default-every-interface": {"config": ""},
             "ip-all": {"config": "c.JupyterHub.ip = '0.0.0.0'"},
             "bind-url-lan": {"config": "c.JupyterHub.bind_url = 'http://10.1.2.3:8000'"},
+            "external-proxy-warning": {
+                "config": "c.ConfigurableHTTPProxy.should_start = False",
+                "env": {"CONFIGPROXY_AUTH_TOKEN": TOKEN},
+            },
         },
         "clean": {
             "loopback-behind-tls-proxy": {

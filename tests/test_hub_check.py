@@ -94,6 +94,8 @@ def test_severities_follow_the_values(hub_audit) -> None:
         report = hub_audit(HUB_CASES[rule_id]["trigger"][name], name)
         return next(i.finding.severity.label for i in report.items if i.finding.id == rule_id)
 
+    assert severity("JH810", "ip-all") == "error"
+    assert severity("JH810", "external-proxy-warning") == "warning"
     assert severity("JH814", "github-allow-all") == "error"
     assert severity("JH814", "generic-allow-all-warning") == "warning"
     assert severity("JH819", "cookie-secret-world-readable") == "error"

@@ -67,7 +67,9 @@ class HubPublicWithoutTLS(HubRule):
     The proxy listens on ``bind_url`` (which ``ip`` and ``port`` also set; the default
     ``http://:8000`` is every interface). Quiet when the proxy speaks TLS itself
     (``ssl_cert``), listens on a unix socket, or on loopback only, where a TLS proxy in front
-    (nginx, Caddy, an ingress) is the only way in.
+    (nginx, Caddy, an ingress) is the only way in. With an external proxy
+    (``ConfigurableHTTPProxy.should_start = False``, as z2jh runs it) the proxy's TLS is not in
+    this file: a warning.
 
     Fix (or ``c.JupyterHub.bind_url = 'http://127.0.0.1:8000'`` behind a TLS proxy; z2jh:
     ``proxy.https.enabled: true`` with ``proxy.https.hosts``)::
@@ -87,6 +89,19 @@ class HubPublicWithoutTLS(HubRule):
         if snap.ssl_cert or snap.public_socket or snap.public_is_loopback:
             return
         host = snap.public_host or "every interface"
+        if snap.proxy_external:
+            # The proxy is started elsewhere (z2jh: its own pod): its TLS is not in this file.
+            yield self.finding(
+                f"JupyterHub's public URL is {snap.bind_url} ({host}, plain http) and its proxy "
+                "runs outside the hub (should_start = False): unless that proxy or one in front "
+                "of it terminates TLS, passwords and cookies cross the network readable.",
+                "terminate TLS at the external proxy and set c.JupyterHub.bind_url = "
+                "'https://...' in jupyterhub_config.py (z2jh: proxy.https.enabled: true with "
+                "proxy.https.hosts in values.yaml)",
+                severity=Severity.WARNING,
+                remedy={"public_host": "127.0.0.1", "public_is_loopback": True},
+            )
+            return
         yield self.finding(
             f"JupyterHub's proxy listens on {snap.bind_url} ({host}) over plain http: "
             "passwords, session cookies and notebooks cross the network readable.",
