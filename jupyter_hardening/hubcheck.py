@@ -392,7 +392,8 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
         advisories=info,
         vulnerable=vulnerable,
     )
-    return dataclasses.replace(snap, spawner_findings=spawner_findings(snap, args))
+    cmd_args = {str(a) for a in list(spawner.cmd or [])[1:]}
+    return dataclasses.replace(snap, spawner_findings=spawner_findings(snap, args, cmd_args))
 
 
 # --- c.Spawner.args judged by the user-server rules ---------------------------------------------
@@ -484,8 +485,11 @@ def _server_snapshot(snap: HubSnapshot, config: Any) -> tuple[Any, Any]:
     return base, dataclasses.replace(base, **changes)
 
 
-def spawner_findings(snap: HubSnapshot, args: list[str]) -> tuple[Finding, ...]:
-    """Findings of the user-server rules that ``c.Spawner.args`` (and ``cmd``) cause."""
+def spawner_findings(
+    snap: HubSnapshot, args: list[str], from_cmd: set[str] | None = None
+) -> tuple[Finding, ...]:
+    """Findings of the user-server rules that ``c.Spawner.args`` (and the arguments of
+    ``c.Spawner.cmd``, listed in ``from_cmd``) cause."""
     if not args:
         return ()
     try:
@@ -504,12 +508,17 @@ def spawner_findings(snap: HubSnapshot, args: list[str]) -> tuple[Finding, ...]:
             if any(t.rpartition(".")[2] in a.replace("-", "_") for t in f.traits if "." in t)
         ]
         shown = ", ".join(_redacted_arg(a) for a in setting_args)
-        fix = f"remove {shown} from c.Spawner.args (or c.Spawner.cmd) in jupyterhub_config.py"
+        trait = (
+            "Spawner.cmd"
+            if setting_args and set(setting_args) <= (from_cmd or set())
+            else "Spawner.args"
+        )
+        fix = f"remove {shown} from c.{trait} in jupyterhub_config.py"
         found.append(
             dataclasses.replace(
                 f,
-                traits=("Spawner.args",),
-                message=f"c.Spawner.args starts every user server with "
+                traits=(trait,),
+                message=f"c.{trait} starts every user server with "
                 f"{shown or ' '.join(_redacted_arg(a) for a in args)}: {f.message}",
                 fix=f"{fix} ({SPAWNER_WHERE})" if shown else f"{f.fix} ({SPAWNER_WHERE})",
                 remedy=(),

@@ -123,6 +123,13 @@ def test_spawner_args_are_judged_by_the_server_rules(hub_audit) -> None:
     assert "z2jh" in jh205.finding.fix
     assert (jh205.location.line, Path(jh205.location.file).name) == (2, "jupyterhub_config.py")
     assert by_id["JH301"].accepted and by_id["JH301"].reason == "demo"
+    in_cmd = hub_audit(
+        {"config": "c.Spawner.cmd = ['jupyterhub-singleuser', '--ServerApp.allow_origin=*']"},
+        "cmd",
+    )
+    (jh301,) = [i for i in in_cmd.items if i.finding.id == "JH301"]
+    assert jh301.finding.traits == ("Spawner.cmd",) and jh301.location.line == 2
+    assert jh301.finding.fix.startswith("remove --ServerApp.allow_origin=* from c.Spawner.cmd")
     assert "JH101" not in by_id  # jupyterhub-singleuser sets ip itself
 
 
