@@ -9,7 +9,7 @@ from typing import Any
 
 from . import __version__
 from .printable import printable
-from .rules import RULES, RULES_BY_ID, Finding, Rule, Severity
+from .rules import KNOWN_IDS, RULES, RULES_BY_ID, Finding, Rule, Severity
 from .rules.hub import where_in_hub
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
@@ -113,12 +113,13 @@ def evaluate(
     findings = run_rules(snap, accepted, rules)
     meta = RULES_BY_ID["JH002"]
     assert isinstance(meta, UnknownAcceptedRisk)
-    # A key is a rule id, or an advisory id or alias of the advisory snapshot in use (JH902).
+    # A key is a rule id (live and nginx-check ids too: they are accepted where they are found),
+    # or an advisory id or alias of the advisory snapshot in use (JH902).
     known_advisories = snap.advisories.known_ids
     findings += [
         meta.unknown(rule_id)
         for rule_id in sorted(accepted)
-        if rule_id not in RULES_BY_ID
+        if rule_id not in KNOWN_IDS
         and rule_id not in {rule.id for rule in rules}
         and rule_id.upper() not in known_advisories
     ]

@@ -7,9 +7,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from jupyter_hardening.config import Hardening
-from jupyter_hardening.docs import DOCUMENTED, anchor, render
+from jupyter_hardening.docs import anchor, render
+from jupyter_hardening.rules import DOCUMENTED, LIVE_RULES, NGINX_RULES
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -25,8 +29,8 @@ def test_rules_reference_is_generated_from_the_rules() -> None:
 
 
 def test_every_rule_has_a_stable_anchor_and_its_examples() -> None:
-    """One ``<a id="jh101">`` per rule (for help links and SARIF helpUri), before its entry,
-    which holds its insecure example and its fix."""
+    """One ``<a id="jh101">`` per rule, the live and nginx-check ones too (for help links and
+    SARIF helpUri), before its entry, which holds its insecure example and its fix."""
     text = RULES_MD.read_text()
     assert re.findall(r'<a id="([^"]+)"></a>', text) == [r.id.lower() for r in DOCUMENTED]
     entries = text.split('<a id="')[1:]
@@ -34,6 +38,22 @@ def test_every_rule_has_a_stable_anchor_and_its_examples() -> None:
         assert entry.startswith(f'{anchor(rule)}"></a>\n\n### {rule.id} `{rule.name}`'), rule.id
         assert "**Insecure" in entry or "**Broken" in entry, rule.id
         assert "**Fix" in entry, rule.id
+
+
+@pytest.mark.parametrize(
+    ("module", "documented"),
+    [("diagnosis.py", LIVE_RULES), ("nginxcheck.py", NGINX_RULES)],
+    ids=["live", "nginx-check"],
+)
+def test_every_id_the_code_emits_is_documented(module: str, documented: tuple[Any, ...]) -> None:
+    """The JH7xx ids written in diagnosis.py / nginxcheck.py are exactly the documented ones,
+    and every name nginx-check gives a finding is the rule's name or one of its aliases."""
+    source = (ROOT / "jupyter_hardening" / module).read_text()
+    assert set(re.findall(r'"(JH7[1-9]\d)"', source)) == {r.id for r in documented}
+    if module == "nginxcheck.py":
+        names = {r.id: {r.name, *r.aliases} for r in NGINX_RULES}
+        for rule_id, name in re.findall(r'"(JH7[5-9]\d)",\s*"([a-z-]+)"', source):
+            assert name in names[rule_id], (rule_id, name)
 
 
 def test_generator_command_writes_the_file(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from .auth import (
     WeakToken,
     XSRFDisabled,
 )
-from .base import Finding, Rule, Severity
+from .base import Described, Finding, Rule, Severity
 from .cors import (
     AnyOrigin,
     CredentialsBroadOrigin,
@@ -42,8 +42,10 @@ from .hubconfig import (
     HubSharedUnixUser,
     HubUserConfigEnabled,
 )
+from .live import LIVE_RULES
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
+from .nginxconf import NGINX_RULES
 from .proxy import (
     CookieNotSecure,
     ProxyBypass,
@@ -132,4 +134,27 @@ HUB_RULES: tuple[Rule, ...] = (
 )
 HUB_RULES_BY_ID = {rule.id: rule for rule in HUB_RULES}
 
-__all__ = ["HUB_RULES", "HUB_RULES_BY_ID", "RULES", "RULES_BY_ID", "Finding", "Rule", "Severity"]
+# LIVE_RULES (JH71x, judged from the requests the server sees) and NGINX_RULES (JH75x-JH76x,
+# judged by nginx-check from nginx files) are documented and acceptable like the rules above,
+# but never run on a snapshot; HUB_RULES (JH81x-JH82x) run on a hub's configuration only
+# (hub-check). DOCUMENTED is every id, in id order (docs/rules.md, --list-rules).
+DOCUMENTED: tuple[Rule | Described, ...] = tuple(
+    sorted((*RULES, *LIVE_RULES, *NGINX_RULES, *HUB_RULES), key=lambda rule: rule.id)
+)
+# What c.Hardening.accepted_risks may name (besides advisory ids).
+KNOWN_IDS = frozenset(rule.id for rule in DOCUMENTED)
+
+__all__ = [
+    "DOCUMENTED",
+    "HUB_RULES",
+    "HUB_RULES_BY_ID",
+    "KNOWN_IDS",
+    "LIVE_RULES",
+    "NGINX_RULES",
+    "RULES",
+    "RULES_BY_ID",
+    "Described",
+    "Finding",
+    "Rule",
+    "Severity",
+]
