@@ -359,6 +359,7 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
         public_is_loopback=bool(public_host) and is_loopback(public_host),
         public_socket=public_socket,
         ssl_cert=str(hub.ssl_cert or ""),
+        hub_public_url=str(hub.public_url or ""),
         hub_bind_setting=hub_setting,
         hub_host=hub_host,
         hub_is_loopback=hub_socket or (bool(hub_host) and is_loopback(hub_host)),

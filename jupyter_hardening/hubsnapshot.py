@@ -67,6 +67,7 @@ class HubSnapshot(Snapshot):
     public_is_loopback: bool = False
     public_socket: bool = False
     ssl_cert: str = ""
+    hub_public_url: str = ""  # JupyterHub.public_url: where users reach it (an outer proxy's)
     # The hub's own API (JupyterHub.hub_bind_url or hub_ip).
     hub_bind_setting: str = "JupyterHub.hub_ip"
     hub_host: str = "127.0.0.1"
@@ -133,6 +134,7 @@ class HubSnapshot(Snapshot):
             "JupyterHub.config_file": self.config_file,
             "JupyterHub.bind_url": self.bind_url,
             "JupyterHub.ssl_cert": self.ssl_cert,
+            "JupyterHub.public_url": self.hub_public_url,
             "JupyterHub.hub_bind_url": self.hub_host,
             "JupyterHub.authenticator_class": self.authenticator,
             "Authenticator.allow_all": self.allow_all,

@@ -62,6 +62,11 @@ HUB_CASES: dict[str, dict[str, dict[str, Case]]] = {
                 "c.JupyterHub.ssl_key = '/etc/ssl/hub.key'"
             },
             "unix-socket": {"config": "c.JupyterHub.bind_url = 'http+unix://%2Ftmp%2Fhub.sock'"},
+            "external-proxy-https": {
+                "config": "c.ConfigurableHTTPProxy.should_start = False\n"
+                "c.JupyterHub.public_url = 'https://hub.example.org/'",
+                "env": {"CONFIGPROXY_AUTH_TOKEN": TOKEN},
+            },
         },
     },
     "JH811": {

@@ -228,7 +228,7 @@ def test_hub_fix_clears_the_finding(hub_audit, rule_id: str, case: dict[str, Any
         assert all(f.message != finding.message for f in still), (finding.fix, still)
         assert not _errors(after) - _errors(report), (finding.id, finding.fix)
         for field, value in finding.remedy:
-            if field in ("subdomain_host", "public_host", "hub_host") and value:
+            if field in ("subdomain_host", "public_host", "hub_host", "hub_public_url") and value:
                 assert value in finding.fix, (finding.id, field, value, finding.fix)
 
 

@@ -69,7 +69,7 @@ class HubPublicWithoutTLS(HubRule):
     (``ssl_cert``), listens on a unix socket, or on loopback only, where a TLS proxy in front
     (nginx, Caddy, an ingress) is the only way in. With an external proxy
     (``ConfigurableHTTPProxy.should_start = False``, as z2jh runs it) the proxy's TLS is not in
-    this file: a warning.
+    this file: a warning, quiet once ``public_url`` is ``https://``.
 
     Fix (or ``c.JupyterHub.bind_url = 'http://127.0.0.1:8000'`` behind a TLS proxy; z2jh:
     ``proxy.https.enabled: true`` with ``proxy.https.hosts``)::
@@ -90,16 +90,20 @@ class HubPublicWithoutTLS(HubRule):
             return
         host = snap.public_host or "every interface"
         if snap.proxy_external:
-            # The proxy is started elsewhere (z2jh: its own pod): its TLS is not in this file.
+            # The proxy is started elsewhere (z2jh: its own pod): its TLS is not in this file,
+            # but an https public_url says the admin put it there (jupyterhub keeps bind_url
+            # http without ssl_cert).
+            if snap.hub_public_url.startswith("https://"):
+                return
             yield self.finding(
                 f"JupyterHub's public URL is {snap.bind_url} ({host}, plain http) and its proxy "
                 "runs outside the hub (should_start = False): unless that proxy or one in front "
                 "of it terminates TLS, passwords and cookies cross the network readable.",
-                "terminate TLS at the external proxy and set c.JupyterHub.bind_url = "
-                "'https://...' in jupyterhub_config.py (z2jh: proxy.https.enabled: true with "
-                "proxy.https.hosts in values.yaml)",
+                "terminate TLS at the external proxy and say so: c.JupyterHub.public_url = "
+                "'https://hub.example.org/' in jupyterhub_config.py (z2jh: proxy.https.enabled: "
+                "true with proxy.https.hosts in values.yaml)",
                 severity=Severity.WARNING,
-                remedy={"public_host": "127.0.0.1", "public_is_loopback": True},
+                remedy={"hub_public_url": "https://hub.example.org/"},
             )
             return
         yield self.finding(
