@@ -58,6 +58,10 @@ class HardeningApp(StrictCommand):
             "jupyter_hardening.advisories_app.AdvisoriesApp",
             "Show the advisory snapshot in use and the affected packages; --update FILE.",
         ),
+        "hub-service": (
+            "jupyter_hardening.hubservice.HubServiceApp",
+            "The fleet view: every user server's report on one admin page (a JupyterHub service).",
+        ),
     }
 
     def initialize(self, argv: Any = None) -> None:
