@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_hardening.hubcheck import audit
+from jupyter_hardening.hubcheck import audit, hub_report
 from jupyter_hardening.report import Report
 from jupyter_hardening.rules import HUB_RULES, RULES
 
@@ -420,3 +420,20 @@ def test_environment_secret_is_named_not_shown(hub_audit) -> None:
     assert "$JPY_COOKIE_SECRET" in item.finding.message
     assert "abcdef01" not in json.dumps(report.to_json())
     assert os.environ.get("JPY_COOKIE_SECRET") == "abcdef01"
+
+
+def test_the_fleet_service_reads_the_real_hub_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hub-service's hub section calls the real hub_report (not a stand-in): the verdict and
+    the ids it shows are hub-check's."""
+    from jupyter_hardening.fleet import hub_check_section
+
+    config, env = write_case({"config": "c.JupyterHub.authenticator_class = 'dummy'"}, tmp_path)
+    for key, value in clean_environ(tmp_path, env).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    section = hub_check_section(str(config))
+    assert section.problem == "" and section.summary is not None
+    assert section.summary.verdict == "refuse"
+    assert hub_report(str(config))["verdict"] == "refuse"
