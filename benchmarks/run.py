@@ -100,7 +100,7 @@ def _timed(self, handler):
 _diagnosis.Diagnosis.observe = _timed
 """
 
-PHASES = ("startup", "endpoint", "snippet", "proxy", "proxies", "memory", "watcher")
+PHASES = ("startup", "endpoint", "snippet", "proxy", "proxies", "memory", "watcher", "fleet")
 PUBLIC_HOST = nginx_util.PUBLIC_HOST
 
 
@@ -119,10 +119,12 @@ class Plan:
     save_megabytes: float
     save_pairs: int
     memory_checkpoints: tuple[int, int]
+    fleet_rounds: int = 5
+    fleet_delay: float = 0.05  # seconds each stub server takes to answer its report
 
 
 FULL = Plan("full", 24, 5, 5, 5.0, 8, 10, 40, 100, 3, (1_000, 10_000))
-QUICK = Plan("quick", 1, 1, 1, 1.0, 1, 2, 5, 2, 1, (100, 400))
+QUICK = Plan("quick", 1, 1, 1, 1.0, 1, 2, 5, 2, 1, (100, 400), 1, 0.02)
 
 
 @dataclass(frozen=True)
@@ -809,6 +811,108 @@ def phase_watcher(bench: Bench) -> list[Figure]:
     ]
 
 
+# -- 8. the hub service's fleet refresh ------------------------------------------------------------
+
+FLEET_SERVERS = 100
+FLEET_CONCURRENCY = 8  # hub-service's default bound
+
+
+def _stub_stats(port: int, method: str = "GET") -> dict[str, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, "/stats")
+        body = conn.getresponse().read()
+    finally:
+        conn.close()
+    return json.loads(body) if body else {}
+
+
+def phase_fleet(bench: Bench) -> list[Figure]:
+    """hub-service refreshing 100 stub servers, at most 8 at a time vs one at a time."""
+    import asyncio
+
+    from jupyter_hardening.fleet import Fleet
+
+    port = free_port()
+    delay = bench.plan.fleet_delay
+    stub = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "fleet_stubs.py"),
+            *(str(port), str(FLEET_SERVERS), str(delay)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def stop() -> None:
+        stub.terminate()
+        stub.wait(10)
+
+    bench.stack.callback(stop)
+    assert stub.stdout is not None
+    if stub.stdout.readline().strip() != "ready":
+        raise RuntimeError("the fleet stubs did not start")
+    origin = f"http://127.0.0.1:{port}"
+
+    async def refresh(concurrency: int) -> tuple[float, int]:
+        fleet = Fleet(f"{origin}/hub/api", origin, secrets.token_hex(16), concurrency, 30.0)
+        try:
+            began = time.perf_counter()
+            state = await fleet.refresh()
+            wall = time.perf_counter() - began
+        finally:
+            fleet.close()
+        verdicts = [s.verdict for s in state.servers]
+        if verdicts != ["warn"] * FLEET_SERVERS:
+            raise RuntimeError(f"the refresh did not read every stub: {sorted(set(verdicts))}")
+        return wall, fleet.peak_in_flight
+
+    def once(concurrency: int) -> tuple[float, int]:
+        _stub_stats(port, "DELETE")
+        wall, _ = asyncio.run(refresh(concurrency))
+        return wall, _stub_stats(port)["peak"]
+
+    times: dict[int, list[float]] = {FLEET_CONCURRENCY: [], 1: []}
+    peaks: list[int] = []
+    once(FLEET_CONCURRENCY)  # warm-up: imports, the first connections
+    for i, order in alternating(bench.plan.fleet_rounds):
+        for bounded in order:
+            concurrency = FLEET_CONCURRENCY if bounded else 1
+            wall, peak = once(concurrency)
+            times[concurrency].append(wall)
+            if bounded:
+                peaks.append(peak)
+        say(
+            f"  round {i + 1}: at most {FLEET_CONCURRENCY} at a time {fmt_s(times[FLEET_CONCURRENCY][-1])} "
+            f"(peak {peaks[-1]} in flight), one at a time {fmt_s(times[1][-1])}"
+        )
+    peak = max(peaks)
+    say(
+        f"  {FLEET_SERVERS} stub servers answering after {delay * 1000:.0f} ms each; "
+        f"ideal: {fmt_s(FLEET_SERVERS * delay / FLEET_CONCURRENCY)} and {fmt_s(FLEET_SERVERS * delay)}"
+    )
+    return [
+        ratio_figure(
+            "fleet",
+            f"refresh {FLEET_SERVERS} stub servers, bound {FLEET_CONCURRENCY} vs sequential",
+            clients.median(times[FLEET_CONCURRENCY]),
+            clients.median(times[1]),
+            fmt_s,
+            0.25,
+        ),
+        Figure(
+            "fleet-peak",
+            "peak report requests in flight seen by the stubs vs the bound",
+            str(peak),
+            str(FLEET_CONCURRENCY),
+            peak / FLEET_CONCURRENCY,
+            "<= 1",
+            peak <= FLEET_CONCURRENCY,
+        ),
+    ]
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
@@ -869,6 +973,7 @@ def main(argv: list[str] | None = None) -> int:
         "proxies": phase_proxies,
         "memory": phase_memory,
         "watcher": phase_watcher,
+        "fleet": phase_fleet,
     }
     began = time.monotonic()
     # pip compiles a package's bytecode when it installs it; a checkout (and this environment's

@@ -25,7 +25,7 @@ from .command import (
 )
 from .configfiles import config_file_errors
 from .report import Report, render_text
-from .rules import RULES
+from .rules import DOCUMENTED, HUB_RULES, LIVE_RULES, NGINX_RULES
 
 
 def repeated_secret(argv: list[str]) -> str:
@@ -245,12 +245,23 @@ class CheckApp(StrictCommand):
         self.exit(1 if report.verdict == "refuse" else 0)
 
     def print_rules(self) -> None:
-        """--list-rules: every rule, as text, JSON or SARIF rule descriptors."""
+        """--list-rules: every documented id (the live and nginx-check ones too), as text or
+        JSON; SARIF rule descriptors for what `check` itself judges."""
         if self.output_format == "sarif":
             from .sarif import sarif_log
 
             print(json.dumps(sarif_log([]), indent=2))
-        elif self.output_format == "json":
+            return
+        live = {rule.id for rule in LIVE_RULES}
+        nginx = {rule.id for rule in NGINX_RULES}
+        hub = {rule.id for rule in HUB_RULES}
+
+        def judged(rule_id: str) -> str:
+            if rule_id in hub:
+                return "hub"
+            return "requests" if rule_id in live else "nginx" if rule_id in nginx else "settings"
+
+        if self.output_format == "json":
             rules = [
                 {
                     "id": rule.id,
@@ -258,13 +269,21 @@ class CheckApp(StrictCommand):
                     "severity": rule.severity.label,
                     "traits": list(rule.traits),
                     "summary": rule.summary,
+                    "judged": judged(rule.id),
                 }
-                for rule in RULES
+                for rule in DOCUMENTED
             ]
             print(json.dumps(rules, indent=2))
-        else:
-            for rule in RULES:
-                print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}")
+            return
+        tags = {
+            "settings": "",
+            "requests": " (live, /hardening)",
+            "nginx": " (nginx-check)",
+            "hub": " (hub-check)",
+        }
+        for rule in DOCUMENTED:
+            tag = tags[judged(rule.id)]
+            print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}{tag}")
 
     def check_files(self) -> None:
         """Judge each config file given as an argument alone; exit with the worst status."""

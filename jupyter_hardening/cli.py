@@ -50,9 +50,17 @@ class HardeningApp(StrictCommand):
             "jupyter_hardening.proxy.command.ApacheSnippetApp",
             "Print the Apache httpd <VirtualHost> that puts the running Jupyter server behind TLS.",
         ),
+        "hub-check": (
+            "jupyter_hardening.hubcheck.HubCheckApp",
+            "Audit a JupyterHub's configuration (jupyterhub_config.py) without starting it.",
+        ),
         "advisories": (
             "jupyter_hardening.advisories_app.AdvisoriesApp",
             "Show the advisory snapshot in use and the affected packages; --update FILE.",
+        ),
+        "hub-service": (
+            "jupyter_hardening.hubservice.HubServiceApp",
+            "The fleet view: every user server's report on one admin page (a JupyterHub service).",
         ),
     }
 

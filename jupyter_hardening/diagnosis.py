@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from .facts import PublicURL, default_port, ip_literal, loopback_literal
 from .rules.base import Finding, Severity
+from .rules.live import LIVE_RULES
 from .snapshot import Snapshot
 
 # A Host or Origin host worth repeating in a fix: a DNS name or an address, with a port.
@@ -32,64 +33,8 @@ SHOWN_HEADERS = ("Origin", "Host", "Upgrade", "Connection", "X-Forwarded-Proto",
 _PREFIX_CACHE_SIZE = 256
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A proxy fault the watcher recognises: the finding's identity."""
-
-    id: str
-    name: str
-    severity: Severity
-    traits: tuple[str, ...]
-    summary: str
-
-
-KINDS = {
-    k.id: k
-    for k in (
-        Kind(
-            "JH710",
-            "proxy-host-port",
-            Severity.ERROR,
-            ("nginx proxy_set_header Host",),
-            "the proxy drops the port (or the whole Host) the browser used",
-        ),
-        Kind(
-            "JH711",
-            "proxy-websocket",
-            Severity.ERROR,
-            ("nginx proxy_set_header Upgrade/Connection", "nginx proxy_http_version"),
-            "websocket requests arrive without Upgrade",
-        ),
-        Kind(
-            "JH712",
-            "proxy-forwarded-proto",
-            Severity.WARNING,
-            ("nginx proxy_set_header X-Forwarded-Proto", "ServerApp.trust_xheaders"),
-            "public_url is https but requests arrive as http",
-        ),
-        Kind(
-            "JH713",
-            "proxy-host-not-local",
-            Severity.WARNING,
-            ("ServerApp.local_hostnames", "ServerApp.allow_remote_access"),
-            "requests refused for a Host that local_hostnames does not list",
-        ),
-        Kind(
-            "JH714",
-            "proxy-strips-base-url",
-            Severity.ERROR,
-            ("nginx proxy_pass", "ServerApp.base_url"),
-            "requests arrive without base_url (proxy_pass with a URI part)",
-        ),
-        Kind(
-            "JH715",
-            "proxy-client-address",
-            Severity.INFO,
-            ("ServerApp.trust_xheaders",),
-            "every client shows as the proxy's address",
-        ),
-    )
-}
+# The kinds of fault, declared (and documented) in rules/live.py.
+KINDS = {rule.id: rule for rule in LIVE_RULES}
 
 
 @dataclass
@@ -219,9 +164,11 @@ def _example(handler: Any, status: int) -> str:
 class Diagnosis:
     """Counts the proxy faults seen in requests; builds findings from the counts on demand."""
 
-    def __init__(self, context: Context, log: Any = None):
+    def __init__(self, context: Context, log: Any = None, accepted: dict[str, str] | None = None):
         self.context = context
         self.log = log
+        # c.Hardening.accepted_risks: an accepted kind is still counted, and logged as accepted.
+        self.accepted = dict(accepted or {})
         self.seen: dict[str, Seen] = {}
         # Bumped on every count change: the live report re-merges only when it moved.
         self.version = 0
@@ -350,6 +297,15 @@ class Diagnosis:
         if self.log is None:
             return
         finding = self.finding(kind)
+        if kind in self.accepted:
+            self.log.info(
+                "[jupyter_hardening] %s %s (accepted: %s): %s",
+                finding.id,
+                finding.name,
+                self.accepted[kind],
+                finding.message,
+            )
+            return
         self.log.warning(
             "[jupyter_hardening] %s %s: %s Fix: %s (logged once; count and last seen at "
             "/hardening)",
@@ -529,9 +485,11 @@ class Diagnosis:
         return f"{name}: {fixes[seen.proxy]} (nginx: {fixes['nginx']})"
 
 
-def watch(serverapp: Any, snapshot: Snapshot, log: Any = None) -> Diagnosis:
+def watch(
+    serverapp: Any, snapshot: Snapshot, log: Any = None, accepted: dict[str, str] | None = None
+) -> Diagnosis:
     """Start watching the server's requests; return the Diagnosis that counts them."""
-    diagnosis = Diagnosis(context_for(serverapp, snapshot), log)
+    diagnosis = Diagnosis(context_for(serverapp, snapshot), log, accepted)
     settings = serverapp.web_app.settings
     original = settings.get("log_function")
     observe = diagnosis.observe

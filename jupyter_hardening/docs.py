@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from .rules import RULES, Rule
+from .rules import DOCUMENTED, Described, Rule
 
 HEADER = """\
 # Rules
@@ -23,8 +23,13 @@ HEADER = """\
 
 Every rule `jupyter_hardening` applies, in the order it applies them. Ids are stable and banded by
 concern: JH0xx the audit itself, JH1xx network exposure, JH2xx authentication, JH3xx CORS/origins,
-JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH8xx
-JupyterHub, JH9xx routes without login and known advisories. Each id is an anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
+JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH80x
+JupyterHub user servers, JH81x-JH82x the hub's own `jupyterhub_config.py` (judged by
+`jupyter hardening hub-check`, see [hub-check.md](hub-check.md)), JH9xx routes without login
+and known advisories. Two kinds are not judged from the
+settings: JH710-JH715 from the requests a running server sees (`/hardening`, `/metrics`; never
+`check`), JH750-JH769 by `jupyter hardening nginx-check` from nginx files (see
+[proxy-diagnosis.md](proxy-diagnosis.md)). Each id is an anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in
 `jupyter_hardening/rules/<concern>.py`, and its docstring is its entry below. Rules judge values
 and combinations (an `allow_origin_pat` is tried against attacker origins; a token's strength is
 estimated; certificates are read with `cryptography`), not names. The log line and the report
@@ -32,7 +37,9 @@ carry the exact fix for your values.
 
 An `error` refuses the server's start by default (`c.Hardening.refuse_at`); a `warning` and an
 `info` are reported. A risk you have weighed is accepted by id, with its reason:
-`c.Hardening.accepted_risks = {'JH406': 'our internal CA'}`.
+`c.Hardening.accepted_risks = {'JH406': 'our internal CA'}`. That works for the live and the
+nginx-check ids too: an accepted finding is shown as accepted and not counted (nginx-check reads
+the setting from the same Jupyter config files as the server).
 """
 FOOTER = """\
 ## How the rules read the settings
@@ -50,7 +57,7 @@ same name. The findings then name `ServerApp.tornado_settings['...']`, and the f
 INLINE_LITERAL = re.compile(r"``(.+?)``")
 
 
-def anchor(rule: Rule) -> str:
+def anchor(rule: Rule | Described) -> str:
     """The stable anchor of a rule's entry: its id in lower case."""
     return rule.id.lower()
 
@@ -101,7 +108,7 @@ def docstring_markdown(doc: str) -> list[str]:
     return out[:-1]
 
 
-def band_title(rule: Rule) -> str:
+def band_title(rule: Rule | Described) -> str:
     """The first line of the rule module's docstring, e.g. ``JH1xx — who can reach ...``."""
     module = sys.modules[type(rule).__module__]
     return markdown_text((module.__doc__ or "").strip().splitlines()[0].rstrip("."))
@@ -111,10 +118,11 @@ def render() -> str:
     """The whole of docs/rules.md."""
     lines = [HEADER, "| id | name | severity | what it finds |", "|---|---|---|---|"]
     lines += [
-        f"| [{r.id}](#{anchor(r)}) | `{r.name}` | {r.severity.label} | {r.summary} |" for r in RULES
+        f"| [{r.id}](#{anchor(r)}) | `{r.name}` | {r.severity.label} | {r.summary} |"
+        for r in DOCUMENTED
     ]
     band = ""
-    for rule in RULES:
+    for rule in DOCUMENTED:
         if band_title(rule) != band:
             band = band_title(rule)
             lines += ["", f"## {band}"]

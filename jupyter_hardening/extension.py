@@ -343,7 +343,9 @@ def audit_and_serve(serverapp: Any) -> None:
             refuse(serverapp.log, report)
         live = LiveReport(snapshot, hardening, report, provenance)
         if hardening.diagnose_proxy:
-            live.diagnosis = diagnosis.watch(serverapp, snapshot, serverapp.log)
+            live.diagnosis = diagnosis.watch(
+                serverapp, snapshot, serverapp.log, hardening.accepted_risks
+            )
         serverapp.web_app.settings[SETTINGS_KEY] = live
         publish_live_report(serverapp, live)
     except Exception as e:

@@ -2,8 +2,10 @@
 
 Parses with crossplane (files, or the sections of ``nginx -T``), finds the locations that
 proxy to Jupyter, and reports what ``nginx-snippet`` gets right and the config gets wrong, with
-file:line and the exact line that fixes it (JH750-JH769). gixy-next's findings are added when
-gixy is installed. Light on purpose: it never imports the server application.
+file:line and the exact line that fixes it (JH750-JH769, documented in rules/nginxconf.py).
+gixy-next's findings are added when gixy is installed. ``c.Hardening.accepted_risks`` is read
+from the Jupyter config files the server reads, as `check` honours it: an accepted finding is
+shown as accepted and does not count. Light on purpose: it never imports the server application.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,9 @@ class Issue:
     fix: str
     # How --fix changes the file: (action, line, directive regex, text); see apply_edits.
     edits: tuple[tuple[str, int, str, str], ...] = ()
+    # Accepted with c.Hardening.accepted_risks (its id), and the reason given there.
+    accepted: bool = False
+    reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The finding as JSON (``--format json``)."""
@@ -67,6 +72,8 @@ class Issue:
             "line": self.line,
             "message": self.message,
             "fix": self.fix,
+            "accepted": self.accepted,
+            "reason": self.reason,
         }
 
 
@@ -816,22 +823,35 @@ def write_fixed(source: str, output: str, issues: list[Issue]) -> tuple[str, lis
 
 
 def counts(issues: list[Issue]) -> dict[str, int]:
-    """Issues per severity."""
-    return {s.label: sum(i.severity == s for i in issues) for s in sorted(Severity, reverse=True)}
+    """Issues per severity, accepted ones left out, plus the number accepted (as `check`)."""
+    found = {
+        s.label: sum(i.severity == s and not i.accepted for i in issues)
+        for s in sorted(Severity, reverse=True)
+    }
+    return {**found, "accepted": sum(i.accepted for i in issues)}
+
+
+def accept(issues: list[Issue], accepted: dict[str, str]) -> list[Issue]:
+    """``issues`` with those whose id ``accepted`` names marked accepted, with the reason."""
+    return [
+        replace(i, accepted=True, reason=accepted[i.id]) if i.id in accepted else i for i in issues
+    ]
 
 
 def render_text(issues: list[Issue], sources: list[str]) -> str:
     """The human-readable result."""
     c = counts(issues)
-    head = "OK: nothing to fix" if not issues else "findings to fix"
+    head = "OK: nothing to fix" if all(i.accepted for i in issues) else "findings to fix"
     lines = [
         f"nginx-check of {', '.join(sources)}: {head} "
-        f"({c['error']} error, {c['warning']} warning, {c['info']} info)"
+        f"({c['error']} error, {c['warning']} warning, {c['info']} info"
+        + (f", {c['accepted']} accepted)" if c["accepted"] else ")")
     ]
     for i in issues:
+        tag = f" [accepted: {i.reason}]" if i.accepted else ""
         lines += [
             "",
-            f"{i.severity.label.upper():8}{i.id} {i.name}  {i.file}:{i.line}",
+            f"{i.severity.label.upper():8}{i.id} {i.name}{tag}  {i.file}:{i.line}",
             f"        {i.message}",
             f"        fix: {i.fix}",
         ]
@@ -855,7 +875,7 @@ def render_sarif(issues: list[Issue], sources: list[str]) -> str:
     from pathlib import Path
 
     from . import __version__
-    from .sarif import INFORMATION_URI, LEVELS, SCHEMA, SRCROOT, artifact_location
+    from .sarif import DOCS_URL, INFORMATION_URI, LEVELS, SCHEMA, SRCROOT, artifact_location
 
     root = Path.cwd()
     rules: dict[str, dict[str, Any]] = {}
@@ -866,7 +886,7 @@ def render_sarif(issues: list[Issue], sources: list[str]) -> str:
                 "id": i.id,
                 "name": i.name,
                 "shortDescription": {"text": i.name.replace("-", " ")},
-                "helpUri": f"{INFORMATION_URI}/blob/main/docs/proxy-diagnosis.md",
+                "helpUri": f"{DOCS_URL}#{i.id.lower()}",
                 "defaultConfiguration": {"level": LEVELS[i.severity]},
             },
         )
@@ -885,6 +905,12 @@ def render_sarif(issues: list[Issue], sources: list[str]) -> str:
                     }
                 }
             ],
+            # Accepted: visible, but it does not fail a scan (as `check --format sarif`).
+            **(
+                {"suppressions": [{"kind": "external", "justification": i.reason}]}
+                if i.accepted
+                else {}
+            ),
         }
         for i in issues
     ]
@@ -946,15 +972,25 @@ def default_sources() -> tuple[list[dict[str, Any]], list[str], list[str]]:
 
 
 def main_check(
-    files: list[str], port: int, upstream: str, fmt: str, use_gixy: bool = True, fix: str = ""
+    files: list[str],
+    port: int,
+    upstream: str,
+    fmt: str,
+    use_gixy: bool = True,
+    fix: str = "",
+    accepted: dict[str, str] | None = None,
 ) -> tuple[int, str]:
-    """(exit status, output) of nginx-check; raises CheckError for exit 2."""
+    """(exit status, output) of nginx-check; raises CheckError for exit 2.
+
+    ``accepted``: c.Hardening.accepted_risks; --fix still corrects what they name.
+    """
+    accepted = accepted or {}
     target = target_from(port, upstream, os.environ.get("JUPYTER_RUNTIME_DIR"))
     if fix:
         if len(files) != 1:
             raise CheckError("--fix OUTPUT takes exactly one FILE to correct")
         diff, _ = write_fixed(files[0], fix, audit(read_files(files), target))
-        status, report = main_check([fix], port, upstream, fmt, use_gixy)
+        status, report = main_check([fix], port, upstream, fmt, use_gixy, accepted=accepted)
         if fmt == "json":
             data = json.loads(report)
             data["fixed"] = {"output": fix, "diff": diff}
@@ -968,9 +1004,11 @@ def main_check(
     if use_gixy and not any(i.id == "JH768" for i in issues):
         issues += gixy_issues(paths, issues)
         issues.sort(key=lambda i: (-i.severity, i.file, i.line, i.id))
+    issues = accept(issues, accepted)
     render = {"json": render_json, "sarif": render_sarif}.get(fmt, render_text)
     text = render(issues, sources)
-    return (1 if any(i.severity == Severity.ERROR for i in issues) else 0), text
+    errors = any(i.severity == Severity.ERROR and not i.accepted for i in issues)
+    return (1 if errors else 0), text
 
 
 @dataclass
@@ -1025,12 +1063,18 @@ def parse_args(argv: list[str]) -> _Args:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``jupyter-hardening-nginx-check``: exit 0 clean or warnings, 1 errors, 2 usage/files."""
+def main(
+    argv: list[str] | None = None, accepted: Callable[[], dict[str, str]] | None = None
+) -> None:
+    """``jupyter-hardening-nginx-check``: exit 0 clean or warnings, 1 errors, 2 usage/files.
+
+    ``accepted`` reads c.Hardening.accepted_risks (after the arguments are parsed).
+    """
     try:
         args = parse_args(list(sys.argv[1:] if argv is None else argv))
+        risks = accepted() if accepted is not None else {}
         status, text = main_check(
-            args.files, args.port, args.upstream, args.fmt, args.gixy, args.fix
+            args.files, args.port, args.upstream, args.fmt, args.gixy, args.fix, risks
         )
     except CheckError as e:
         message = "".join(c if c.isprintable() else "?" for c in str(e))
@@ -1044,12 +1088,15 @@ class NginxCheckApp(JupyterApp):
     """Audit the nginx config in front of Jupyter: what nginx-snippet gets right and it gets wrong.
 
     FILE ... are nginx.conf or conf.d/sites-available files (default: what `nginx -T` shows,
-    else /etc/nginx/nginx.conf and its includes). Exit status: 0 clean or warnings only,
-    1 errors, 2 usage error or a file that cannot be read.
+    else /etc/nginx/nginx.conf and its includes). Ids named in c.Hardening.accepted_risks
+    (jupyter_server_config.py) are reported as accepted. Exit status: 0 clean, warnings only
+    or accepted, 1 errors, 2 usage error or a file that cannot be read.
     """
 
     name = "jupyter-hardening-nginx-check"
     description = __doc__
+    # c.Hardening.accepted_risks is read from the files the server reads.
+    config_file_name = "jupyter_server_config"
 
     _argv: list[str] = []
 
@@ -1059,4 +1106,22 @@ class NginxCheckApp(JupyterApp):
 
     def start(self) -> None:
         """Run the check."""
-        main(self._argv)
+        main(self._argv, self.accepted_risks)
+
+    def accepted_risks(self) -> dict[str, str]:
+        """c.Hardening.accepted_risks from the Jupyter config files, or CheckError (one line)."""
+        from traitlets import TraitError
+
+        from .config import Hardening
+
+        try:
+            self.load_config_file(suppress_errors=False)
+        except Exception as e:  # a config file that raises: its text may hold secrets
+            raise CheckError(
+                f"a Jupyter config file in {', '.join(self.config_file_paths)} cannot be "
+                f"loaded ({type(e).__name__}); `jupyter hardening check` names it"
+            ) from None
+        try:
+            return dict(Hardening(config=self.config).accepted_risks)
+        except TraitError as e:
+            raise CheckError(str(e)) from None

@@ -234,6 +234,10 @@ class Snapshot:
             **(self.hub.settings() if self.hub is not None else {}),
             "ServerApp.allow_unauthenticated_access": self.allow_unauthenticated_access,
             "advisory snapshot": self.advisories.describe(),
+            # notAfter of ServerApp.certfile, for readers of the JSON (the hub's fleet view).
+            "ServerApp.certfile expires": self.tls.not_after.isoformat(timespec="seconds")
+            if self.tls.not_after is not None
+            else ("unreadable" if self.certfile else "no certificate"),
         }
 
 

@@ -75,7 +75,8 @@ def build_venv() -> Path:
     dependencies = text[
         text.index("dependencies = [") : text.index("]", text.index("dependencies"))
     ]
-    key = hashlib.sha256(dependencies.encode()).hexdigest()[:12]
+    # One venv per checkout: worktrees side by side must not reinstall each other's package.
+    key = hashlib.sha256((dependencies + str(REPO)).encode()).hexdigest()[:12]
     venv = CACHE / f"hubvenv-{key}"
     src = Path(tempfile.mkdtemp(prefix="src-", dir=CACHE))
     shutil.copytree(
@@ -267,8 +268,11 @@ c.Spawner.pre_spawn_hook = make_pre_spawn_hook(then=admin_hook)
 """
 
 
-def start_hub(root: Path, venv: Path, chp: Path, per_user: dict[str, Any]) -> Hub:
-    """Write the config, start the hub as the unprivileged user, wait until the proxy answers."""
+def start_hub(
+    root: Path, venv: Path, chp: Path, per_user: dict[str, Any], extra_config: str = ""
+) -> Hub:
+    """Write the config (plus ``extra_config``), start the hub as the unprivileged user, wait
+    until the proxy answers."""
     root.mkdir(parents=True, exist_ok=True)
     homes = root / "homes"
     homes.mkdir(exist_ok=True)
@@ -285,6 +289,7 @@ def start_hub(root: Path, venv: Path, chp: Path, per_user: dict[str, Any]) -> Hu
             token=token,
             per_user=per_user,
         )
+        + extra_config
     )
     give(root)
     log_path = root / "hub.log"

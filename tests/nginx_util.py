@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from .servers import port_open
+
 PUBLIC_HOST = "jupyter.example.com"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -103,53 +105,73 @@ def gixy_findings(conf: Path, gixy: str = "gixy") -> list[dict[str, object]]:
 
 
 @dataclass
-class RunningNginx:
-    """A foreground nginx process and where its output goes."""
+class RunningProxy:
+    """A foreground proxy process (nginx, Caddy, httpd) and the file its output goes to."""
 
     proc: subprocess.Popen[str]
     log_path: Path
 
     @property
     def log(self) -> str:
-        """What nginx wrote to stderr so far (errors, warnings)."""
-        return self.log_path.read_text(errors="replace")
+        """What the proxy wrote so far (errors, warnings)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+RunningNginx = RunningProxy
 
 
 @contextlib.contextmanager
-def running_nginx(conf: Path, *ports: int, nginx: str = "nginx") -> Iterator[RunningNginx]:
-    """Run nginx in the foreground on ``conf`` until the block ends; wait for ``ports``."""
-    assert_nginx_ok(conf, nginx)
-    log_path = conf.parent / "nginx.log"
-    with log_path.open("w") as out:
+def foreground(
+    argv: list[str],
+    log_path: Path,
+    ports: tuple[int, ...],
+    *,
+    stop: signal.Signals = signal.SIGTERM,
+    wait: float = 20,
+    **kwargs: Any,
+) -> Iterator[RunningProxy]:
+    """Run ``argv`` in the foreground, its output appended to ``log_path``, until the block
+    ends; wait up to ``wait`` seconds for ``ports``. Stopped with ``stop``, then until the
+    ports are free again (so the next test can bind them)."""
+    with log_path.open("a") as out:
         proc = subprocess.Popen(
-            [nginx, "-e", "stderr", "-p", str(conf.parent), "-c", str(conf)],
+            argv,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
+            **kwargs,
         )
-    running = RunningNginx(proc, log_path)
+    running = RunningProxy(proc, log_path)
     try:
-        deadline = time.monotonic() + 15
-        while not all(_port_open(p) for p in ports):
+        deadline = time.monotonic() + wait
+        while not all(port_open(p) for p in ports):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"nginx did not start ({proc.poll()}):\n{running.log}")
+                raise AssertionError(f"{argv[0]} did not start ({proc.poll()}):\n{running.log}")
             time.sleep(0.05)
         yield running
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGQUIT)
+            proc.send_signal(stop)
             try:
-                proc.wait(10)
+                proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+        deadline = time.monotonic() + 10
+        while any(port_open(p) for p in ports) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running_nginx(conf: Path, *ports: int, nginx: str = "nginx") -> Iterator[RunningProxy]:
+    """Run nginx in the foreground on ``conf`` until the block ends; wait for ``ports``."""
+    assert_nginx_ok(conf, nginx)
+    log_path = conf.parent / "nginx.log"
+    log_path.write_text("")
+    argv = [nginx, "-e", "stderr", "-p", str(conf.parent), "-c", str(conf)]
+    with foreground(argv, log_path, ports, stop=signal.SIGQUIT, wait=15) as running:
+        yield running
 
 
 @dataclass(frozen=True)
@@ -211,6 +233,54 @@ def resolve_to_loopback(*names: str) -> Iterator[None]:
         yield
 
 
+# The seed tutorials' proxy (seeds 000 and 002) on a TLS port other than 443; tests break or
+# repair its {map}, {websocket}, {host}, {proto} and {proxy_pass} lines (see seed_server).
+SEED = """
+{map}
+server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name {server_name};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location {base_url} {{
+        proxy_pass {proxy_pass};
+        proxy_http_version 1.1;
+{websocket}
+        {host}
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        {proto}
+        client_max_body_size 10M;
+    }}
+}}
+"""
+WEBSOCKET = """        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;"""
+CONNECTION_MAP = """map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}"""
+
+
+def seed_server(port: int, ca: TestCA, upstream: int, **changes: str) -> str:
+    """The seeds' server block on ``port`` in front of Jupyter on ``upstream`` under /jp/, as
+    written (`proxy_set_header Host $host;`), with ``changes`` to its lines."""
+    values = {
+        "port": str(port),
+        "server_name": PUBLIC_HOST,
+        "cert": str(ca.cert),
+        "key": str(ca.key),
+        "base_url": "/jp/",
+        "proxy_pass": f"http://127.0.0.1:{upstream}",
+        "websocket": WEBSOCKET,
+        "map": CONNECTION_MAP,
+        "host": "proxy_set_header Host $host;",
+        "proto": "proxy_set_header X-Forwarded-Proto $scheme;",
+        **changes,
+    }
+    return SEED.format(**values)
+
+
 def host_resolver_flag(name: str = PUBLIC_HOST) -> str:
     """The Chromium flag that sends ``name`` to 127.0.0.1 (for headless-browser tests)."""
     return f"--host-resolver-rules=MAP {name} 127.0.0.1"
@@ -263,6 +333,20 @@ class JupyterClient:
             allow_redirects=False,
             timeout=30,
         )
+
+    def script_login(self, password: str) -> Any:
+        """The login form posted as a script posts it (no Origin header, which the origin
+        check lets through); return the response."""
+        self.session.get(self.url("login"), timeout=30)
+        form = {"password": password, "_xsrf": self.xsrf}
+        return self.session.post(self.url("login"), data=form, allow_redirects=False, timeout=30)
+
+    def script_terminal(self) -> str:
+        """A new terminal's name, asked for with the XSRF header but no Origin (a script)."""
+        headers = {"X-XSRFToken": self.xsrf}
+        term = self.session.post(self.url("api/terminals"), headers=headers, timeout=30)
+        assert term.status_code == 200, term.text
+        return str(term.json()["name"])
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """A same-origin call to ``path`` (e.g. 'api/contents') with cookie, XSRF and Origin."""

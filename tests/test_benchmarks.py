@@ -31,6 +31,8 @@ FIGURES = (
     "rss-growth",
     "watcher-cost",
     "watcher",
+    "fleet",
+    "fleet-peak",
 )
 
 

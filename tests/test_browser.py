@@ -19,9 +19,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect
 
-from .browser_util import launch_chromium, screenshot, trusting_home
+from .browser_util import (
+    SLOW_MS,
+    ca_trusting_home,
+    chromium_page,
+    launch_chromium,
+    open_login,
+    run_in_new_notebook,
+    screenshot,
+    submit_password,
+    trusting_home,
+)
 from .fixtures import require_tool
 from .guide import server_config, set_password
 from .nginx_util import (
@@ -38,8 +47,7 @@ from .servers import JupyterHome, ServerProcess, free_port, jupyter_bin, start
 pytestmark = [pytest.mark.browser, pytest.mark.nginx, pytest.mark.timeout(240)]
 
 BASE_URL = "/jp/"
-# JupyterLab's first load on a slow 2-core machine takes 10-20 s.
-SLOW_MS = 90_000
+__all__ = ["SLOW_MS"]  # test_proxies_browser takes it from here
 
 
 @dataclass
@@ -107,30 +115,14 @@ def trusting_chromium_home(
     tmp_path_factory: pytest.TempPathFactory, deployment: Deployment
 ) -> Path:
     """A $HOME for Chromium whose NSS database trusts the test CA."""
-    require_tool("chromium", "Chromium (Debian chromium)")
-    require_tool("certutil", "certutil (Debian libnss3-tools)")
-    return trusting_home(tmp_path_factory.mktemp("chromium-home"), deployment.ca.ca_cert)
+    return ca_trusting_home(tmp_path_factory.mktemp("chromium-home"), deployment.ca.ca_cert)
 
 
 @pytest.fixture
 def page(trusting_chromium_home: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh headless Chromium window: no cookies, generous timeouts.
-
-    Started per test: pytest-jupyter closes the current asyncio loop after each test, and
-    playwright's sync API keeps its loop running while it is open.
-    """
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p, trusting_chromium_home)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(SLOW_MS)
-            yield page
-            # The last state of every test, for whoever reads a failure.
-            screenshot(page, f"last-{request.node.name}")
-        finally:
-            browser.close()
+    """A fresh headless Chromium window: no cookies, generous timeouts."""
+    with chromium_page(trusting_chromium_home, f"last-{request.node.name}") as page:
+        yield page
 
 
 @pytest.fixture
@@ -178,14 +170,10 @@ def wait_for_call(
 
 def log_in(page: Any, deployment: Deployment, shot: str) -> Any:
     """Open /jp/lab, land on the login page, type the password, submit; return the response."""
-    page.goto(deployment.url("lab"))
-    page.wait_for_selector("#password_input")
+    open_login(page, deployment.url("lab"))
     assert page.url.startswith(deployment.url("login"))
     screenshot(page, shot)
-    page.fill("#password_input", deployment.password)
-    with page.expect_navigation() as navigation:
-        page.click("#login_submit")
-    return navigation.value
+    return submit_password(page, deployment.password)
 
 
 def test_snippet_asks_for_the_settings_the_deployment_has(deployment: Deployment) -> None:
@@ -213,20 +201,7 @@ def test_login_run_a_cell_and_read_the_report(
     assert page.url.startswith(deployment.url("lab"))
     screenshot(page, "02-jupyterlab")
 
-    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
-    panel = page.locator(".jp-NotebookPanel:visible")
-    # The toolbar's indicator says idle before any kernel exists; the status bar names the
-    # kernel only once its websocket is connected.
-    expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(
-        "Python 3 (ipykernel) | Idle", timeout=SLOW_MS
-    )
-    editor = panel.locator(".jp-Cell .cm-content").first
-    editor.click()
-    page.keyboard.type("6*7")
-    expect(editor).to_have_text("6*7", timeout=SLOW_MS)
-    page.keyboard.press("Shift+Enter")
-    result = panel.locator(".jp-OutputArea-executeResult").first
-    expect(result).to_contain_text("42", timeout=SLOW_MS)
+    run_in_new_notebook(page, "6*7", "42")
     screenshot(page, "03-notebook-6x7-is-42")
 
     # The first save is one PUT of the whole notebook, then a rename (PATCH) to the name typed.

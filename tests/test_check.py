@@ -176,20 +176,25 @@ def test_repeated_secret_option_is_not_repeated(home: JupyterHome, option: str) 
 
 
 def test_list_rules(home: JupyterHome) -> None:
-    """--list-rules prints every rule id."""
+    """--list-rules prints every documented id: the rules, the live ones and nginx-check's."""
     out = check(home, "--list-rules")
-    from jupyter_hardening.rules import RULES
+    from jupyter_hardening.rules import DOCUMENTED, RULES
 
-    assert out.returncode == 0 and all(rule.id in out.stdout for rule in RULES)
+    assert out.returncode == 0 and all(rule.id in out.stdout for rule in DOCUMENTED)
+    assert "JH711  error    proxy-websocket" in out.stdout and "(live, /hardening)" in out.stdout
     listed = json.loads(check(home, "--list-rules", "--format", "json").stdout)
-    assert [r["id"] for r in listed] == [rule.id for rule in RULES]
+    assert [r["id"] for r in listed] == [rule.id for rule in DOCUMENTED]
     assert listed[0] == {
         "id": RULES[0].id,
         "name": RULES[0].name,
         "severity": RULES[0].severity.label,
         "traits": list(RULES[0].traits),
         "summary": RULES[0].summary,
+        "judged": "settings",
     }
+    judged = {r["id"]: r["judged"] for r in listed}
+    assert (judged["JH711"], judged["JH752"]) == ("requests", "nginx")
+    assert judged["JH810"] == "hub" and "(hub-check)" in out.stdout
 
 
 def _seed(path: Path) -> tuple[list[str], str, str, str, set[str]]:

@@ -7,10 +7,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from jupyter_hardening.config import Hardening
 from jupyter_hardening.docs import anchor, render
-from jupyter_hardening.rules import RULES
+from jupyter_hardening.rules import DOCUMENTED, LIVE_RULES, NGINX_RULES
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -26,15 +29,31 @@ def test_rules_reference_is_generated_from_the_rules() -> None:
 
 
 def test_every_rule_has_a_stable_anchor_and_its_examples() -> None:
-    """One ``<a id="jh101">`` per rule (for help links and SARIF helpUri), before its entry,
-    which holds its insecure example and its fix."""
+    """One ``<a id="jh101">`` per rule, the live and nginx-check ones too (for help links and
+    SARIF helpUri), before its entry, which holds its insecure example and its fix."""
     text = RULES_MD.read_text()
-    assert re.findall(r'<a id="([^"]+)"></a>', text) == [r.id.lower() for r in RULES]
+    assert re.findall(r'<a id="([^"]+)"></a>', text) == [r.id.lower() for r in DOCUMENTED]
     entries = text.split('<a id="')[1:]
-    for rule, entry in zip(RULES, entries, strict=True):
+    for rule, entry in zip(DOCUMENTED, entries, strict=True):
         assert entry.startswith(f'{anchor(rule)}"></a>\n\n### {rule.id} `{rule.name}`'), rule.id
         assert "**Insecure" in entry or "**Broken" in entry, rule.id
         assert "**Fix" in entry, rule.id
+
+
+@pytest.mark.parametrize(
+    ("module", "documented"),
+    [("diagnosis.py", LIVE_RULES), ("nginxcheck.py", NGINX_RULES)],
+    ids=["live", "nginx-check"],
+)
+def test_every_id_the_code_emits_is_documented(module: str, documented: tuple[Any, ...]) -> None:
+    """The JH7xx ids written in diagnosis.py / nginxcheck.py are exactly the documented ones,
+    and every name nginx-check gives a finding is the rule's name or one of its aliases."""
+    source = (ROOT / "jupyter_hardening" / module).read_text()
+    assert set(re.findall(r'"(JH7[1-9]\d)"', source)) == {r.id for r in documented}
+    if module == "nginxcheck.py":
+        names = {r.id: {r.name, *r.aliases} for r in NGINX_RULES}
+        for rule_id, name in re.findall(r'"(JH7[5-9]\d)",\s*"([a-z-]+)"', source):
+            assert name in names[rule_id], (rule_id, name)
 
 
 def test_generator_command_writes_the_file(tmp_path: Path) -> None:
@@ -59,3 +78,19 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "python3 -m venv" in first_block  # Debian's python3 is externally managed (PEP 668)
     assert "pip install . && jupyter hardening check" in first_block
     assert "bash .ci/run" in first_block
+
+
+def test_the_fleet_role_in_the_docs_is_the_one_the_hub_test_grants() -> None:
+    """README and docs/fleet.md give the service the scopes test_hub_service proves enough."""
+    import ast
+    import re
+
+    from .test_hub_service import SERVICE_ROLE
+
+    for name, text in (
+        ("README.md", README),
+        ("docs/fleet.md", (ROOT / "docs" / "fleet.md").read_text()),
+    ):
+        found = re.findall(r'"scopes": (\[[^\]]*"list:users"[^\]]*\])', text)
+        assert found, f"{name} gives the hub-service role no scopes"
+        assert all(ast.literal_eval(s) == SERVICE_ROLE for s in found), (name, found)

@@ -16,7 +16,9 @@ from .nginx_util import nginx_conf_including, nginx_path
 CONFIGS = Path(__file__).with_name("nginx_configs")
 
 
-def nginx_check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def nginx_check(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the command as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "jupyter_hardening.cli", "nginx-check", *args],
@@ -25,6 +27,7 @@ def nginx_check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
         timeout=120,
         check=False,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -175,6 +178,32 @@ def test_usage_errors_are_one_line() -> None:
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert done.stderr.count("\n") == 1 and text in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_accepted_risks_are_honoured(tmp_path: Path) -> None:
+    """c.Hardening.accepted_risks in jupyter_server_config.py, as the server and `check` read
+    it: seed 003's only error (no TLS) shown as accepted, not counted, and exit 0."""
+    from .servers import JupyterHome
+
+    home = JupyterHome(tmp_path / "jhome")
+    reason = "TLS ends at the load balancer"
+    home.write_config(f"c.Hardening.accepted_risks = {{'JH761': {reason!r}}}\n")
+    seed = str(CONFIGS / "seed_003.conf")
+    done = nginx_check(seed, "--format", "json", "--no-gixy", env=home.env())
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    by_id = {f["id"]: f for f in report["findings"]}
+    assert (by_id["JH761"]["accepted"], by_id["JH761"]["reason"]) == (True, reason)
+    assert not by_id["JH751"]["accepted"]
+    assert report["counts"] == {"error": 0, "warning": 2, "info": 1, "accepted": 1}
+    text = nginx_check(seed, "--no-gixy", env=home.env()).stdout
+    assert f"JH761 no-tls [accepted: {reason}]" in text
+    # Without the config the same file fails; a reason left out is one line, exit 2.
+    assert nginx_check(seed, "--no-gixy", env=JupyterHome(tmp_path / "bare").env()).returncode == 1
+    home.write_config("c.Hardening.accepted_risks = {'JH761': ''}\n")
+    bad = nginx_check(seed, env=home.env())
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert "c.Hardening.accepted_risks['JH761'] needs a reason" in bad.stderr
 
 
 def test_only_the_jupyter_port_is_judged() -> None:

@@ -9,94 +9,45 @@ these tests can fail.
 
 from __future__ import annotations
 
-import http.server
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import websocket
 
 from .fixtures import require_tool
-from .nginx_util import (
-    PUBLIC_HOST,
-    JupyterClient,
-    TestCA,
-    execute,
-    make_ca,
-    resolve_to_loopback,
-    run_code,
-    terminal_echo,
-)
+from .nginx_util import PUBLIC_HOST, JupyterClient, TestCA, execute, resolve_to_loopback
 from .proxy_util import (
+    BASE_URL,
+    SIGNIN,
+    ProxiedJupyter,
     RunningProxy,
     apache_path,
     apache_wrapper,
+    assert_auth_gate,
+    assert_names_server_and_companions,
+    assert_saves_100mb_notebook,
+    assert_session,
+    auth_stub,
     caddy_path,
     caddy_wrapper,
+    proxied_jupyter,
     running_apache,
     running_caddy,
 )
-from .servers import JupyterHome, ServerProcess, free_port, start
 
 pytestmark = [pytest.mark.timeout(300)]
 
-BASE_URL = "/jp/"
 PROXIES = [
     pytest.param("caddy", marks=pytest.mark.caddy),
     pytest.param("apache", marks=pytest.mark.apache),
 ]
 
 
-@dataclass
-class Stack:
-    """A password-protected Jupyter with the companion settings, a test CA and the proxy port."""
-
-    ca: TestCA
-    home: JupyterHome
-    server: ServerProcess
-    password: str
-    port: int
-    root: Path
-
-    @property
-    def origin(self) -> str:
-        """What the browser puts in Origin for the proxied site."""
-        return f"https://{PUBLIC_HOST}:{self.port}"
-
-    def client(self) -> JupyterClient:
-        """A fresh, signed-out browser-like client."""
-        return JupyterClient(self.origin, BASE_URL, self.ca)
-
-    def snippet(self, proxy: str, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run `jupyter hardening <proxy>-snippet` as the user would, in this Jupyter home."""
-        return subprocess.run(
-            [sys.executable, "-m", "jupyter_hardening.cli", f"{proxy}-snippet", *args],
-            capture_output=True,
-            text=True,
-            env=self.home.env(),
-            timeout=60,
-            check=False,
-        )
-
-    def generated(self, proxy: str, *extra: str) -> str:
-        """The config the command prints for the live server, checked by the proxy itself."""
-        result = self.snippet(
-            proxy,
-            f"--listen=127.0.0.1:{self.port}",
-            f"--tls-cert={self.ca.cert}",
-            f"--tls-key={self.ca.key}",
-            "--check",
-            *extra,
-        )
-        assert result.returncode == 0, result.stderr
-        assert ": ok" in result.stderr, result.stderr
-        return result.stdout
+class Stack(ProxiedJupyter):
+    """Jupyter with the companion settings, a test CA, and the proxy to run on its port."""
 
     def run(
         self, proxy: str, text: str, folder: Path, extra: str = ""
@@ -110,29 +61,8 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Stack]:
     """A Jupyter server configured as the snippets' headers ask."""
-    root = tmp_path_factory.mktemp("proxies")
-    home = JupyterHome(root / "jhome")
-    port = free_port()
-    secret, hashed = password
-    home.write_config(
-        f"""
-c.ServerApp.ip = '127.0.0.1'
-c.ServerApp.base_url = {BASE_URL!r}
-c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]
-c.ServerApp.trust_xheaders = True
-c.IdentityProvider.secure_cookie = True
-c.IdentityProvider.token = ''
-c.PasswordIdentityProvider.hashed_password = {hashed!r}
-c.Hardening.public_url = 'https://{PUBLIC_HOST}:{port}{BASE_URL}'
-c.ServerApp.jpserver_extensions = {{'jupyterlab': False, 'notebook': False, 'jupyter_lsp': False}}
-"""
-    )
-    server = start(home)
-    try:
-        server.wait_ready(path=f"{BASE_URL}api/status")
-        yield Stack(make_ca(root / "ca"), home, server, secret, port, root)
-    finally:
-        server.stop()
+    with proxied_jupyter(tmp_path_factory.mktemp("proxies"), password) as jupyter:
+        yield Stack(**vars(jupyter))
 
 
 def need(proxy: str) -> None:
@@ -151,26 +81,9 @@ def proxy(request: pytest.FixtureRequest) -> str:
     return name
 
 
-def sign_in(stack: Stack) -> JupyterClient:
-    """A browser-like client logged in with the password."""
-    client = stack.client()
-    login = client.login(stack.password)
-    assert login.status_code == 302, login.text
-    return client
-
-
 def test_header_names_the_server_and_its_companion_settings(stack: Stack, proxy: str) -> None:
     """The header names the live server and the settings it needs, all present in its config."""
-    text = stack.generated(proxy)
-    server = stack.server
-    assert f"pid {server.proc.pid}, port {server.port}, base_url {BASE_URL}" in text
-    config = (stack.home.config_dir / "jupyter_server_config.py").read_text()
-    companions = [
-        line.strip("# ").strip() for line in text.splitlines() if line.startswith("#   c.")
-    ]
-    assert len(companions) == 6
-    for line in companions:
-        assert line in config, f"companion setting missing from the test's config: {line}"
+    assert_names_server_and_companions(stack.generated(proxy), stack)
 
 
 def test_session_through_generated_config(stack: Stack, proxy: str, tmp_path: Path) -> None:
@@ -178,12 +91,9 @@ def test_session_through_generated_config(stack: Stack, proxy: str, tmp_path: Pa
     text = stack.generated(proxy)
     log_start = len(stack.server.log)
     with stack.run(proxy, text, tmp_path / proxy), resolve_to_loopback():
-        client = sign_in(stack)
+        client = stack.sign_in()
         assert any(c.name.startswith("username-") and c.secure for c in client.session.cookies)
-        created = client.api("POST", "api/contents", json={"type": "notebook"})
-        assert created.status_code == 201, created.text
-        assert run_code(client, "6*7") == "42"
-        assert "jh-42" in terminal_echo(client)
+        assert_session(client)
         status = client.session.get(client.url("api/status"), timeout=30)
         assert status.status_code == 200
         assert status.headers["Strict-Transport-Security"] == "max-age=63072000"
@@ -197,34 +107,8 @@ def test_session_through_generated_config(stack: Stack, proxy: str, tmp_path: Pa
 def test_100mb_notebook_save(stack: Stack, proxy: str, tmp_path: Path) -> None:
     """A notebook save is one PUT of the whole file; 100 MB must pass the proxy and Jupyter."""
     text = stack.generated(proxy)
-    source = "x = 1  # padding\n" * (100 * 1024 * 1024 // 17)
-    notebook = {
-        "cells": [
-            {
-                "id": "big",
-                "cell_type": "code",
-                "metadata": {},
-                "source": source,
-                "outputs": [],
-                "execution_count": None,
-            }
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
     with stack.run(proxy, text, tmp_path / proxy), resolve_to_loopback():
-        client = sign_in(stack)
-        saved = client.api(
-            "PUT",
-            "api/contents/big.ipynb",
-            json={"type": "notebook", "format": "json", "content": notebook},
-            timeout=240,
-        )
-        assert saved.status_code in (200, 201), saved.text[:500]
-    big = stack.home.work_dir / "big.ipynb"
-    assert big.stat().st_size > 100 * 1024 * 1024
-    big.unlink()
+        assert_saves_100mb_notebook(stack.sign_in(), stack.home.work_dir)
 
 
 @pytest.mark.caddy
@@ -233,7 +117,7 @@ def test_caddy_body_limit_is_enforced(stack: Stack, tmp_path: Path) -> None:
     need("caddy")
     text = stack.generated("caddy", "--max-body-size=1m")
     with stack.run("caddy", text, tmp_path / "caddy"), resolve_to_loopback():
-        client = sign_in(stack)
+        client = stack.sign_in()
         body = {"type": "file", "format": "text", "content": "x" * (2 * 1024 * 1024)}
         refused = client.api("PUT", "api/contents/too-big.txt", json=body)
         # Caddy 2.6 reports the cut body as a failed proxy request (502).
@@ -256,7 +140,7 @@ def test_apache_does_not_limit_proxied_bodies(stack: Stack, tmp_path: Path) -> N
     )
     assert limited != text
     with stack.run("apache", limited, tmp_path / "apache"), resolve_to_loopback():
-        client = sign_in(stack)
+        client = stack.sign_in()
         body = {"type": "file", "format": "text", "content": "x" * (2 * 1024 * 1024)}
         assert client.api("PUT", "api/contents/through.txt", json=body).status_code == 201
     (stack.home.work_dir / "through.txt").unlink()
@@ -304,25 +188,15 @@ def test_naive_config_breaks_the_same_session(stack: Stack, proxy: str, tmp_path
             log = stack.server.log[log_start:]
             assert "Blocking Cross Origin API request for /jp/login" in log
             assert f"Origin: {stack.origin}, Host: {PUBLIC_HOST}\n" in log
-            script = stack.client()
-            script.session.get(script.url("login"), timeout=30)
-            form = {"password": stack.password, "_xsrf": script.xsrf}
-            signed_in = script.session.post(
-                script.url("login"), data=form, allow_redirects=False, timeout=30
-            )
-            assert signed_in.status_code == 302
-            assert script.api("POST", "api/contents", json={"type": "notebook"}).status_code == 404
-            client = script
+            client = stack.client()
+            assert client.script_login(stack.password).status_code == 302
+            assert client.api("POST", "api/contents", json={"type": "notebook"}).status_code == 404
         else:
-            client = sign_in(stack)
+            client = stack.sign_in()
             created = client.api("POST", "api/contents", json={"type": "notebook"})
             assert created.status_code == 201
-        term = client.session.post(
-            client.url("api/terminals"), headers={"X-XSRFToken": client.xsrf}, timeout=30
-        )
-        assert term.status_code == 200, term.text
         with pytest.raises(websocket.WebSocketBadStatusException):
-            client.websocket(f"terminals/websocket/{term.json()['name']}")
+            client.websocket(f"terminals/websocket/{client.script_terminal()}")
 
 
 def idle_then_execute(client: JupyterClient, idle: float) -> str:
@@ -349,60 +223,20 @@ def test_apache_idle_kernel_websocket_outlives_timeout(stack: Stack, tmp_path: P
     text = stack.generated("apache")
     short = "Timeout 2\n"
     with stack.run("apache", text, tmp_path / "gen", extra=short), resolve_to_loopback():
-        assert idle_then_execute(sign_in(stack), 5) == "42"
+        assert idle_then_execute(stack.sign_in(), 5) == "42"
     cut = text.replace(" timeout=86400", "")
     assert cut != text
     with stack.run("apache", cut, tmp_path / "cut", extra=short), resolve_to_loopback():
-        client = sign_in(stack)
+        client = stack.sign_in()
         with pytest.raises((websocket.WebSocketException, OSError)):
             idle_then_execute(client, 5)
 
 
-class _AuthStub(http.server.BaseHTTPRequestHandler):
-    """oauth2-proxy's contract in ten lines: 202 with the sign-in cookie, 401 without."""
-
-    seen: list[str] = []
-
-    def do_GET(self) -> None:
-        self.seen.append(self.headers.get("X-Forwarded-Uri", ""))
-        signed_in = "signed_in=yes" in self.headers.get("Cookie", "")
-        self.send_response(202 if signed_in else 401)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        """Quiet."""
-
-
-@pytest.fixture
-def auth_server() -> Iterator[str]:
-    """A stub auth server on loopback; yields its check URL."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthStub)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/auth"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.mark.caddy
-def test_caddy_forward_auth_gate(stack: Stack, auth_server: str, tmp_path: Path) -> None:
+def test_caddy_forward_auth_gate(stack: Stack, tmp_path: Path) -> None:
     """Anonymous requests go to sign-in; signed-in ones reach Jupyter, websockets included."""
     need("caddy")
-    signin = "https://auth.example.com/oauth2/start"
-    text = stack.generated("caddy", f"--forward-auth={auth_server}", f"--auth-signin={signin}")
-    with stack.run("caddy", text, tmp_path / "caddy"), resolve_to_loopback():
-        anonymous = stack.client()
-        denied = anonymous.session.get(
-            anonymous.url("api/status"), allow_redirects=False, timeout=30
-        )
-        assert denied.status_code == 302
-        assert denied.headers["Location"] == f"{signin}?rd={stack.origin}{BASE_URL}api/status"
-        client = stack.client()
-        client.session.cookies.set("signed_in", "yes", domain=PUBLIC_HOST)
-        assert client.login(stack.password).status_code == 302
-        assert client.api("GET", "api/status").status_code == 200
-        assert run_code(client, "6*7") == "42"
-        assert f"{BASE_URL}api/status" in _AuthStub.seen
+    with auth_stub("X-Forwarded-Uri") as stub:
+        text = stack.generated("caddy", f"--forward-auth={stub.url}", f"--auth-signin={SIGNIN}")
+        with stack.run("caddy", text, tmp_path / "caddy"), resolve_to_loopback():
+            assert_auth_gate(stack, stub)

@@ -10,68 +10,56 @@ counter. One Jupyter for the module; nginx is started per test (it takes a few m
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 import websocket
-from playwright.sync_api import expect
 
-from .browser_util import launch_chromium, screenshot, trusting_home
+from .browser_util import (
+    ca_trusting_home,
+    chromium_page,
+    open_login,
+    run_in_new_notebook,
+    screenshot,
+    submit_password,
+)
 from .fixtures import require_tool
 from .nginx_util import (
     PUBLIC_HOST,
     JupyterClient,
     RunningNginx,
-    TestCA,
-    make_ca,
+    foreground,
     nginx_conf,
     nginx_conf_including,
     resolve_to_loopback,
     run_code,
     running_nginx,
+    seed_server,
     terminal_echo,
 )
+from .proxy_util import BASE_URL, ProxiedJupyter, assert_session, proxied_jupyter
 from .servers import JupyterHome, ServerProcess, free_port, start
 
 pytestmark = [pytest.mark.nginx, pytest.mark.browser, pytest.mark.timeout(300)]
 
-BASE_URL = "/jp/"
-SLOW_MS = 90_000
 FAULT = re.compile(
     r'^jupyter_hardening_proxy_fault_requests_total\{id="(JH7\d\d)".*\} (\S+)$', re.M
 )
 
 
-@dataclass
-class Stack:
+class Stack(ProxiedJupyter):
     """Jupyter behind the port nginx will use, and how to read its live report directly."""
-
-    ca: TestCA
-    home: JupyterHome
-    server: ServerProcess
-    password: str
-    token: str
-    port: int
-
-    @property
-    def origin(self) -> str:
-        """What the browser shows (and sends as Origin)."""
-        return f"https://{PUBLIC_HOST}:{self.port}"
-
-    def url(self, path: str = "") -> str:
-        """The public URL of ``path`` under base_url."""
-        return f"{self.origin}{BASE_URL}{path}"
 
     def direct(self, path: str) -> requests.Response:
         """GET ``path`` from Jupyter itself (loopback, token): what the proxy cannot change."""
@@ -92,89 +80,19 @@ class Stack:
         """The proxy-fault counters of /metrics, by id."""
         return {k: float(v) for k, v in FAULT.findall(self.direct("metrics").text)}
 
-    def client(self) -> JupyterClient:
-        """A signed-out browser-like Python client."""
-        return JupyterClient(self.origin, BASE_URL, self.ca)
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Stack]:
     """`jupyter lab` with a password and public_url, set up as nginx-snippet asks."""
     require_tool("nginx", "nginx (Debian nginx-light)")
-    root = tmp_path_factory.mktemp("diagnosis")
-    home = JupyterHome(root / "jhome")
-    port = free_port()
-    secret, hashed = password
-    token = secrets.token_hex(24)
-    home.write_config(
-        f"""
-c.ServerApp.ip = '127.0.0.1'
-c.ServerApp.base_url = {BASE_URL!r}
-c.ServerApp.local_hostnames = ['localhost', {PUBLIC_HOST!r}]
-c.ServerApp.trust_xheaders = True
-c.IdentityProvider.secure_cookie = True
-c.IdentityProvider.token = {token!r}
-c.PasswordIdentityProvider.hashed_password = {hashed!r}
-c.Hardening.public_url = 'https://{PUBLIC_HOST}:{port}{BASE_URL}'
-c.ServerApp.jpserver_extensions = {{'jupyter_lsp': False}}
-"""
-    )
-    server = start(home, command="jupyter-lab")
-    try:
-        server.wait_ready(path=f"{BASE_URL}api/status", timeout=120)
-        yield Stack(make_ca(root / "ca"), home, server, secret, token, port)
-    finally:
-        server.stop()
-
-
-def snippet(stack: Stack) -> str:
-    """What `jupyter hardening nginx-snippet` writes for the running server."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_hardening.cli",
-            "nginx-snippet",
-            f"--listen=127.0.0.1:{stack.port}",
-            f"--tls-cert={stack.ca.cert}",
-            f"--tls-key={stack.ca.key}",
-        ],
-        capture_output=True,
-        text=True,
-        env=stack.home.env(),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-# The seeds' proxy (seeds 000 and 002) on a TLS port other than 443; {host}, {websocket} and
-# {proxy_pass} are what the tests break or repair.
-SEED = """
-map $http_upgrade $connection_upgrade {{
-    default upgrade;
-    ''      close;
-}}
-server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name {server_name};
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location {base_url} {{
-        proxy_pass {proxy_pass};
-        proxy_http_version 1.1;
-{websocket}
-        {host}
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        {proto}
-        client_max_body_size 10M;
-    }}
-}}
-"""
-WEBSOCKET = """        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection $connection_upgrade;"""
+    with proxied_jupyter(
+        tmp_path_factory.mktemp("diagnosis"),
+        password,
+        token=secrets.token_hex(24),
+        command="jupyter-lab",
+        extensions="{'jupyter_lsp': False}",
+    ) as jupyter:
+        yield Stack(**vars(jupyter))
 
 
 def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
@@ -183,19 +101,8 @@ def seed_conf(stack: Stack, folder: Path, **changes: str) -> Path:
     With a master process, as nginx runs in production: `master_process off` (the tests'
     default) does not reload cleanly (it runs out of worker_connections after SIGHUP).
     """
-    values = {
-        "port": str(stack.port),
-        "server_name": PUBLIC_HOST,
-        "cert": str(stack.ca.cert),
-        "key": str(stack.ca.key),
-        "base_url": BASE_URL,
-        "proxy_pass": f"http://127.0.0.1:{stack.server.port}",
-        "websocket": WEBSOCKET,
-        "host": "proxy_set_header Host $host;",
-        "proto": "proxy_set_header X-Forwarded-Proto $scheme;",
-        **changes,
-    }
-    conf = nginx_conf(folder, SEED.format(**values), main="user root;" if os.getuid() == 0 else "")
+    server = seed_server(stack.port, stack.ca, stack.server.port, **changes)
+    conf = nginx_conf(folder, server, main="user root;" if os.getuid() == 0 else "")
     conf.write_text(conf.read_text().replace("master_process off;", "master_process on;"))
     return conf
 
@@ -222,13 +129,9 @@ def wait_for(stack: Stack, rule_id: str, timeout: float = 5) -> dict[str, Any]:
 def test_generated_config_moves_no_counter(stack: Stack, tmp_path: Path) -> None:
     """A whole session through nginx-snippet's config: no live finding, no counter moves."""
     before = stack.counts()
-    conf = nginx_conf_including(tmp_path / "nginx", snippet(stack))
+    conf = nginx_conf_including(tmp_path / "nginx", stack.generated("nginx", check=False))
     with running_nginx(conf, stack.port), resolve_to_loopback():
-        client = stack.client()
-        assert client.login(stack.password).status_code == 302
-        assert client.api("POST", "api/contents", json={"type": "notebook"}).status_code == 201
-        assert run_code(client, "6*7") == "42"
-        assert "jh-42" in terminal_echo(client)
+        assert_session(stack.sign_in())
     assert stack.counts() == before
     assert not set(stack.findings()) - set(before)
 
@@ -236,53 +139,26 @@ def test_generated_config_moves_no_counter(stack: Stack, tmp_path: Path) -> None
 @pytest.fixture(scope="module")
 def chromium_home(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Path:
     """A $HOME whose NSS database trusts the test CA."""
-    require_tool("chromium", "Chromium (Debian chromium)")
-    require_tool("certutil", "certutil (Debian libnss3-tools)")
-    return trusting_home(tmp_path_factory.mktemp("chromium-home"), stack.ca.ca_cert)
+    return ca_trusting_home(tmp_path_factory.mktemp("chromium-home"), stack.ca.ca_cert)
 
 
 @pytest.fixture
 def page(chromium_home: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh headless Chromium window."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p, chromium_home)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(SLOW_MS)
-            yield page
-            screenshot(page, f"diagnosis-last-{request.node.name}")
-        finally:
-            browser.close()
+    with chromium_page(chromium_home, f"diagnosis-last-{request.node.name}") as page:
+        yield page
 
 
 def log_in(page: Any, stack: Stack) -> Any:
     """Open /jp/lab, type the password on the login page, submit; return the response."""
-    page.goto(stack.url("lab"))
-    page.wait_for_selector("#password_input")
-    page.fill("#password_input", stack.password)
-    with page.expect_navigation() as navigation:
-        page.click("#login_submit")
-    return navigation.value
+    open_login(page, stack.url("lab"))
+    return submit_password(page, stack.password)
 
 
 def run_six_times_seven(page: Any) -> None:
     """In JupyterLab: a new notebook, 6*7, Shift+Enter, and 42 in the output."""
     page.wait_for_selector(".jp-Launcher", state="visible")
-    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
-    panel = page.locator(".jp-NotebookPanel:visible")
-    expect(page.locator(".jp-StatusBar-Widget")).to_contain_text(
-        "Python 3 (ipykernel) | Idle", timeout=SLOW_MS
-    )
-    editor = panel.locator(".jp-Cell .cm-content").first
-    editor.click()
-    page.keyboard.type("6*7")
-    expect(editor).to_have_text("6*7", timeout=SLOW_MS)
-    page.keyboard.press("Shift+Enter")
-    expect(panel.locator(".jp-OutputArea-executeResult").first).to_contain_text(
-        "42", timeout=SLOW_MS
-    )
+    run_in_new_notebook(page, "6*7", "42")
 
 
 def test_host_without_port_is_named_then_fixed(stack: Stack, page: Any, tmp_path: Path) -> None:
@@ -335,6 +211,73 @@ def test_websocket_without_upgrade_is_named_then_fixed(stack: Stack, tmp_path: P
         count = stack.counts()["JH711"]
         assert run_code(client, "6*7") == "42"
         assert "jh-42" in terminal_echo(client)
+        assert stack.counts()["JH711"] == count
+
+
+def watch_websockets(page: Any) -> list[str]:
+    """From now on, what the page's websockets report: 'open URL', and each socket error and
+    console error Chromium shows for them (a failed handshake's status is only there)."""
+    seen: list[str] = []
+
+    def opened(ws: Any) -> None:
+        seen.append(f"open {urlsplit(ws.url).path}")
+        ws.on("socketerror", lambda error: seen.append(f"socketerror {error}"))
+
+    page.on("websocket", opened)
+    page.on(
+        "console",
+        lambda msg: seen.append(f"console {msg.text}") if "WebSocket" in msg.text else None,
+    )
+    return seen
+
+
+def test_browser_kernel_without_websocket_headers_is_named_then_fixed(
+    stack: Stack, page: Any, tmp_path: Path
+) -> None:
+    """A config without `proxy_set_header Upgrade/Connection` (nor their map): Chromium logs in
+    and opens a notebook, but its kernel websocket's handshake fails; /hardening names JH711
+    with the lines to add; with those exact lines applied and nginx reloaded, the same browser
+    runs 6*7 and sees 42."""
+    fixed_host = f"proxy_set_header Host $host:{stack.port};"
+    conf = seed_conf(stack, tmp_path / "nginx", host=fixed_host, websocket="", map="")
+    before = stack.counts().get("JH711", 0)
+    host_before = stack.counts().get("JH710", 0)
+    with running_nginx(conf, stack.port) as nginx:
+        sockets = watch_websockets(page)
+        assert log_in(page, stack).status == 200
+        # A launcher, not the workspace an earlier test left (JupyterLab keeps it server-side).
+        page.goto(stack.url("lab?reset"))
+        page.wait_for_selector(".jp-Launcher", state="visible")
+        page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+        kernel = re.compile(r"api/kernels/[0-9a-f-]+/channels")
+        deadline = time.monotonic() + 60
+        while not any(kernel.search(s) and "400" in s for s in sockets):
+            assert time.monotonic() < deadline, f"no failed kernel websocket: {sockets}"
+            page.wait_for_timeout(200)
+        status_bar = page.locator(".jp-StatusBar-Widget").inner_text()
+        screenshot(page, "diagnosis-04-kernel-websocket-fails")
+        # What the browser sees: the handshake answered 400, the kernel never connects.
+        assert "Unexpected response code: 400" in " ".join(sockets), sockets
+        assert "Python 3 (ipykernel) | Connecting" in status_bar, status_bar
+
+        finding = wait_for(stack, "JH711")
+        assert stack.counts()["JH711"] > before
+        assert stack.counts().get("JH710", 0) == host_before  # Host is right: only websockets
+        location_lines, _, http_lines = finding["fix"].partition(" with, in http {}: ")
+        added = re.findall(r"\S[^;]*;", location_lines)
+        assert added == [
+            "proxy_set_header Upgrade $http_upgrade;",
+            "proxy_set_header Connection $connection_upgrade;",
+        ], finding["fix"]
+        assert http_lines == "map $http_upgrade $connection_upgrade { default upgrade; '' close; }"
+
+        websocket_lines = "\n".join(f"        {line}" for line in added)
+        reload(nginx, conf, stack, host=fixed_host, websocket=websocket_lines, map=http_lines)
+        count = stack.counts()["JH711"]
+        # The same browser, its login cookie kept.
+        page.goto(stack.url("lab?reset"))
+        run_six_times_seven(page)
+        screenshot(page, "diagnosis-05-websocket-fixed-6x7-is-42")
         assert stack.counts()["JH711"] == count
 
 
@@ -391,28 +334,32 @@ class Plain:
     token: str
     password: str
 
-    def report(self) -> dict[str, dict[str, Any]]:
-        """/hardening's findings by id."""
+    def get(self, path: str) -> requests.Response:
+        """GET ``path`` under /jp/ with the token."""
         response = requests.get(
-            self.server.url(f"{BASE_URL}hardening"),
+            self.server.url(f"{BASE_URL}{path}"),
             headers={"Authorization": f"token {self.token}", "Accept": "application/json"},
             timeout=30,
         )
         response.raise_for_status()
-        return {f["id"]: f for f in response.json()["findings"]}
+        return response
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """/hardening's findings by id."""
+        return {f["id"]: f for f in self.get("hardening").json()["findings"]}
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Plain]:
-    """The server for the Apache and trust_xheaders cases."""
-    home = JupyterHome(tmp_path_factory.mktemp("plain") / "jhome")
+@contextlib.contextmanager
+def plain_server(folder: Path, password: tuple[str, str], extra: str = "") -> Iterator[Plain]:
+    """A plain `jupyter server` on /jp/ with a password, ``extra`` config lines after."""
+    home = JupyterHome(folder / "jhome")
     token = secrets.token_hex(24)
     home.write_config(
         f"c.IdentityProvider.token = {token!r}\n"
         f"c.PasswordIdentityProvider.hashed_password = {password[1]!r}\n"
         f"c.ServerApp.base_url = {BASE_URL!r}\n"
         "c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'notebook': False, "
-        "'jupyter_lsp': False}\n"
+        "'jupyter_lsp': False}\n" + extra
     )
     server = start(home)
     try:
@@ -420,6 +367,13 @@ def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -
         yield Plain(server, token, password[0])
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]) -> Iterator[Plain]:
+    """The server for the Apache and trust_xheaders cases."""
+    with plain_server(tmp_path_factory.mktemp("plain"), password) as server:
+        yield server
 
 
 def test_client_address_with_trust_xheaders_off(plain: Plain) -> None:
@@ -460,31 +414,56 @@ ErrorLog {tmp_path}/error.log
 ProxyPass {BASE_URL} http://127.0.0.1:{plain.server.port}{BASE_URL}
 """
     )
-    proc = subprocess.Popen([apache, "-f", str(conf), "-DFOREGROUND"], stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 15
-        while not _port_open(port):
-            assert proc.poll() is None and time.monotonic() < deadline, "apache did not start"
-            time.sleep(0.05)
-        with resolve_to_loopback():
-            client = JupyterClient(f"http://{PUBLIC_HOST}:{port}", BASE_URL, None)
-            assert client.login(plain.password).status_code == 404
-        finding = plain.report()["JH710"]
-        assert finding["fix"].startswith(
-            f"Apache: ProxyPreserveHost On (nginx: proxy_set_header Host $host:{port};)"
-        )
-        assert (
-            f"'127.0.0.1:{plain.server.port}', the proxy's own upstream address"
-            in finding["message"]
-        )
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    argv = [apache, "-f", str(conf), "-DFOREGROUND"]
+    with foreground(argv, tmp_path / "httpd.log", (port,), wait=15), resolve_to_loopback():
+        client = JupyterClient(f"http://{PUBLIC_HOST}:{port}", BASE_URL, None)
+        assert client.login(plain.password).status_code == 404
+    finding = plain.report()["JH710"]
+    assert finding["fix"].startswith(
+        f"Apache: ProxyPreserveHost On (nginx: proxy_set_header Host $host:{port};)"
+    )
+    assert (
+        f"'127.0.0.1:{plain.server.port}', the proxy's own upstream address" in finding["message"]
+    )
 
 
-def _port_open(port: int) -> bool:
-    import socket
+# A live id and an nginx-check id, accepted in the server's config.
+ACCEPTED = {
+    "JH714": "the old proxy strips /jp/ for one legacy path",
+    "JH752": "nginx-check: this proxy serves no kernels",
+}
 
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+
+def test_accepted_live_finding_is_shown_accepted_and_not_counted(
+    tmp_path: Path, password: tuple[str, str]
+) -> None:
+    """c.Hardening.accepted_risks names JH714: the live finding shows as accepted with the
+    reason, is counted neither in /hardening's counts nor in /metrics' findings, is logged
+    as accepted (no WARNING), and neither id is reported as unknown (JH002)."""
+    with plain_server(tmp_path, password, f"c.Hardening.accepted_risks = {ACCEPTED!r}\n") as jp:
+        before = jp.get("hardening").json()
+        assert "JH002" not in jp.report()
+        mark = len(jp.server.log)
+        # What a `proxy_pass` with a URI part sends: the path without /jp/.
+        stripped = requests.get(jp.server.url("api/status"), timeout=30)
+        assert stripped.status_code == 404
+
+        after = jp.get("hardening").json()
+        found = {f["id"]: f for f in after["findings"]}
+        assert found["JH714"]["accepted"] is True
+        assert found["JH714"]["reason"] == ACCEPTED["JH714"]
+        assert found["JH714"]["severity"] == "error"
+        assert after["counts"] == {**before["counts"], "accepted": before["counts"]["accepted"] + 1}
+        assert after["verdict"] == before["verdict"]
+
+        metrics = jp.get("metrics").text
+        assert 'jupyter_hardening_findings{severity="error"} 0.0' in metrics
+        accepted = before["counts"]["accepted"] + 1
+        assert f"jupyter_hardening_accepted_findings {accepted:.1f}" in metrics
+        assert 'jupyter_hardening_rule_findings{id="JH714"' not in metrics
+        # The raw request counter still counts: what the proxy sends has not changed.
+        assert FAULT.findall(metrics) == [("JH714", "1.0")]
+
+        log = jp.server.log[mark:]
+        assert f"JH714 proxy-strips-base-url (accepted: {ACCEPTED['JH714']})" in log
+        assert "Fix: proxy_pass" not in log

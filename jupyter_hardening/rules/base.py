@@ -115,3 +115,17 @@ class Rule:
             remedy=tuple((remedy or {}).items()),
             key=key,
         )
+
+
+class Described:
+    """A finding kind judged from something other than the snapshot (the requests the server
+    sees, an nginx file). Declared like a Rule, and documented the same way: the class
+    docstring holds why it matters, the broken example and the fix."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    traits: ClassVar[tuple[str, ...]]
+    summary: ClassVar[str]
+    # Other names its findings carry (a variant of the same fault, gixy's plugin names).
+    aliases: ClassVar[tuple[str, ...]] = ()
