@@ -247,7 +247,7 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
 
     from . import advisories
     from .atrest import secret_strength
-    from .snapshot import is_loopback
+    from .facts import binds_loopback
 
     texts = [Path(f).read_text(errors="replace") for f in hub._loaded_config_files]
     public_host, public_socket = _host(hub.bind_url)
@@ -356,13 +356,13 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
         config_file=", ".join(str(Path(f).absolute()) for f in hub._loaded_config_files),
         bind_url=hub.bind_url,
         public_host=public_host,
-        public_is_loopback=bool(public_host) and is_loopback(public_host),
+        public_is_loopback=bool(public_host) and binds_loopback(public_host),
         public_socket=public_socket,
         ssl_cert=str(hub.ssl_cert or ""),
         hub_public_url=str(hub.public_url or ""),
         hub_bind_setting=hub_setting,
         hub_host=hub_host,
-        hub_is_loopback=hub_socket or (bool(hub_host) and is_loopback(hub_host)),
+        hub_is_loopback=hub_socket or (bool(hub_host) and binds_loopback(hub_host)),
         authenticator=f"{auth_class.__module__}.{auth_class.__qualname__}",
         authenticator_classes=auth_names,
         allow_all=allow_all,
