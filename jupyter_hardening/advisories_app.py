@@ -157,8 +157,16 @@ class AdvisoriesApp(JupyterApp):
             document = read_export(path, keep)
         except advisories.SnapshotError as e:
             self.fail(f"--update {path}: {e}; the installed snapshot is unchanged")
+        from .outputfile import write_atomically  # readers see the old file or the new one
+
         target = advisories.installed_path()
-        advisories.write_atomically(target, json.dumps(document, sort_keys=True) + "\n")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(str(target), json.dumps(document, sort_keys=True) + "\n")
+        except OSError as e:
+            self.fail(
+                f"cannot write {target}: {e.strerror or e}; the installed snapshot is unchanged"
+            )
         print(
             f"Installed {target}: dated {document['date']}, "
             f"{len(document['advisories'])} advisories for the packages here"

@@ -24,7 +24,7 @@ from .command import (
 from .configfiles import config_file_errors
 from .printable import SECRET_TRAITS, hide_secret_value
 from .report import Report, render_text
-from .rules import DOCUMENTED, LIVE_RULES, NGINX_RULES
+from .rules import DOCUMENTED, HUB_RULES, LIVE_RULES, NGINX_RULES
 
 
 def repeated_secret(argv: list[str]) -> str:
@@ -253,8 +253,11 @@ class CheckApp(StrictCommand):
             return
         live = {rule.id for rule in LIVE_RULES}
         nginx = {rule.id for rule in NGINX_RULES}
+        hub = {rule.id for rule in HUB_RULES}
 
         def judged(rule_id: str) -> str:
+            if rule_id in hub:
+                return "hub"
             return "requests" if rule_id in live else "nginx" if rule_id in nginx else "settings"
 
         if self.output_format == "json":
@@ -271,7 +274,12 @@ class CheckApp(StrictCommand):
             ]
             print(json.dumps(rules, indent=2))
             return
-        tags = {"settings": "", "requests": " (live, /hardening)", "nginx": " (nginx-check)"}
+        tags = {
+            "settings": "",
+            "requests": " (live, /hardening)",
+            "nginx": " (nginx-check)",
+            "hub": " (hub-check)",
+        }
         for rule in DOCUMENTED:
             tag = tags[judged(rule.id)]
             print(f"{rule.id}  {rule.severity.label:8} {rule.name:26} {rule.summary}{tag}")

@@ -31,7 +31,7 @@ class HardeningApp(StrictCommand):
             "Audit the configuration a Jupyter server would start with, without starting it.",
         ),
         "nginx-snippet": (
-            "jupyter_hardening.snippet.NginxSnippetApp",
+            "jupyter_hardening.proxy.command.NginxSnippetApp",
             "Print the nginx config that puts the running Jupyter server behind TLS.",
         ),
         "nginx-check": (
@@ -43,12 +43,16 @@ class HardeningApp(StrictCommand):
             "Write a sandboxed systemd service that runs Jupyter as an unprivileged user.",
         ),
         "caddy-snippet": (
-            "jupyter_hardening.caddy.CaddySnippetApp",
+            "jupyter_hardening.proxy.command.CaddySnippetApp",
             "Print the Caddyfile site block that puts the running Jupyter server behind Caddy.",
         ),
         "apache-snippet": (
-            "jupyter_hardening.apache.ApacheSnippetApp",
+            "jupyter_hardening.proxy.command.ApacheSnippetApp",
             "Print the Apache httpd <VirtualHost> that puts the running Jupyter server behind TLS.",
+        ),
+        "hub-check": (
+            "jupyter_hardening.hubcheck.HubCheckApp",
+            "Audit a JupyterHub's configuration (jupyterhub_config.py) without starting it.",
         ),
         "advisories": (
             "jupyter_hardening.advisories_app.AdvisoriesApp",

@@ -7,8 +7,8 @@ from typing import Any
 from traitlets import Bool, Dict, Enum, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from .facts import parse_public_url
 from .printable import printable
-from .publicurl import parse_public_url
 
 
 class Hardening(Configurable):

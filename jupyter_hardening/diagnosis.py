@@ -10,7 +10,6 @@ redacted example per kind is kept: no cookie, token, query string or request bod
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import re
 import threading
 import time
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from .publicurl import PublicURL, parse_public_url
+from .facts import PublicURL, default_port, ip_literal, loopback_literal
 from .rules.base import Finding, Severity
 from .rules.live import LIVE_RULES
 from .snapshot import Snapshot
@@ -75,12 +74,6 @@ class Context:
 
 def context_for(serverapp: Any, snapshot: Snapshot, port: Any = None, sock: Any = None) -> Context:
     """The Context of a live ServerApp (``port`` and ``sock`` as read at startup, when given)."""
-    public = None
-    if snapshot.public_url:
-        try:
-            public = parse_public_url(snapshot.public_url)
-        except ValueError:
-            public = None
     web_app = serverapp.web_app
 
     def routed(path: str) -> bool:
@@ -91,7 +84,7 @@ def context_for(serverapp: Any, snapshot: Snapshot, port: Any = None, sock: Any 
 
     return Context(
         base_url=snapshot.base_url,
-        public=public,
+        public=snapshot.public,
         trust_xheaders=snapshot.trust_xheaders,
         allow_remote_access=snapshot.allow_remote_access,
         local_hostnames=tuple(h.lower() for h in snapshot.local_hostnames),
@@ -125,15 +118,6 @@ def _split_hostport(value: str) -> tuple[str, str] | None:
     if match is None:
         return None
     return match.group(1).lower(), match.group(2) or ""
-
-
-def _loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def which_proxy(headers: Any) -> str:
@@ -244,7 +228,7 @@ class Diagnosis:
         h_host, h_port = seen_host
         if o_host == h_host:
             how = "port"
-        elif _loopback_host(h_host) or (h_port and h_port == str(self.context.port)):
+        elif loopback_literal(h_host) or (h_port and h_port == str(self.context.port)):
             # nginx's default Host is the proxy_pass address ($proxy_host).
             how = "host"
         else:
@@ -261,13 +245,9 @@ class Diagnosis:
         if seen is None:
             return
         name = seen[0].strip("[]")
-        if name.startswith("/") or _loopback_host(name) or name in self.context.local_hostnames:
+        if name.startswith("/") or loopback_literal(name) or name in self.context.local_hostnames:
             return  # jupyter_server accepted this Host: the 403 came from elsewhere
-        try:
-            ipaddress.ip_address(name)
-            address = True
-        except ValueError:
-            address = False
+        address = ip_literal(name) is not None
         self._count("JH713", handler, status, {"host": name, "address": str(address)})
 
     def _base_url(self, handler: Any, status: int) -> None:
@@ -366,7 +346,7 @@ class Diagnosis:
 
     def _jh710(self, seen: Seen) -> tuple[str, str]:
         d = seen.detail
-        default = "443" if d["scheme"] == "https" else "80"
+        default = str(default_port(d["scheme"]))
         port = d["port"] if d["port"] and d["port"] != default else ""
         host = "$host:" + port if port else "$host"
         origin = f"{d['scheme']}://{d['host']}" + (f":{d['port']}" if d["port"] else "")

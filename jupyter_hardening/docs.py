@@ -23,8 +23,10 @@ HEADER = """\
 
 Every rule `jupyter_hardening` applies, in the order it applies them. Ids are stable and banded by
 concern: JH0xx the audit itself, JH1xx network exposure, JH2xx authentication, JH3xx CORS/origins,
-JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH8xx
-JupyterHub, JH9xx routes without login and known advisories. Two kinds are not judged from the
+JH4xx TLS files, JH5xx `base_url`, JH6xx CSP `frame-ancestors`, JH7xx reverse proxy, JH80x
+JupyterHub user servers, JH81x-JH82x the hub's own `jupyterhub_config.py` (judged by
+`jupyter hardening hub-check`, see [hub-check.md](hub-check.md)), JH9xx routes without login
+and known advisories. Two kinds are not judged from the
 settings: JH710-JH715 from the requests a running server sees (`/hardening`, `/metrics`; never
 `check`), JH750-JH769 by `jupyter hardening nginx-check` from nginx files (see
 [proxy-diagnosis.md](proxy-diagnosis.md)). Each id is an anchor here (e.g. [`#jh101`](#jh101)) for help links; each rule lives in

@@ -112,15 +112,6 @@ def distribution_of(module: str) -> str:
     return names[0] if names else ""
 
 
-def _public_by_design(fn: Any) -> bool:
-    """``@allow_unauthenticated`` in jupyter_server's own code: login, logout, static files,
-    redirects, /api (version), /metrics (checks login itself), CORS preflight (OPTIONS)."""
-    module = str(getattr(fn, "__module__", "") or "")
-    return getattr(fn, "__allow_unauthenticated", None) is True and (
-        module == "jupyter_server" or module.startswith("jupyter_server.")
-    )
-
-
 def open_routes(
     web_app: Any, allow_unauthenticated_access: bool, extensions: tuple[str, ...] = ()
 ) -> tuple[OpenRoute, ...]:

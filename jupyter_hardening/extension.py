@@ -12,11 +12,8 @@ refusal is CRITICAL lines and ``sys.exit(1)``.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-import re
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import TraitError
 
 from .config import Hardening
+from .facts import ip_literal, pattern_invalid, route_pattern_problem
 
 if TYPE_CHECKING:
     from .report import Report
@@ -130,30 +128,11 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     problems = []
     ip = serverapp.ip
     if ip and ip not in ("*", "localhost"):
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            try:
-                socket.getaddrinfo(ip, None, 0, socket.SOCK_STREAM)
-            except (OSError, UnicodeError) as e:
-                reason = getattr(e, "strerror", None) or str(e)
-                hint = " (an IPv6 address goes without brackets)" if ip.startswith("[") else ""
-                problems.append(
-                    (
-                        f"ServerApp.ip = {ip!r} is not an address and does not resolve on this "
-                        f"machine ({reason}){hint}",
-                        "c.ServerApp.ip = '127.0.0.1' (behind a proxy), or an address or host "
-                        "name of this machine",
-                    )
-                )
+        problem = _unresolvable_ip(ip)
+        if problem:
+            problems.append(problem)
     base_url = serverapp.base_url
-    try:
-        # jupyter_server joins base_url into its route patterns unescaped (see JH502). A named
-        # group compiles alone, but clashes with the routes' own (?P<path>...): re.error there.
-        named = sorted(re.compile(base_url).groupindex)
-        reason = f"named group {named[0]!r} beside the routes' own" if named else ""
-    except re.error as e:
-        reason = str(e)
+    reason = route_pattern_problem(base_url)
     if reason:
         problems.append(
             (
@@ -165,7 +144,7 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     if token_file:
         problems.append(token_file)
     problems += atrest.preflight_problems(serverapp)
-    error = _pattern_error(serverapp.allow_origin_pat)
+    error = pattern_invalid(serverapp.allow_origin_pat)
     if error:
         problems.append(
             (
@@ -177,13 +156,25 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _pattern_error(pattern: str) -> str:
-    """The regex error of ``pattern``, or '' (rules.cors.pattern_invalid, without the rules)."""
-    if not pattern:
-        return ""
-    from .rules.cors import pattern_invalid
+def _unresolvable_ip(ip: str) -> tuple[str, str] | None:
+    """(problem, fix) when ``ServerApp.ip`` is neither an address nor a name that resolves."""
+    # '[::1]' is an address for ip_literal, not for jupyter_server's bind: no brackets here.
+    if ip_literal(ip) is not None and ip == ip.strip("[]"):
+        return None
+    import socket
 
-    return pattern_invalid(pattern)
+    try:
+        socket.getaddrinfo(ip, None, 0, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        hint = " (an IPv6 address goes without brackets)" if ip.startswith("[") else ""
+        return (
+            f"ServerApp.ip = {ip!r} is not an address and does not resolve on this "
+            f"machine ({reason}){hint}",
+            "c.ServerApp.ip = '127.0.0.1' (behind a proxy), or an address or host "
+            "name of this machine",
+        )
+    return None
 
 
 def _unreadable_token_file(serverapp: Any) -> tuple[str, str] | None:

@@ -24,7 +24,9 @@ from typing import Any
 
 from jupyter_core.application import JupyterApp
 
-from .nginx import DEFAULT_MAX_BODY_SIZE, HSTS, PROXY_TIMEOUT, TLS12_CIPHERS
+from .facts import HTTP_PORT, default_port, valid_port
+from .proxy.nginx import PROXY_TIMEOUT, TLS12_CIPHERS
+from .proxy.options import DEFAULT_MAX_BODY_SIZE, HSTS
 from .rules.base import Severity
 
 Stmt = dict[str, Any]
@@ -252,9 +254,9 @@ def proxy_target(url: str, upstreams: list[Stmt]) -> tuple[set[int], set[str], s
                     elif ":" in addr.split("]")[-1]:
                         ports.add(int(addr.rsplit(":", 1)[1]))
                     else:
-                        ports.add(80)
+                        ports.add(HTTP_PORT)  # nginx's default for a server without one
             return ports, socks, uri
-    return {443 if match.group(1) == "https" else 80}, set(), uri
+    return {default_port(match.group(1))}, set(), uri
 
 
 # ----------------------------------------------------------------------------- the checks
@@ -297,7 +299,7 @@ def _listen_ports(server: Scope) -> list[tuple[int, bool]]:
         port = where.rsplit(":", 1)[-1] if not where.startswith("unix:") else ""
         if port.isdigit():
             ports.append((int(port), ssl_on or "ssl" in stmt["args"][1:]))
-    return ports or [(80, ssl_on)]
+    return ports or [(HTTP_PORT, ssl_on)]
 
 
 def _headers(scope: Scope) -> dict[str, Stmt]:
@@ -315,7 +317,7 @@ def check_location(
     ports = _listen_ports(server)
     tls_ports = [p for p, tls in ports if tls]
     public = tls_ports[0] if tls_ports else ports[0][0]
-    default = 443 if tls_ports else 80
+    default = default_port("https" if tls_ports else "http")
     host_line = (
         f"proxy_set_header Host $host:{public};"
         if public != default
@@ -802,7 +804,7 @@ def write_fixed(source: str, output: str, issues: list[Issue]) -> tuple[str, lis
         raise CheckError(f"--fix {output} is a folder; give a file name such as jupyter.conf")
     original = Path(source).read_text()
     fixed, left = apply_edits(original, issues, source)
-    from .snippet import write_atomically
+    from .outputfile import write_atomically
 
     try:
         write_atomically(output, fixed)
@@ -956,9 +958,9 @@ def target_from(port: int, upstream: str, runtime_dir: str | None = None) -> Tar
 
 def default_sources() -> tuple[list[dict[str, Any]], list[str], list[str]]:
     """What `nginx -T` shows (nginx installed), else /etc/nginx/nginx.conf and its includes."""
-    from .snippet import find_nginx
+    from .proxy.probe import find_program
 
-    binary = find_nginx("nginx")
+    binary = find_program("nginx", "nginx")
     if binary:
         done = subprocess.run(
             [binary, "-T"], capture_output=True, text=True, timeout=60, check=False
@@ -1037,7 +1039,7 @@ def parse_args(argv: list[str]) -> _Args:
             if not value:
                 raise CheckError(f"{name} needs a value")
             if name == "--port":
-                if not value.isdigit() or not 0 < int(value) < 65536:
+                if not value.isdigit() or not valid_port(int(value)):
                     raise CheckError(f"--port {value!r} is not a port number")
                 args.port = int(value)
             elif name == "--upstream":

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from .facts import browser_loopback, ip_literal
 
 # re._parser since Python 3.11 (sre_parse, deprecated there, before).
 try:
@@ -554,7 +555,7 @@ def hosted_under(domain: str, limit: int = 6) -> tuple[str, ...]:
 def registrable(host: str) -> str | None:
     """The domain someone registers to own ``host`` (PSL), or None (a public suffix, unknown TLD
     or an address)."""
-    if _is_address(host):
+    if ip_literal(host) is not None:
         return None
     psl = _psl()
     if psl.publicsuffix(host) is None:
@@ -567,23 +568,6 @@ def is_public_suffix(name: str) -> bool:
     """True when anyone can register names directly under ``name`` (com, github.io, web.app)."""
     name = name.strip(".").lower()
     return bool(name) and _psl().publicsuffix(name) == name
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -608,7 +592,6 @@ class Judgement:
     generic: tuple[Admitted, ...] = ()
     # Plain-http origins of other hosts: an on-path network attacker can serve them.
     plain_http: tuple[Admitted, ...] = ()
-    trusted: tuple[str, ...] = ()
 
     @property
     def admits_attacker(self) -> bool:
@@ -741,7 +724,6 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
         return Judgement(pattern, too_long=True)
     match = compiled.fullmatch if fullmatch else compiled.match
     reps = [r for r in _reps(pattern) if compiled.fullmatch(str(r.origin))]
-    trusted_hosts = {r.origin.host for r in reps if all(r.host_fixed)}
     trusted_domains = {d for r in reps if (d := registrable(r.fixed_host)) is not None}
     anyone: list[Admitted] = []
     generic: list[Admitted] = []
@@ -758,7 +740,7 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
             generic.append(Admitted(candidate, why))
             continue
         origin = parse_origin(candidate)
-        if origin is None or _is_loopback(origin.host) or _is_address(origin.host):
+        if origin is None or browser_loopback(origin.host) or ip_literal(origin.host) is not None:
             continue
         reg = registrable(origin.host)
         if reg is None:
@@ -788,7 +770,6 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
         anyone=telling(anyone),
         generic=tuple(generic),
         plain_http=telling(plain),
-        trusted=tuple(sorted(trusted_hosts)),
     )
 
 
@@ -807,11 +788,11 @@ def safe_pattern(pattern: str, fullmatch: bool = True) -> str:
     branches: list[str] = []
     for rep in reps:
         o = rep.origin
-        scheme = "http" if _is_loopback(o.host) and o.scheme == "http" else "https"
+        scheme = "http" if browser_loopback(o.host) and o.scheme == "http" else "https"
         port_fixed = all(rep.char_fixed[-len(o.port) :]) if o.port else True
         port = f":{o.port}" if o.port and port_fixed else ""
-        if all(rep.host_fixed) and not _is_address(o.host):
-            if registrable(o.host) is None and not _is_loopback(o.host):
+        if all(rep.host_fixed) and ip_literal(o.host) is None:
+            if registrable(o.host) is None and not browser_loopback(o.host):
                 continue
             host = re.escape(o.host)
         else:
@@ -867,11 +848,6 @@ def frame_source_problem(source: str) -> tuple[str, str]:
                 f"{source} admits every site under {parent}, where anyone can host one "
                 f"(e.g. evil.{parent})"
             )
-    if m["scheme"] == "http" and not _is_loopback(host.removeprefix("*.")):
+    if m["scheme"] == "http" and not browser_loopback(host.removeprefix("*.")):
         return "warning", f"{source} is plain http: an on-path network attacker can frame from it"
     return "", ""
-
-
-def needs_psl(source: str) -> bool:
-    """True when judging ``source`` needs the Public Suffix List (a '*.' wildcard)."""
-    return "*." in source

@@ -20,16 +20,6 @@ from typing import Any
 from .configfiles import config_names
 from .printable import SECRET_TRAITS
 
-ORIGINS = (
-    "file",
-    "json",
-    "command line",
-    "environment",
-    "tornado_settings",
-    "extension settings",
-    "hub",
-    "default",
-)
 HIDDEN = "(hidden)"
 # Variables jupyter_server (and JupyterHub's singleuser extension) read, by setting.
 ENVIRONMENT = {
@@ -232,7 +222,12 @@ def config_files(serverapp: Any) -> list[Path]:
 
 def file_sources(serverapp: Any) -> Iterator[Source]:
     """A Source for each Class.trait each config file sets, lowest priority first."""
-    for path in config_files(serverapp):
+    return file_sources_of(config_files(serverapp))
+
+
+def file_sources_of(paths: Iterable[Path]) -> Iterator[Source]:
+    """A Source for each Class.trait each of ``paths`` sets, in the order given."""
+    for path in paths:
         values = _load(path)
         lines = python_assignments(path) if path.suffix == ".py" else {}
         for setting, value in values.items():

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import __version__
 from .printable import printable
-from .rules import KNOWN_IDS, RULES, RULES_BY_ID, Finding, Severity
+from .rules import KNOWN_IDS, RULES, RULES_BY_ID, Finding, Rule, Severity
 from .rules.hub import where_in_hub
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
@@ -92,20 +92,25 @@ class Report:
         }
 
 
-def run_rules(snap: Snapshot, accepted: Mapping[str, str] | None = None) -> list[Finding]:
+def run_rules(
+    snap: Snapshot, accepted: Mapping[str, str] | None = None, rules: tuple[Rule, ...] = RULES
+) -> list[Finding]:
     """All findings of all rules, worst first, in registry order within a severity."""
-    findings = [f for rule in RULES for f in rule.check_accepting(snap, accepted or {})]
+    findings = [f for rule in rules for f in rule.check_accepting(snap, accepted or {})]
     if snap.hub is not None:
         findings = [where_in_hub(f) for f in findings]
     return sorted(findings, key=lambda f: -f.severity)
 
 
 def evaluate(
-    snap: Snapshot, refuse_at: str = "error", accepted: dict[str, str] | None = None
+    snap: Snapshot,
+    refuse_at: str = "error",
+    accepted: dict[str, str] | None = None,
+    rules: tuple[Rule, ...] = RULES,
 ) -> Report:
-    """Apply the policy to the snapshot's findings."""
+    """Apply the policy to the findings of ``rules`` (the server's; hub-check passes the hub's)."""
     accepted = accepted or {}
-    findings = run_rules(snap, accepted)
+    findings = run_rules(snap, accepted, rules)
     meta = RULES_BY_ID["JH002"]
     assert isinstance(meta, UnknownAcceptedRisk)
     # A key is a rule id (live and nginx-check ids too: they are accepted where they are found),
@@ -114,7 +119,9 @@ def evaluate(
     findings += [
         meta.unknown(rule_id)
         for rule_id in sorted(accepted)
-        if rule_id not in KNOWN_IDS and rule_id.upper() not in known_advisories
+        if rule_id not in KNOWN_IDS
+        and rule_id not in {rule.id for rule in rules}
+        and rule_id.upper() not in known_advisories
     ]
     findings.sort(key=lambda f: -f.severity)
     threshold = REFUSE_LEVELS[refuse_at]
@@ -141,14 +148,18 @@ def accept_hint(items: tuple[Item, ...]) -> str:
     return f"c.Hardening.accepted_risks = {{{risks}}}"
 
 
-def render_text(report: Report) -> str:
-    """The human-readable report printed by ``jupyter hardening check``."""
+def render_text(report: Report, headlines: Mapping[str, str] | None = None) -> str:
+    """The human-readable report printed by ``jupyter hardening check`` (and ``hub-check``,
+    with its own ``headlines`` by verdict)."""
     counts = report.counts()
-    headline = {
-        "ok": "OK: the server would start; nothing to fix",
-        "warn": "WARN: the server would start, with findings to fix",
-        "refuse": "REFUSE: the server would not start",
-    }[report.verdict]
+    headline = (
+        headlines
+        or {
+            "ok": "OK: the server would start; nothing to fix",
+            "warn": "WARN: the server would start, with findings to fix",
+            "refuse": "REFUSE: the server would not start",
+        }
+    )[report.verdict]
     summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info"))
     lines = [
         f"jupyter_hardening {__version__}: {headline} ({summary}, {counts['accepted']} accepted)"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .facts import default_port, valid_port
 from .safefile import SECRET_LIMIT, read_bounded
 
 
@@ -100,7 +101,7 @@ def _server_from(info: dict[str, Any], path: Path) -> RunningServer | None:
     try:
         pid = _field(info, "pid", int, 0)
         port = _field(info, "port", int, 0)
-        if not (0 < pid < 2**31 and 0 <= port < 65536):
+        if not (0 < pid < 2**31 and (port == 0 or valid_port(port))):
             return None
         server = RunningServer(
             pid=pid,
@@ -160,7 +161,7 @@ def _matches_url(server: RunningServer, url: str) -> bool:
     except ValueError:  # "Invalid IPv6 URL" for a stray '[', a port out of range
         return False
     if port is None:
-        port = 443 if parts.scheme == "https" else 80
+        port = default_port(parts.scheme)
     path = parts.path or "/"
     return port == server.port and (path + "/").startswith(server.base_url)
 

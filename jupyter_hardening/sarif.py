@@ -101,17 +101,20 @@ def result(item: Any, index: dict[str, int], root: Path) -> dict[str, Any]:
     return res
 
 
-def sarif_log(reports: list[Any], root: Path | None = None) -> dict[str, Any]:
-    """One SARIF 2.1.0 log with one run per report (one run with no results when none)."""
+def sarif_log(
+    reports: list[Any], root: Path | None = None, rules: tuple[Any, ...] = RULES
+) -> dict[str, Any]:
+    """One SARIF 2.1.0 log with one run per report (one run with no results when none);
+    ``rules`` are the rules described (hub-check's and the server's for ``hub-check``)."""
     root = root or Path.cwd()
-    rules = [rule_descriptor(rule) for rule in RULES]
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    descriptors = [rule_descriptor(rule) for rule in rules]
+    index = {rule["id"]: i for i, rule in enumerate(descriptors)}
     driver = {
         "name": "jupyter_hardening",
         "version": __version__,
         "semanticVersion": __version__,
         "informationUri": INFORMATION_URI,
-        "rules": rules,
+        "rules": descriptors,
     }
 
     def run(report: Any | None) -> dict[str, Any]:

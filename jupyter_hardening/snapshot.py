@@ -10,11 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import ipaddress
 import math
 import os
 import re
-import socket
 import stat
 from collections import Counter
 from collections.abc import Mapping
@@ -31,10 +29,10 @@ from .atrest import (
     secret_files,
 )
 from .exposure import OpenRoute
+from .facts import PublicURL, binds_loopback, public_url_or_none
 from .hubcontext import HubFacts, hub_facts
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
-WILDCARD_IPS = frozenset({"", "*", "0.0.0.0", "::", "[::]"})  # noqa: S104 - values we judge
 # Patterns are compiled (and cached by re) when a password is set, not at every server start.
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
 # '\Z', not '$': a hash read from a file keeps its newline, and jupyter_server's check then fails.
@@ -146,6 +144,11 @@ class Snapshot:
     vulnerable: tuple[VulnerablePackage, ...] = ()
     # (kind, problem, fix) for enabled server extensions that are missing or failed to link.
     extension_problems: tuple[tuple[str, str, str], ...] = ()
+    # public_url parsed once (None when it is not set): what the proxy rules read.
+    public: PublicURL | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "public", public_url_or_none(self.public_url))
 
     @property
     def remote(self) -> bool:
@@ -282,26 +285,6 @@ def password_kind(hashed: str) -> str:
     if hashed.startswith(("$argon2", "sha1:", "md5:", "sha256:")) or ":" in hashed:
         return "invalid"
     return "plaintext"
-
-
-def is_loopback(ip: str) -> bool:
-    """True when ``ip`` (an address or host name) only binds loopback interfaces."""
-    if ip in WILDCARD_IPS:
-        return False
-    host = ip.strip("[]")
-    # Only the name itself: `*.localhost` is resolved like any other name, since nothing but
-    # the resolver (/etc/hosts, DNS) decides where it points, and jupyter_server binds there.
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError):
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
 
 
 def file_facts(path: str) -> FileFacts:
@@ -574,7 +557,7 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
     client_ca = str(serverapp.client_ca or "")
     return Snapshot(
         ip=ip,
-        ip_is_loopback=is_loopback(ip),
+        ip_is_loopback=binds_loopback(ip),
         port=int(serverapp.port),
         sock=str(serverapp.sock or ""),
         base_url=str(serverapp.base_url),

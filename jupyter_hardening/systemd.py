@@ -411,7 +411,7 @@ class SystemdUnitApp(StrictCommand):
         if self.output == "-":
             sys.stdout.write(text)
             return
-        from .snippet import write_atomically  # a failed write leaves a working unit whole
+        from .outputfile import write_atomically  # a failed write leaves a working unit whole
 
         try:
             write_atomically(self.output, text)

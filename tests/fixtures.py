@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,18 @@ def password():
 
     secret = "correct horse battery staple 42"
     return secret, passwd(secret)
+
+
+@pytest.fixture
+def jupyter_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Empty config, runtime and data folders for a command run in-process (tests/cli.py's
+    in_process), set in the environment as a user's would be."""
+    folders = {name: tmp_path / name for name in ("config", "runtime", "data")}
+    for path in folders.values():
+        path.mkdir()
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folders["config"]))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(folders["runtime"]))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folders["data"]))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
+    return folders

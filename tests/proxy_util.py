@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_hardening.apache import apache_info, module_dir, standalone_conf
-from jupyter_hardening.caddy import caddy_env
+from jupyter_hardening.proxy.probe import apache_info, caddy_env, module_dir, standalone_conf
 
 from .nginx_util import (
     PUBLIC_HOST,

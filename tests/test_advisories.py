@@ -22,7 +22,8 @@ from jupyter_hardening import advisories
 from jupyter_hardening.report import evaluate
 from jupyter_hardening.snapshot import Snapshot
 
-from .servers import JupyterHome, jupyter_bin, running
+from .cli import hardening
+from .servers import JupyterHome, running
 
 REPO = Path(__file__).parent.parent
 
@@ -144,15 +145,7 @@ def run(
     home: JupyterHome, *args: str, python: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`jupyter hardening ARGS` (from another venv's python when given)."""
-    argv = [python, "-m", "jupyter_hardening.cli"] if python else [jupyter_bin("jupyter-hardening")]
-    return subprocess.run(
-        [*argv, *args],
-        capture_output=True,
-        text=True,
-        env=home.env(),
-        cwd=home.work_dir,
-        timeout=300,
-    )
+    return hardening(*args, home=home, python=python, timeout=300)
 
 
 def test_update_good_then_corrupt(home: JupyterHome, tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from jupyter_hardening.atrest import secret_strength
 from jupyter_hardening.safefile import CERT_LIMIT, SECRET_LIMIT, FileRefused, read_bounded
 
 from .certs import TLSFiles
-from .servers import JupyterHome, free_port, jupyter_bin, port_open, running, start
+from .cli import hardening
+from .servers import JupyterHome, free_port, port_open, running, start
 
 
 def api_me(port: int, cookie: str) -> int:
@@ -210,13 +211,7 @@ def test_certificate_that_is_no_file_is_a_finding(
 
 def test_check_refuses_a_fifo_token_file(home: JupyterHome, odd_files: dict[str, str]) -> None:
     """`jupyter hardening check` runs the same preflight: one line, exit 2, no hang."""
-    out = subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check"],
-        capture_output=True,
-        text=True,
-        env=home.env(JUPYTER_TOKEN_FILE=odd_files["fifo"]),
-        timeout=60,
-    )
+    out = hardening("check", home=home, env={"JUPYTER_TOKEN_FILE": odd_files["fifo"]}, timeout=60)
     assert out.returncode == 2, out.stdout + out.stderr
     assert REASONS["fifo"] in out.stderr and "Traceback" not in out.stderr
 
@@ -267,13 +262,7 @@ def test_chmod_shows_without_a_restart(tmp_path: Path) -> None:
 def test_check_agrees_with_the_server(home: JupyterHome) -> None:
     """`jupyter hardening check` judges the same cookie secret and secret files the server does."""
     home.write_config("c.ServerApp.cookie_secret = b'secret'\n")
-    out = subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=home.env(),
-        timeout=120,
-    )
+    out = hardening("check", "--format", "json", home=home)
     assert out.returncode == 1, out.stderr
     assert "JH207" in {f["id"] for f in json.loads(out.stdout)["findings"]}
     assert "b'secret'" not in out.stdout and "b\\'secret" not in out.stdout

@@ -14,8 +14,9 @@ import subprocess
 import pytest
 import websocket
 
+from .cli import hardening
 from .nginx_util import JupyterClient, run_code
-from .servers import JupyterHome, jupyter_bin, running, start
+from .servers import JupyterHome, running, start
 from .test_startup import assert_refused, run_until_exit
 
 ATTACKER = "https://attacker.example"
@@ -24,14 +25,7 @@ LAB_ORIGIN_ANY = "c.LabApp.settings = {'allow_origin_pat': '.*'}\n"
 
 def check(home: JupyterHome, *args: str) -> subprocess.CompletedProcess[str]:
     """`jupyter hardening check --format json` in ``home``."""
-    return subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check", "--format", "json", *args],
-        capture_output=True,
-        text=True,
-        env=home.env(),
-        cwd=home.work_dir,
-        timeout=120,
-    )
+    return hardening("check", "--format", "json", *args, home=home)
 
 
 def password_config(password: tuple[str, str]) -> str:

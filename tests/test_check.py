@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from .cli import hardening
 from .servers import JupyterHome, jupyter_bin
 
 SEEDS = sorted((Path(__file__).parent / "seeds").glob("*.txt"))
@@ -18,14 +19,7 @@ def check(
     home: JupyterHome, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `jupyter hardening check` in ``home``."""
-    return subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check", *args],
-        capture_output=True,
-        text=True,
-        env=home.env(**(env or {})),
-        cwd=home.work_dir,
-        timeout=120,
-    )
+    return hardening("check", *args, home=home, env=env)
 
 
 def report_of(home: JupyterHome, *args: str, **kw: object) -> tuple[int, dict[str, object]]:
@@ -200,6 +194,7 @@ def test_list_rules(home: JupyterHome) -> None:
     }
     judged = {r["id"]: r["judged"] for r in listed}
     assert (judged["JH711"], judged["JH752"]) == ("requests", "nginx")
+    assert judged["JH810"] == "hub" and "(hub-check)" in out.stdout
 
 
 def _seed(path: Path) -> tuple[list[str], str, str, str, set[str]]:
@@ -277,13 +272,7 @@ def test_token_file_that_is_not_text_is_one_line(home: JupyterHome, tmp_path: Pa
     there, one line here (and not one byte of the file is repeated)."""
     token_file = tmp_path / "token"
     token_file.write_bytes(b"\xff\xfe secret-bytes")
-    out = subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check"],
-        capture_output=True,
-        text=True,
-        env=home.env(JUPYTER_TOKEN_FILE=str(token_file)),
-        timeout=120,
-    )
+    out = hardening("check", home=home, env={"JUPYTER_TOKEN_FILE": str(token_file)})
     assert out.returncode == 2, out.stdout + out.stderr
     assert "cannot be read (not utf-8 text)" in out.stderr and "Traceback" not in out.stderr
     assert "secret-bytes" not in out.stderr and "0xff" not in out.stderr

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .servers import JupyterHome, jupyter_bin, running
+from . import cli
+from .servers import JupyterHome, running
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 ROOT = Path(__file__).parent.parent
@@ -21,14 +22,7 @@ def hardening(
     home: JupyterHome, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `jupyter hardening ARGS` in ``home``."""
-    return subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", *args],
-        capture_output=True,
-        text=True,
-        env=home.env(**(env or {})),
-        cwd=home.work_dir,
-        timeout=120,
-    )
+    return cli.hardening(*args, home=home, env=env)
 
 
 def one_line_exit_2(out: subprocess.CompletedProcess[str], needle: str) -> None:
@@ -171,16 +165,14 @@ def test_every_help_example_runs_as_written(
 ) -> None:
     """Each example, through a shell (redirections included), in an isolated home, with a
     server running where it needs one; only paths outside the test's folders are moved."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from .certs import make_cert, write_cert, write_key
+    from .certs import make_cert, new_key, write_cert, write_key
 
     command = example
     live = tmp_path / "live" / "jupyter.example.com"
     live.mkdir(parents=True)
     (tmp_path / "work").mkdir()
     for folder in (tmp_path, live):
-        private = ec.generate_private_key(ec.SECP256R1())
+        private = new_key()
         write_key(folder / "privkey.pem", private)
         write_cert(folder / "fullchain.pem", make_cert(private, "jupyter.example.com"))
     replacements = {

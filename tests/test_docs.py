@@ -78,3 +78,19 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "python3 -m venv" in first_block  # Debian's python3 is externally managed (PEP 668)
     assert "pip install . && jupyter hardening check" in first_block
     assert "bash .ci/run" in first_block
+
+
+def test_the_fleet_role_in_the_docs_is_the_one_the_hub_test_grants() -> None:
+    """README and docs/fleet.md give the service the scopes test_hub_service proves enough."""
+    import ast
+    import re
+
+    from .test_hub_service import SERVICE_ROLE
+
+    for name, text in (
+        ("README.md", README),
+        ("docs/fleet.md", (ROOT / "docs" / "fleet.md").read_text()),
+    ):
+        found = re.findall(r'"scopes": (\[[^\]]*"list:users"[^\]]*\])', text)
+        assert found, f"{name} gives the hub-service role no scopes"
+        assert all(ast.literal_eval(s) == SERVICE_ROLE for s in found), (name, found)

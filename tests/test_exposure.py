@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from .servers import JupyterHome, jupyter_bin, running
+from .cli import hardening
+from .servers import JupyterHome, running
 
 LEAKY_SOURCE = Path(__file__).with_name("leaky_ext.py")
 
@@ -91,14 +91,7 @@ def test_setting_off_closes_the_route(home: JupyterHome, leaky) -> None:
 
 def check_json(home: JupyterHome, env: dict[str, str], *args: str) -> dict[str, object]:
     """`jupyter hardening check --format json` as a user runs it."""
-    result = subprocess.run(
-        [jupyter_bin("jupyter-hardening"), "check", "--format", "json", *args],
-        capture_output=True,
-        text=True,
-        env=home.env(**env),
-        cwd=home.work_dir,
-        timeout=120,
-    )
+    result = hardening("check", "--format", "json", *args, home=home, env=env)
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)
 

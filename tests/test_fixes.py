@@ -27,9 +27,11 @@ from jupyter_hardening.rules import RULES, Finding, Severity
 from jupyter_hardening.rules.base import apply_remedy
 from jupyter_hardening.snapshot import Snapshot
 
+from .hub_config_cases import HUB_CASES
 from .rule_cases import CASES
 from .servers import JupyterHome
 from .test_check import SEEDS, _seed
+from .test_hub_check import hub_audit  # noqa: F401 - fixture used by name
 from .test_rules import audit, tls_dir  # noqa: F401 - fixtures used by name
 
 # Snapshot fields whose value the user writes into a config line: the text must show it.
@@ -198,3 +200,43 @@ def test_remedy_is_not_in_the_json_report(audit) -> None:  # noqa: F811
     finding = report.items[0].to_json()
     assert "remedy" not in finding
     assert dataclasses.asdict(report.items[0].finding)["remedy"]
+
+
+def _hub_trigger_params() -> list[Any]:
+    return [
+        pytest.param(rule_id, case, id=f"{rule_id}-{name}")
+        for rule_id, cases in HUB_CASES.items()
+        for name, case in cases["trigger"].items()
+    ]
+
+
+@pytest.mark.parametrize(("rule_id", "case"), _hub_trigger_params())
+def test_hub_fix_clears_the_finding(hub_audit, rule_id: str, case: dict[str, Any]) -> None:  # noqa: F811
+    """Every hub-check fix, applied to the jupyterhub_config.py that triggered it, clears the
+    finding and adds no error (the hub's rules re-evaluated on the fixed HubSnapshot)."""
+    from jupyter_hardening.hubcheck import evaluate_hub
+
+    report = hub_audit(case)
+    found = [i.finding for i in report.items if i.finding.id == rule_id]
+    assert found
+    accepted: dict[str, str] = {}
+    for finding in found:
+        assert finding.remedy, f"{finding.id} has no machine-applicable fix: {finding.fix}"
+        snap, accepted_after = apply_remedy(report.snapshot, accepted, finding)
+        after = evaluate_hub(snap, report.refuse_at, accepted_after)
+        still = [i.finding for i in after.items if i.finding.id == finding.id]
+        assert all(f.message != finding.message for f in still), (finding.fix, still)
+        assert not _errors(after) - _errors(report), (finding.id, finding.fix)
+        for field, value in finding.remedy:
+            if field in ("subdomain_host", "public_host", "hub_host", "hub_public_url") and value:
+                assert value in finding.fix, (finding.id, field, value, finding.fix)
+
+
+def test_spawner_args_fix_clears_the_server_finding(hub_audit) -> None:  # noqa: F811
+    """A server rule's finding born of c.Spawner.args: removing the argument clears it."""
+    from jupyter_hardening.hubcheck import evaluate_hub
+
+    report = hub_audit({"config": "c.Spawner.args = ['--ServerApp.allow_origin=*']"})
+    (finding,) = [i.finding for i in report.items if i.finding.id == "JH301"]
+    snap, _ = apply_remedy(report.snapshot, {}, finding)
+    assert "JH301" not in {i.finding.id for i in evaluate_hub(snap).items}

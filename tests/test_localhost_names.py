@@ -43,7 +43,7 @@ def test_localhost_subdomain_is_judged_by_where_it_resolves(tmp_path: Path) -> N
     """A name under .localhost that resolves elsewhere is not loopback; one that resolves to
     127.0.0.1 is; one that does not resolve is not trusted either."""
     code = (
-        "from jupyter_hardening.snapshot import is_loopback as f; "
+        "from jupyter_hardening.facts import binds_loopback as f; "
         "print(f('evil.localhost'), f('lab.localhost'), f('nowhere.localhost'), f('localhost'))"
     )
     out = in_private_hosts(tmp_path, [sys.executable, "-c", code])

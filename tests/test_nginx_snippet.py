@@ -4,14 +4,12 @@ and the command's errors (one line, exit 2)."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,53 +18,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyter_hardening import nginx
-from jupyter_hardening.nginx import (
-    BASELINE_NGINX,
-    NginxInfo,
+from jupyter_hardening.proxy.command import NginxSnippetApp, argv_problem
+from jupyter_hardening.proxy.nginx import build_payload, generate
+from jupyter_hardening.proxy.options import (
     SnippetError,
     SnippetOptions,
     Upstream,
-    build_payload,
-    generate,
-    parse_nginx_v,
-    parse_upstream,
-    upstream_for,
 )
+from jupyter_hardening.proxy.probe import BASELINE_NGINX, NginxInfo, parse_nginx_v
 from jupyter_hardening.runtime import DiscoveryError, choose_server, running_servers
-from jupyter_hardening.snippet import NginxSnippetApp, argv_problem
 
+from . import cli
+from .cli import in_process
 from .fixtures import require_tool
 from .servers import JupyterHome
+from .test_proxy_probe import DEBIAN, LIBRESSL_V, NGINX_ORG_V, OLD_V
 
-DEBIAN_V = """nginx version: nginx/1.22.1
-built with OpenSSL 3.0.22 25 Aug 2026 (running with OpenSSL 3.0.19 27 Jan 2026)
-TLS SNI support enabled
-configure arguments: --with-cc-opt='-g -O2' --prefix=/usr/share/nginx --with-compat \
---with-http_ssl_module --with-http_stub_status_module --with-http_realip_module \
---with-http_auth_request_module --with-http_v2_module --with-http_dav_module
-"""
-NGINX_ORG_V = """nginx version: nginx/1.27.4
-built by gcc 12.2.0 (Debian 12.2.0-14)
-built with OpenSSL 3.5.0 8 Apr 2025
-TLS SNI support enabled
-configure arguments: --prefix=/etc/nginx --with-http_ssl_module --with-http_v2_module \
---with-http_v3_module --with-http_auth_request_module
-"""
-OLD_V = """nginx version: nginx/1.12.2
-built with OpenSSL 1.0.2k-fips  26 Jan 2017
-configure arguments: --with-http_ssl_module
-"""
-LIBRESSL_V = """nginx version: openresty/1.21.4.3
-built with LibreSSL 3.8.2
-configure arguments: --with-http_ssl_module --with-http_v2_module
-"""
-BORINGSSL_V = """nginx version: nginx/1.25.3
-built with BoringSSL
-configure arguments: --with-http_ssl_module --with-http_v2_module
-"""
-
-DEBIAN = parse_nginx_v(DEBIAN_V)
 TOKEN = "d34db33fc0ffee0123456789abcdef0123456789abcdef01"
 
 
@@ -109,32 +76,6 @@ def walk(
 # ----------------------------------------------------------------------------- nginx -V
 
 
-def test_parse_debian_nginx() -> None:
-    """Debian 12: the older of built/running OpenSSL counts; http2 on the listen line."""
-    assert DEBIAN.version == (1, 22, 1)
-    assert DEBIAN.tls_version == (3, 0, 19)
-    assert DEBIAN.label == "nginx 1.22.1 with OpenSSL 3.0.19"
-    assert DEBIAN.has("http_v2_module") and DEBIAN.has("http_auth_request_module")
-    assert DEBIAN.tls13 and not DEBIAN.http2_directive
-    assert DEBIAN.curves == "X25519:prime256v1:secp384r1"
-
-
-@pytest.mark.parametrize(
-    ("text", "tls13", "http2_on", "curves"),
-    [
-        (NGINX_ORG_V, True, True, "X25519MLKEM768:X25519:prime256v1:secp384r1"),
-        (OLD_V, False, False, "prime256v1:secp384r1"),
-        (LIBRESSL_V, True, False, "X25519:prime256v1:secp384r1"),
-        (BORINGSSL_V, True, True, "X25519:prime256v1:secp384r1"),
-    ],
-    ids=["nginx.org-1.27-openssl-3.5", "1.12-openssl-1.0.2", "openresty-libressl", "boringssl"],
-)
-def test_parse_other_builds(text: str, tls13: bool, http2_on: bool, curves: str) -> None:
-    """TLS 1.3, the http2 syntax and the curve list follow what each build supports."""
-    info = parse_nginx_v(text)
-    assert (info.tls13, info.http2_directive, info.curves) == (tls13, http2_on, curves)
-
-
 def test_http2_syntax_follows_the_version() -> None:
     """`http2 on;` from 1.25.1, `listen ... ssl http2` before; none without the module."""
     new = generate(options(), parse_nginx_v(NGINX_ORG_V), "test")
@@ -153,12 +94,6 @@ def test_upstream_tls_protocols_follow_the_version() -> None:
     assert "proxy_ssl_protocols TLSv1.2;" in old and "TLSv1.3" not in old
     new = generate(options(upstream=upstream), DEBIAN, "test")
     assert "proxy_ssl_protocols TLSv1.2 TLSv1.3;" in new
-
-
-def test_garbage_version_is_an_error() -> None:
-    """Output that is not nginx -V is refused."""
-    with pytest.raises(SnippetError, match="nginx version"):
-        parse_nginx_v("command not found")
 
 
 def test_missing_modules_are_errors() -> None:
@@ -194,34 +129,6 @@ def test_header_names_server_and_companions() -> None:
         "c.Hardening.public_url = 'https://jupyter.example.com:8443/jp/'",
     ]:
         assert f"#   {line}" in header
-
-
-@pytest.mark.parametrize(
-    ("upstream", "expected"),
-    [
-        (Upstream(port=8888), set()),
-        (Upstream(sock="/run/jupyter.sock"), set()),
-        (Upstream(host="10.0.0.5", port=8888), {"JH705"}),
-    ],
-    ids=["loopback", "unix-socket", "other-host"],
-)
-def test_companions_satisfy_the_proxy_rules(upstream: Upstream, expected: set[str]) -> None:
-    """A server with exactly the header's settings passes JH701-JH704 (JH705 warns when
-    Jupyter is on another host: only a firewall can keep clients off its port)."""
-    from jupyter_hardening.rules import RULES
-    from jupyter_hardening.snapshot import Snapshot, is_loopback
-
-    opts = options(upstream=upstream)
-    values: dict[str, Any] = {}
-    for line in nginx.companion_settings(opts):
-        name, _, value = line.partition(" = ")
-        values[name.rsplit(".", 1)[-1]] = ast.literal_eval(value)
-    values["local_hostnames"] = tuple(values["local_hostnames"])
-    values.setdefault("ip", upstream.host)
-    values["ip_is_loopback"] = is_loopback(values["ip"])
-    snap = Snapshot(**values)
-    fired = {f.id for rule in RULES if rule.id.startswith("JH7") for f in rule.check(snap)}
-    assert fired == expected
 
 
 @pytest.mark.parametrize(("port", "host"), [(443, "$host"), (8443, "$host:8443")])
@@ -334,184 +241,6 @@ def test_baseline_without_nginx() -> None:
 
 # ----------------------------------------------------------------------------- validation
 
-INJECTIONS = [
-    "x; return 200 pwned",
-    "x}server{",
-    "x{",
-    'x"y',
-    "x'y",
-    "x y",
-    "x$host",
-    "x\ny",
-    "x#y",
-    "x\\y",
-]
-
-
-@pytest.mark.parametrize("bad", INJECTIONS, ids=lambda v: repr(v))
-@pytest.mark.parametrize(
-    "check",
-    [
-        nginx.check_server_name,
-        nginx.parse_listen,
-        lambda v: nginx.check_file_path("/etc/ssl/" + v, "--tls-cert"),
-        nginx.check_base_url,
-        lambda v: nginx.check_url("https://auth.example.com/" + v, "--auth-signin"),
-        lambda v: nginx.parse_upstream("127.0.0.1:8888" + v),
-        nginx.parse_body_size,
-    ],
-    ids=["server-name", "listen", "path", "base-url", "url", "upstream", "body-size"],
-)
-def test_validators_refuse_config_syntax(check: Callable[[str], object], bad: str) -> None:
-    """Nothing that nginx would read as syntax gets through, with a one-line message."""
-    with pytest.raises(SnippetError) as info:
-        check(bad)
-    assert "\n" not in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("8443", ("", 8443)),
-        ("0.0.0.0:443", ("0.0.0.0", 443)),
-        ("[::]:8443", ("[::]", 8443)),
-        ("127.0.0.1:8443", ("127.0.0.1", 8443)),
-    ],
-)
-def test_parse_listen(value: str, expected: tuple[str, int]) -> None:
-    """[ADDR:]PORT forms."""
-    assert nginx.parse_listen(value) == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "0",
-        "65536",
-        "http://x:1",
-        "host:",
-        ":8443",
-        "[:1]:443",
-        "[fe80::1%eth0]:443",
-        "0127.0.0.1:1",
-    ],
-)
-def test_parse_listen_rejects(value: str) -> None:
-    """Not ports."""
-    with pytest.raises(SnippetError, match="--listen"):
-        nginx.parse_listen(value)
-
-
-@pytest.mark.parametrize(
-    ("value", "proxy_pass"),
-    [
-        ("127.0.0.1:8888", "http://127.0.0.1:8888"),
-        ("http://127.0.0.1:8888/", "http://127.0.0.1:8888"),
-        ("https://10.0.0.5:8888", "https://10.0.0.5:8888"),
-        ("http://[::1]:8888", "http://[::1]:8888"),
-        ("jupyter-box:8888", "http://jupyter-box:8888"),
-        ("unix:/run/jupyter/j.sock", "http://unix:/run/jupyter/j.sock:"),
-    ],
-)
-def test_parse_upstream(value: str, proxy_pass: str) -> None:
-    """Upstreams become proxy_pass targets without a URI part."""
-    assert parse_upstream(value).proxy_pass == proxy_pass
-
-
-@pytest.mark.parametrize("host", ["[:1]", "[fe80::1%eth0]", "0127.0.0.1", "1.2.3.256"])
-def test_addresses_nginx_would_resolve_as_names_are_refused(host: str) -> None:
-    """nginx reads a malformed address as a host name and fails at start-up: refuse it here."""
-    with pytest.raises(SnippetError, match="--upstream"):
-        parse_upstream(f"http://{host}:8888")
-    with pytest.raises(SnippetError, match="--auth-request"):
-        nginx.check_url(f"http://{host}:4180/auth", "--auth-request")
-
-
-def test_upstream_with_a_path_is_refused() -> None:
-    """A URI part would make nginx rewrite paths; the message points at --base-url."""
-    with pytest.raises(SnippetError, match="--base-url"):
-        parse_upstream("http://127.0.0.1:8888/jp/")
-
-
-@pytest.mark.parametrize(
-    ("hostname", "expected"),
-    [
-        ("localhost", "http://127.0.0.1:9"),
-        ("", "http://127.0.0.1:9"),
-        ("0.0.0.0", "http://127.0.0.1:9"),
-        ("::", "http://[::1]:9"),
-        ("::1", "http://[::1]:9"),
-        ("10.1.2.3", "http://10.1.2.3:9"),
-        ("127.0.0.2", "http://127.0.0.2:9"),
-        ("2001:db8::5", "http://[2001:db8::5]:9"),
-    ],
-)
-def test_upstream_for_runtime_hostnames(hostname: str, expected: str) -> None:
-    """Wildcards and localhost are reached on loopback; a server bound to one address (even
-    another loopback one) is reached there."""
-    assert upstream_for(hostname, 9).proxy_pass == expected
-    assert upstream_for(hostname, 9, secure=True).proxy_pass == expected.replace("http:", "https:")
-
-
-def test_loopback_upstream_other_than_127_0_0_1() -> None:
-    """127.0.0.2 is on this machine: the companion settings bind Jupyter there and trust the
-    proxy's forwarded headers, as for 127.0.0.1."""
-    settings = nginx.companion_settings(options(upstream=upstream_for("127.0.0.2", 8888)))
-    assert "c.ServerApp.ip = '127.0.0.2'" in settings
-    assert "c.ServerApp.trust_xheaders = True" in settings
-
-
-@pytest.mark.parametrize(
-    ("hostname", "port"),
-    [
-        ("x;y", 8888),
-        ("fe80::1%eth0", 8888),
-        (":127.0.0.1", 8888),
-        ("127.0.0.1;", 8888),
-        ("a\nb", 8888),
-        ("h", 0),
-    ],
-)
-def test_upstream_for_bad_runtime_values(hostname: str, port: int) -> None:
-    """A runtime file's hostname/port is named as such (not as --upstream, which nobody gave)."""
-    with pytest.raises(SnippetError) as info:
-        upstream_for(hostname, port)
-    message = str(info.value)
-    assert message.startswith("the server's hostname/port") and "--upstream" in message
-    assert "\n" not in message
-
-
-@pytest.mark.parametrize(
-    ("value", "size"), [("512m", "512m"), ("1G", "1g"), ("0", "0"), ("100000k", "100000k")]
-)
-def test_body_sizes(value: str, size: str) -> None:
-    """nginx size syntax, lower-cased."""
-    assert nginx.parse_body_size(value) == size
-
-
-@pytest.mark.parametrize(
-    "check",
-    [
-        nginx.parse_body_size,
-        lambda v: nginx.check_url(f"http://127.0.0.1:{v}/auth", "--auth-request"),
-        nginx.parse_listen,
-        lambda v: nginx.parse_upstream(f"127.0.0.1:{v}"),
-    ],
-    ids=["body-size", "url-port", "listen", "upstream-port"],
-)
-def test_only_ascii_digits(check: Callable[[str], object]) -> None:
-    """Python's \\d takes Arabic-Indic digits; nginx reads them as garbage (`nginx -t` fails)."""
-    with pytest.raises(SnippetError):
-        check("\u0665\u0661\u0662")
-
-
-def test_base_url_is_normalized() -> None:
-    """Missing slashes are added; dot segments refused."""
-    assert nginx.check_base_url("jp") == "/jp/"
-    assert nginx.check_base_url("/") == "/"
-    with pytest.raises(SnippetError, match=re.escape("'..'")):
-        nginx.check_base_url("/a/../b/")
-
 
 @pytest.mark.parametrize("option", ["--base-url", "public_url", "runtime base_url"])
 def test_percent_escaped_base_url_is_refused(
@@ -621,44 +350,17 @@ def test_choose_server(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- the command
 
 
-@pytest.fixture
-def jupyter_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Empty config and runtime folders for the command."""
-    folders = {name: tmp_path / name for name in ("config", "runtime", "data")}
-    for path in folders.values():
-        path.mkdir()
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folders["config"]))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(folders["runtime"]))
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folders["data"]))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
-    return folders
-
-
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the command in-process: (exit status, stdout, stderr)."""
-    app = NginxSnippetApp()
-    app.nginx_binary = "no-such-nginx"  # the baseline profile: no subprocess, same text everywhere
-    status = 0
-    try:
-        app.initialize([*argv, "--nginx=no-such-nginx"])
-        app.start()
-    except SystemExit as e:
-        status = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+    """nginx-snippet in-process, without nginx (the baseline profile: the same text everywhere)."""
+    return in_process(NginxSnippetApp(), [*argv, "--nginx=no-such-nginx"], capsys)
 
 
 TLS = ["--tls-cert=/etc/ssl/j/fullchain.pem", "--tls-key=/etc/ssl/j/privkey.pem"]
 
 
 def one_error_line(err: str) -> str:
-    """The command's error: exactly one line, prefixed with the command's name."""
-    lines = [
-        line for line in err.splitlines() if line.startswith("jupyter hardening nginx-snippet:")
-    ]
-    assert len(lines) == 1, err
-    return lines[0]
+    """nginx-snippet's error: exactly one line."""
+    return cli.one_error_line(err, "nginx-snippet")
 
 
 def test_command_from_live_runtime_file(
@@ -937,12 +639,9 @@ def test_nginx_that_cannot_run_is_one_line(
     broken = tmp_path / "nginx"
     broken.write_bytes(b"\x7fELF garbage")
     broken.chmod(0o755)
-    app = NginxSnippetApp()
-    with pytest.raises(SystemExit) as info:
-        app.initialize([*OUTPUT_ARGS, f"--nginx={broken}"])
-        app.start()
-    assert info.value.code == 2
-    assert f"cannot run `{broken} -V`" in one_error_line(capsys.readouterr().err)
+    status, _, err = in_process(NginxSnippetApp(), [*OUTPUT_ARGS, f"--nginx={broken}"], capsys)
+    assert status == 2
+    assert f"cannot run `{broken} -V`" in one_error_line(err)
 
 
 @pytest.mark.parametrize(

@@ -18,69 +18,40 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_hardening.apache import (
+from jupyter_hardening.proxy.apache import build_vhost
+from jupyter_hardening.proxy.command import ApacheSnippetApp, CaddySnippetApp
+from jupyter_hardening.proxy.options import SnippetError, SnippetOptions, Upstream
+from jupyter_hardening.proxy.probe import (
     BASELINE_APACHE,
+    BASELINE_CADDY,
     ApacheInfo,
-    ApacheSnippetApp,
-    build_vhost,
+    caddy_env,
     module_dir,
-    parse_apache_v,
     standalone_conf,
 )
-from jupyter_hardening.caddy import BASELINE_CADDY, CaddySnippetApp, caddy_env, parse_caddy_version
-from jupyter_hardening.nginx import SnippetError, SnippetOptions, Upstream
-from jupyter_hardening.proxytext import Raw, apache_arg, apache_conf, caddy_token, node
+from jupyter_hardening.proxy.text import Raw, apache_arg, apache_conf, caddy_token, node
 
+from . import cli
+from .cli import in_process
 from .fixtures import require_tool
 from .nginx_util import make_ca
 from .proxy_util import apache_path, caddy_path
 from .servers import JupyterHome
 from .test_nginx_snippet import FUZZ, PLAIN, TOKEN, spliced, write_runtime
-
-APACHE_V = "Server version: Apache/2.4.71 (Debian)\nServer built:   2026-11-12T08:58:41\n"
-DEBIAN_APACHE = parse_apache_v(APACHE_V, "OpenSSL 3.0.19 27 Jan 2026 (Library: OpenSSL 3.0.19)")
-
-
-@pytest.fixture
-def jupyter_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Empty config and runtime folders for the commands."""
-    folders = {name: tmp_path / name for name in ("config", "runtime", "data")}
-    for path in folders.values():
-        path.mkdir()
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folders["config"]))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(folders["runtime"]))
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folders["data"]))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
-    return folders
+from .test_proxy_probe import DEBIAN_APACHE
 
 
 def run(proxy: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run caddy-snippet or apache-snippet in-process: (exit status, stdout, stderr)."""
-    app: CaddySnippetApp | ApacheSnippetApp
-    # No binary: the baseline profile, no subprocess, the same text on every machine.
+    """caddy-snippet or apache-snippet in-process, without the proxy (the baseline profile: no
+    subprocess, the same text on every machine)."""
     if proxy == "caddy":
-        app = CaddySnippetApp()
-        argv = [*argv, "--caddy=no-such-caddy"]
-    else:
-        app = ApacheSnippetApp()
-        argv = [*argv, "--apache=no-such-apache"]
-    status = 0
-    try:
-        app.initialize(argv)
-        app.start()
-    except SystemExit as e:
-        status = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+        return in_process(CaddySnippetApp(), [*argv, "--caddy=no-such-caddy"], capsys)
+    return in_process(ApacheSnippetApp(), [*argv, "--apache=no-such-apache"], capsys)
 
 
 def one_error_line(proxy: str, err: str) -> str:
-    """The command's error: exactly one line, prefixed with the command's name."""
-    prefix = f"jupyter hardening {proxy}-snippet:"
-    lines = [line for line in err.splitlines() if line.startswith(prefix)]
-    assert len(lines) == 1, err
-    return lines[0]
+    """The command's error: exactly one line."""
+    return cli.one_error_line(err, f"{proxy}-snippet")
 
 
 TLS = ["--tls-cert=/etc/ssl/j/fullchain.pem", "--tls-key=/etc/ssl/j/privkey.pem"]
@@ -243,22 +214,6 @@ def test_raw_tokens_are_checked_too() -> None:
 # ----------------------------------------------------------------------------- versions and shape
 
 
-def test_parse_versions() -> None:
-    """Debian's caddy prints '2.6.2', upstream 'v2.7.6 h1:...'; httpd and OpenSSL from -v."""
-    assert parse_caddy_version("2.6.2").version == (2, 6, 2)
-    assert parse_caddy_version("v2.7.6 h1:abc=\n").version == (2, 7, 6)
-    assert DEBIAN_APACHE.version == (2, 4, 71) and DEBIAN_APACHE.tls_version == (3, 0, 19)
-    assert DEBIAN_APACHE.upgrade_websocket and DEBIAN_APACHE.tls13
-    assert DEBIAN_APACHE.curves == "X25519:prime256v1:secp384r1"
-    assert parse_apache_v(APACHE_V, "OpenSSL 3.5.1 1 Jul 2025").curves.startswith("X25519MLKEM768:")
-    assert not BASELINE_APACHE.upgrade_websocket
-    for bad in ("", "Server version: nginx/1.2"):
-        with pytest.raises(SnippetError):
-            parse_apache_v(bad)
-    with pytest.raises(SnippetError):
-        parse_caddy_version("no version")
-
-
 def test_apache_websockets_follow_the_version() -> None:
     """2.4.47+: upgrade=websocket on ProxyPass; before: mod_rewrite + mod_proxy_wstunnel."""
     new = apache_conf(build_vhost(options(), DEBIAN_APACHE, "test"))
@@ -293,7 +248,7 @@ def test_apache_vhost_shape() -> None:
 
 def test_caddy_site_keeps_host_and_sets_what_jupyter_needs() -> None:
     """No Host rewrite (Caddy passes the browser's Host and port); the body limit in bytes."""
-    from jupyter_hardening.caddy import generate
+    from jupyter_hardening.proxy.caddy import generate
 
     text = generate(options(max_body_size="1g"), BASELINE_CADDY, "test")
     assert "header_up Host" not in text
@@ -614,13 +569,8 @@ def test_caddy_validate_over_an_option_matrix(
 def proxy_run_checked(proxy: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -> bool:
     """Run the real command with --check (the installed proxy); True when it validated."""
     app = CaddySnippetApp() if proxy == "caddy" else ApacheSnippetApp()
-    app.initialize([*argv, "--check"])
-    try:
-        app.start()
-    except SystemExit as e:
-        out, err = capsys.readouterr()
-        raise AssertionError(f"{argv}: exit {e.code}\n{err}\n{out}") from None
-    out, err = capsys.readouterr()
+    status, out, err = in_process(app, [*argv, "--check"], capsys)
+    assert status == 0, f"{argv}: exit {status}\n{err}\n{out}"
     return ": ok" in err and out.startswith("# Jupyter behind")
 
 

@@ -482,3 +482,38 @@ def test_docstring_config_examples_do_what_they_say(audit) -> None:
                 ran.append(f"{rule.id}-fix")
     # The examples that are config are run: a parser that silently finds none would pass.
     assert len(ran) >= 38, ran
+
+
+# --- the hub's configuration (hub-check): its own registry, the same meta-tests ---------------
+
+
+def test_every_hub_rule_has_cases_of_both_kinds() -> None:
+    """Meta-test: each JH81x-JH82x rule has jupyterhub_config.py cases that must trigger it and
+    close ones that must not (run in tests/test_hub_check.py)."""
+    from jupyter_hardening.rules import HUB_RULES, HUB_RULES_BY_ID
+
+    from .hub_config_cases import HUB_CASES
+
+    missing = [
+        rule.id
+        for rule in HUB_RULES
+        if not HUB_CASES.get(rule.id, {}).get("trigger") or not HUB_CASES[rule.id].get("clean")
+    ]
+    assert not missing, f"hub rules without trigger+clean cases in hub_config_cases.py: {missing}"
+    assert set(HUB_CASES) <= set(HUB_RULES_BY_ID), set(HUB_CASES) - set(HUB_RULES_BY_ID)
+
+
+def test_hub_rules_are_banded_ordered_and_documented() -> None:
+    """Hub rule ids are JH810 upward (JH801/JH802 judge user servers), unique across both
+    registries, in order; each is found by its name and shows its insecure example and fix."""
+    from jupyter_hardening.rules import HUB_RULES
+
+    ids = [rule.id for rule in HUB_RULES]
+    assert ids == sorted(ids) and all("JH810" <= i <= "JH899" for i in ids), ids
+    assert not set(ids) & set(RULES_BY_ID)
+    for rule in HUB_RULES:
+        assert rule.name and rule.summary and rule.traits and type(rule).__doc__, rule.id
+        assert type(rule).__name__.lower() == rule.name.replace("-", ""), rule.name
+        labels = [text for text, code in sections(type(rule).__doc__ or "") if code]
+        assert any(label.startswith("Insecure") for label in labels), rule.id
+        assert any(label.startswith("Fix") for label in labels), rule.id

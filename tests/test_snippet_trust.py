@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_hardening.outputfile import UnsafeOutput, write_atomically
+from jupyter_hardening.proxy.command import NginxSnippetApp
 from jupyter_hardening.runtime import running_servers
-from jupyter_hardening.snippet import NginxSnippetApp, UnsafeOutput, write_atomically
 
-from . import test_nginx_snippet
 from .certs import TLSFiles
 from .fixtures import IN_CI, require_tool
 from .nginx_util import nginx_conf, nginx_path, running_nginx
@@ -32,7 +32,6 @@ from .test_nginx_snippet import TOKEN, one_error_line, run, write_runtime
 
 NOBODY = 65534
 TEXT = "# the config\n"
-jupyter_env = test_nginx_snippet.jupyter_env  # the command's config and runtime folders
 
 if os.geteuid() != 0:
     pytestmark = pytest.mark.skipif(not IN_CI, reason="needs root (chown to another uid)")

@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from .cli import hardening
 from .servers import JupyterHome, free_port, jupyter_bin, port_open, running, runtime_info, start
 
 
@@ -184,13 +185,7 @@ def test_unreadable_token_file_refuses_cleanly(home: JupyterHome, tmp_path) -> N
     assert "Fix: " in server.log and "Traceback" not in server.log, server.log
 
     home.write_config("c.IdentityProvider.token = 'a-configured-token-of-32-characters'\n")
-    out = subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check"],
-        capture_output=True,
-        text=True,
-        env=home.env(JUPYTER_TOKEN_FILE=missing),
-        timeout=120,
-    )
+    out = hardening("check", home=home, env={"JUPYTER_TOKEN_FILE": missing})
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -206,12 +201,8 @@ def test_token_of_a_custom_identity_provider_makes_the_token_file_unused(
         "c.ServerApp.identity_provider_class = MyProvider\n"
         "c.MyProvider.token = 'a-configured-token-of-32-characters'\n"
     )
-    out = subprocess.run(
-        [jupyter_bin("jupyter"), "hardening", "check"],
-        capture_output=True,
-        text=True,
-        env=home.env(JUPYTER_TOKEN_FILE=str(tmp_path / "no-such-token-file")),
-        timeout=120,
+    out = hardening(
+        "check", home=home, env={"JUPYTER_TOKEN_FILE": str(tmp_path / "no-such-token-file")}
     )
     assert out.returncode == 0, out.stdout + out.stderr
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..facts import pattern_invalid
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity, without_override
 
@@ -16,27 +17,6 @@ _END_ANCHOR = r"(\$|\\Z)\)*$"
 _TRAILING_WILDCARD = r"(?<!\\)\.[*+]\??(?=(?:\$|\\Z|\))*$)"
 # A '.' between letters or digits is meant as the dot of a host name, but matches any character.
 _BARE_DOT = r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])"
-
-
-def pattern_accepts_any(pattern: str, fullmatch: bool = True) -> bool:
-    """True when jupyter_server's match of the pattern accepts an origin unrelated to any site.
-
-    jupyter_server >= 2.18 uses ``re.fullmatch``; older versions ``re.match`` (a prefix match).
-    """
-    from ..origins import judge_pattern
-
-    return bool(judge_pattern(pattern, fullmatch).generic)
-
-
-def pattern_invalid(pattern: str) -> str:
-    """The regex error of ``pattern``, or '' when it compiles."""
-    try:
-        re.compile(pattern)
-    except re.error as e:
-        return str(e)
-    except (RecursionError, OverflowError, MemoryError):
-        return "too deeply nested for Python's re module"
-    return ""
 
 
 def alternatives(pattern: str) -> list[str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..facts import is_wildcard
 from ..hubcontext import WHERE_INTERNAL_SSL, WHERE_NETWORK_POLICY
 from ..snapshot import Snapshot
 from .base import GENERATED_TOKEN, LOOPBACK, Finding, Rule, Severity, without_override
 
 
 def _where(snap: Snapshot) -> str:
-    if snap.ip in ("", "*", "0.0.0.0", "::"):
+    if is_wildcard(snap.ip):
         return f"ServerApp.ip = {snap.ip!r} listens on all interfaces and is reachable from other hosts"
     return f"ServerApp.ip = {snap.ip!r} is reachable from other hosts"
 

@@ -8,18 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..publicurl import PublicURL, ip_literal, parse_public_url
+from ..facts import ip_literal
 from ..snapshot import Snapshot
 from .base import LOOPBACK, Finding, Rule, Severity, without_override
-
-
-def _public(snap: Snapshot) -> PublicURL | None:
-    if not snap.public_url:
-        return None
-    try:
-        return parse_public_url(snap.public_url)
-    except ValueError:
-        return None
 
 
 class XHeadersDirect(Rule):
@@ -85,7 +76,7 @@ class CookieNotSecure(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the public side is https but the cookie will not be Secure."""
-        public = _public(snap)
+        public = snap.public
         behind_tls = snap.trust_xheaders or (public is not None and public.scheme == "https")
         if snap.has_tls or not behind_tls:
             return
@@ -122,7 +113,7 @@ class PublicPathMismatch(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the paths differ."""
-        public = _public(snap)
+        public = snap.public
         if public is not None and public.path != snap.base_url:
             yield self.finding(
                 f"Hardening.public_url has the path {public.path!r} but ServerApp.base_url is "
@@ -156,7 +147,7 @@ class PublicHostNotLocal(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the public host would get 403 on a loopback server."""
-        public = _public(snap)
+        public = snap.public
         if public is None or snap.remote or snap.allow_remote_access:
             return
         address = ip_literal(public.host)

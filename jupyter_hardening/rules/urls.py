@@ -5,39 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..facts import base_url_problem, full_url_path
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
-
-# Unreserved and sub-delim characters that survive browsers, tornado routing and nginx config.
-# A string: re compiles (and caches) it for a base_url other than '/', not at every start.
-SAFE_BASE_URL = r"^/(?:[A-Za-z0-9._~!&',=:@%-]+/)*$"
-
-
-def base_url_problem(base_url: str) -> str:
-    """Why ``base_url`` breaks URLs or proxies, or '' when it is a clean path."""
-    if base_url == "/":
-        return ""  # jupyter_server's default passes every check below: no pattern compiled
-    if re.search(r"[\x00-\x20\x7f]", base_url):
-        return "contains whitespace or control characters"
-    bad = sorted(set(re.findall(r"[;{}\"'$#?\\<>`^|\[\]]", base_url)))
-    if bad:
-        return "contains " + " ".join(repr(c) for c in bad)
-    # jupyter_server and tornado join base_url into their URL patterns unescaped: there these
-    # are regex operators, and '/a+b/' serves Jupyter at /aab/ and 404s at /a+b/.
-    operators = sorted(set(re.findall(r"[()*+]", base_url)))
-    if operators:
-        return (
-            "contains "
-            + " ".join(repr(c) for c in operators)
-            + ", which jupyter_server's URL patterns read as regex operators (404 everywhere)"
-        )
-    if "//" in base_url:
-        return "contains an empty path segment ('//')"
-    if any(seg in (".", "..") for seg in base_url.split("/")):
-        return "contains '.' or '..' segments, which browsers and proxies rewrite"
-    if not re.match(SAFE_BASE_URL, base_url):
-        return "contains characters outside the URL path alphabet"
-    return ""
 
 
 class BaseUrlNotPath(Rule):
@@ -63,12 +33,8 @@ class BaseUrlNotPath(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the normalized base_url holds a scheme or host."""
-        if snap.base_url == "/":
-            return  # jupyter_server's default matches neither pattern below
-        match = re.match(r"^/*(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*(/.*)?$", snap.base_url)
-        if match or re.match(r"^/+[A-Za-z][A-Za-z0-9+.-]*:/", snap.base_url):
-            path = "/" + (match.group(1) or "/").strip("/") if match else "/"
-            path = path.rstrip("/") + "/"
+        path = full_url_path(snap.base_url)
+        if path is not None:
             yield self.finding(
                 f"ServerApp.base_url = {snap.base_url!r} is a full URL; jupyter_server only "
                 "takes the path part, so every link breaks.",
@@ -102,7 +68,7 @@ class BaseUrlUnsafe(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the base_url is not in the safe path alphabet (full URLs are JH501's)."""
-        if "://" in snap.base_url or re.match(r"^/+[A-Za-z][A-Za-z0-9+.-]*:/", snap.base_url):
+        if full_url_path(snap.base_url) is not None:
             return
         problem = base_url_problem(snap.base_url)
         if problem:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .nginx import SnippetError
+from .options import SnippetError
 
 
 class Raw(str):
@@ -55,13 +55,13 @@ def _comment_line(text: str, indent: str) -> str:
     return f"{indent}# {text}".rstrip()
 
 
-# ----------------------------------------------------------------------------- Caddyfile
-
 # A Caddyfile token written bare: no whitespace, quotes, braces (placeholders, {$ENV}), backslash
 # or backtick; '#' (a comment) and '<<' (a heredoc, Caddy 2.7+) may not start it.
 CADDY_BARE = re.compile(r"^(?!<<)[A-Za-z0-9._~!&()*+,=:@%/?\[\]^|<>;'-]+$")
+
 # Inside "...": anything printable but the characters Caddy expands or escapes.
 CADDY_QUOTABLE = re.compile(r'^[^"\\`{}\x00-\x1f\x7f]*$')
+
 CADDY_RAW = re.compile(r"^(?:[A-Za-z0-9._~!&()*+,=:@%/?\[\]-]|\{[a-z_.]+\})+$")
 
 
@@ -97,12 +97,12 @@ def caddyfile(nodes: Sequence[Node], depth: int = 0) -> str:
     return "".join(out)
 
 
-# ----------------------------------------------------------------------------- Apache httpd
-
 # An Apache argument written bare: httpd splits on whitespace, reads quotes, expands ${VAR}
 # and ends a section's arguments at '>'; a trailing backslash continues the line.
 APACHE_BARE = re.compile(r"^[A-Za-z0-9._~!&()*+,=:@%/?\[\]^|;-]+$")
+
 APACHE_QUOTABLE = re.compile(r'^[^"\\`$<>\x00-\x1f\x7f]*$')
+
 APACHE_RAW = re.compile(r"^[A-Za-z0-9._~!&()*+,=:@%/?\[\]^|{}*$\"-]+$")
 
 
@@ -141,14 +141,3 @@ def apache_conf(nodes: Sequence[Node], depth: int = 0) -> str:
         else:
             out.append(f"{indent}<{words}>\n{apache_conf(n.block, depth + 1)}{indent}</{n.name}>\n")
     return "".join(out)
-
-
-def version_tuple(text: str) -> tuple[int, ...]:
-    """(2, 4, 71) from '2.4.71' (at most three numbers)."""
-    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
-
-
-def size_bytes(size: str) -> int:
-    """An nginx-style size (parse_body_size's ``512m``, ``1g``, ``0``) in bytes."""
-    units = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-    return int(size.rstrip("kmg")) * units[size[-1] if size[-1] in "kmg" else ""]
