@@ -27,6 +27,8 @@ NOT_AT_ANY_DEFAULT_START = (
     "jupyter_hardening.command",
     "jupyter_hardening.check",
     "jupyter_hardening.hub",
+    "jupyter_hardening.hubcheck",
+    "jupyter_hardening.hubsnapshot",  # hub-check's data, three dataclasses
     "jupyter_hardening.sarif",
     "jupyter_hardening.docs",
 )

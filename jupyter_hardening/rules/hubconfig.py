@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from ..advisories import fix_command
 from ..atrest import secret_strength
-from ..hubsnapshot import HubSnapshot
 from ..snapshot import Snapshot
 from .auth import MIN_COOKIE_SECRET_BITS
 from .base import Finding, Rule, Severity
 from .exposure import _advisory_text, _level, accepted_key
+
+if TYPE_CHECKING:  # hub-check's data: imported by hub-check, not by every server start
+    from ..hubsnapshot import HubSnapshot
 
 # The hub's packages whose advisories hub-check reports: the hub process runs them.
 HUB_PACKAGES = (
@@ -48,6 +51,8 @@ class HubRule(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Judge ``snap`` when it is a hub's configuration."""
+        from ..hubsnapshot import HubSnapshot
+
         if isinstance(snap, HubSnapshot):
             yield from self.judge(snap)
 
