@@ -796,6 +796,8 @@ class HubKnownAdvisory(HubRule):
 
     def check_accepting(self, snap: Snapshot, accepted: Mapping[str, str]) -> Iterator[Finding]:
         """:meth:`judge`, with advisories accepted one by one (as JH902)."""
+        from ..hubsnapshot import HubSnapshot
+
         if isinstance(snap, HubSnapshot):
             yield from self.judge_accepting(snap, accepted)
 
