@@ -177,6 +177,7 @@ def test_every_help_example_runs_as_written(
         write_cert(folder / "fullchain.pem", make_cert(private, "jupyter.example.com"))
     replacements = {
         "/etc/systemd/system/jupyter.service": str(tmp_path / "jupyter.service"),
+        "/etc/jupyterhub/jupyterhub_config.py": str(tmp_path / "jupyterhub_config.py"),
         "/etc/nginx/conf.d/jupyter.conf": str(tmp_path / "jupyter.conf"),
         "/etc/caddy/jupyter.caddy": str(tmp_path / "jupyter.caddy"),
         "/etc/apache2/sites-available/jupyter.conf": str(tmp_path / "apache.conf"),
@@ -187,6 +188,9 @@ def test_every_help_example_runs_as_written(
     }
     for old, new in replacements.items():
         command = command.replace(old, new)
+    (tmp_path / "jupyterhub_config.py").write_text(
+        "c.JupyterHub.bind_url = 'http://127.0.0.1:8000'\n"
+    )
     for path in ("etc/jupyter_server_config.py", "etc/jupyter_notebook_config.json"):
         target = home.work_dir / path
         target.parent.mkdir(exist_ok=True)
