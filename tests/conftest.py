@@ -1,1 +1,1 @@
-pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.fixtures"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.fixtures", "tests.endpoint_support"]

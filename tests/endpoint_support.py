@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
+import pytest
 from cryptography import x509
+from traitlets.config import Config
+
+import jupyter_hardening.report
+import jupyter_hardening.status
+from jupyter_hardening.extension import SETTINGS_KEY
 
 from .certs import cert_pem, key_pem, make_cert, name, new_key
 
@@ -78,3 +88,87 @@ def plant_secrets(folder: Path, hashed_password: str, password: str) -> Secrets:
         certfile=certfile,
         keyfile=keyfile,
     )
+
+
+# --- shared by the in-process endpoint tests (each module has its own jp_server_config) ---
+
+
+def server_config(**sections: dict[str, object]) -> Config:
+    """The extension enabled, plus ``sections`` ({"ServerApp": {...}, "Hardening": {...}})."""
+    config = Config(EXTENSION)
+    config.merge(Config(sections))
+    return config
+
+
+def with_config(**sections: dict[str, object]) -> pytest.MarkDecorator:
+    """Run the test against a server with this extra config."""
+    return pytest.mark.parametrize("jp_server_config", [server_config(**sections)], indirect=True)
+
+
+@pytest.fixture
+def get(jp_fetch):
+    """GET a path under base_url through pytest-jupyter's jp_fetch.
+
+    token=True sends the server's token (jp_fetch's own header), a string sends that token, None
+    sends an empty Authorization header: an anonymous request.
+    """
+
+    async def _get(path="hardening", *, accept=None, token=True, query="", headers=None):
+        headers = dict(headers or {})
+        if accept:
+            headers["Accept"] = accept
+        if token is None:
+            headers["Authorization"] = ""
+        elif token is not True:
+            headers["Authorization"] = f"token {token}"
+        return await jp_fetch(
+            *path.split("/"),
+            headers=headers,
+            params=dict(parse_qsl(query)),
+            raise_error=False,
+            follow_redirects=False,
+        )
+
+    return _get
+
+
+@pytest.fixture
+def live(jp_serverapp):
+    """The LiveReport the extension published."""
+    return jp_serverapp.web_app.settings[SETTINGS_KEY]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A monotonic clock for the live report that moves only when the test says so."""
+    now = SimpleNamespace(t=time.monotonic())
+    fake = SimpleNamespace(monotonic=lambda: now.t)
+    monkeypatch.setattr(jupyter_hardening.status, "time", fake)
+    return now
+
+
+@pytest.fixture
+def rule_runs(monkeypatch):
+    """Counts how often all rules run (once per evaluation of a snapshot)."""
+    calls = []
+    original = jupyter_hardening.report.run_rules
+
+    def counting(snap, *args):
+        calls.append(snap)
+        return original(snap, *args)
+
+    monkeypatch.setattr(jupyter_hardening.report, "run_rules", counting)
+    return calls
+
+
+def metric(text: str, name: str, /, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text format, or None."""
+    label_text = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = "^" + re.escape(name + (f"{{{label_text}}}" if labels else "")) + r" (\S+)$"
+    match = re.search(pattern, text, re.M)
+    return float(match.group(1)) if match else None
+
+
+def ids(data):
+    """Finding ids of a JSON report."""
+    return sorted(f["id"] for f in data["findings"])

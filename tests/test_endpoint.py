@@ -5,27 +5,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
 import re
-import time
-from types import SimpleNamespace
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 import pytest
 from jupyter_server.auth import Authorizer
 from jupyter_server.utils import url_path_join
 from markupsafe import escape
-from traitlets.config import Config
 
 import jupyter_hardening.page
 import jupyter_hardening.report
 import jupyter_hardening.status
 from jupyter_hardening import __version__
-from jupyter_hardening.extension import SETTINGS_KEY
 from jupyter_hardening.handlers.hardening import prefers_json
 from jupyter_hardening.page import json_bytes
 
-from .endpoint_support import BROWSER_ACCEPT, EXTENSION, plant_secrets, write_tls
+from .endpoint_support import (
+    BROWSER_ACCEPT,
+    metric,
+    server_config,
+    with_config,
+)
 
 SCHEMA_KEYS = {
     "version",
@@ -40,99 +40,10 @@ SCHEMA_KEYS = {
 FINDING_KEYS = {"id", "name", "severity", "traits", "message", "fix", "accepted", "reason", "where"}
 
 
-def server_config(**sections: dict[str, object]) -> Config:
-    """The extension enabled, plus ``sections`` ({"ServerApp": {...}, "Hardening": {...}})."""
-    config = Config(EXTENSION)
-    config.merge(Config(sections))
-    return config
-
-
-def with_config(**sections: dict[str, object]) -> pytest.MarkDecorator:
-    """Run the test against a server with this extra config."""
-    return pytest.mark.parametrize("jp_server_config", [server_config(**sections)], indirect=True)
-
-
 @pytest.fixture
-def jp_server_config(request, tmp_path):
-    """The extension enabled, plus ``with_config`` settings, TLS files or planted secrets."""
-    if getattr(request, "param", None) is not None:
-        return request.param
-    if "secrets" in request.fixturenames:
-        request.getfixturevalue("caplog").set_level(logging.DEBUG)
-        secrets = request.getfixturevalue("secrets")
-        return server_config(
-            ServerApp={
-                "ip": "127.0.0.1",
-                "certfile": str(secrets.certfile),
-                "keyfile": str(secrets.keyfile),
-                "cookie_secret": secrets.cookie_secret.encode(),
-            },
-            IdentityProvider={"token": secrets.token},
-            PasswordIdentityProvider={"hashed_password": secrets.hashed_password},
-        )
-    if "tls" in request.fixturenames:
-        cert, key = write_tls(request.getfixturevalue("tls"))
-        return server_config(
-            ServerApp={"certfile": str(cert), "keyfile": str(key), "ip": "127.0.0.1"},
-            Hardening={"recheck_interval": 60},
-        )
-    return server_config()
-
-
-@pytest.fixture
-def get(jp_fetch):
-    """GET a path under base_url through pytest-jupyter's jp_fetch.
-
-    token=True sends the server's token (jp_fetch's own header), a string sends that token, None
-    sends an empty Authorization header: an anonymous request.
-    """
-
-    async def _get(path="hardening", *, accept=None, token=True, query="", headers=None):
-        headers = dict(headers or {})
-        if accept:
-            headers["Accept"] = accept
-        if token is None:
-            headers["Authorization"] = ""
-        elif token is not True:
-            headers["Authorization"] = f"token {token}"
-        return await jp_fetch(
-            *path.split("/"),
-            headers=headers,
-            params=dict(parse_qsl(query)),
-            raise_error=False,
-            follow_redirects=False,
-        )
-
-    return _get
-
-
-@pytest.fixture
-def live(jp_serverapp):
-    """The LiveReport the extension published."""
-    return jp_serverapp.web_app.settings[SETTINGS_KEY]
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """A monotonic clock for the live report that moves only when the test says so."""
-    now = SimpleNamespace(t=time.monotonic())
-    fake = SimpleNamespace(monotonic=lambda: now.t)
-    monkeypatch.setattr(jupyter_hardening.status, "time", fake)
-    return now
-
-
-@pytest.fixture
-def rule_runs(monkeypatch):
-    """Counts how often all rules run (once per evaluation of a snapshot)."""
-    calls = []
-    original = jupyter_hardening.report.run_rules
-
-    def counting(snap, *args):
-        calls.append(snap)
-        return original(snap, *args)
-
-    monkeypatch.setattr(jupyter_hardening.report, "run_rules", counting)
-    return calls
+def jp_server_config(request):
+    """The extension enabled, plus the settings of ``with_config``."""
+    return getattr(request, "param", None) or server_config()
 
 
 def style_hash(page: str) -> str:
@@ -350,52 +261,6 @@ async def test_route_passes_jupyter_servers_authentication_audit(get):
 # --- no secret leaves ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def secrets(tmp_path, password):
-    """Known secrets planted in the server's config."""
-    secret, hashed = password
-    return plant_secrets(tmp_path / "tls", hashed, secret)
-
-
-async def test_no_secret_in_any_response_or_request_log(
-    secrets, jp_serverapp, http_server_client, jp_base_url, caplog
-):
-    # The startup log is checked with a real server (test_endpoint_server.py): in-process, the
-    # app logs while initializing to a stream pytest-jupyter replaces, and at DEBUG level
-    # traitlets itself prints "Config changed: {...}" with every secret in it.
-    assert jp_serverapp.identity_provider.token == secrets.token
-
-    async def fetch(path, query="", **headers):
-        url = url_path_join(jp_base_url, path) + (f"?{query}" if query else "")
-        return await http_server_client.fetch(
-            url, headers=headers, raise_error=False, follow_redirects=False
-        )
-
-    auth = {"Authorization": f"token {secrets.token}"}
-    responses = [
-        await fetch("hardening", Accept="application/json", **auth),
-        await fetch("hardening", Accept=BROWSER_ACCEPT, **auth),
-        await fetch("hardening", "format=json"),
-        await fetch("hardening", Accept=BROWSER_ACCEPT),
-        await fetch("hardening", "format=bogus", Accept=BROWSER_ACCEPT, **auth),
-        await fetch("hardening", f"format=json&token={secrets.token}"),
-        await fetch("hardening", f"format=bogus&token={secrets.token}"),
-        await fetch("metrics", **auth),
-    ]
-    assert [r.code for r in responses] == [200, 200, 403, 302, 400, 200, 400, 200]
-    for response in responses:
-        text = response.body.decode() + "\n" + str(response.headers)
-        assert not secrets.leaks(text), f"{response.request.url} leaks {secrets.leaks(text)}"
-    data = json.loads(responses[0].body)["settings"]
-    assert data["IdentityProvider.token"] == "set (48 characters)"
-    assert data["PasswordIdentityProvider.hashed_password"] == "argon2 hash"
-    assert data["ServerApp.keyfile"] == str(secrets.keyfile)
-    log = "\n".join(caplog.handler.format(r) for r in caplog.get_records("call"))
-    assert "GET /a%40b/hardening?format=json&token=[secret]" in log
-    assert "400 GET /a%40b/hardening (127.0.0.1): format must be 'json' or 'html'" in log
-    assert not secrets.leaks(log), f"the log leaks {secrets.leaks(log)}"
-
-
 # --- live and cheap ------------------------------------------------------------------------
 
 
@@ -419,63 +284,7 @@ async def test_etag_answers_304(get):
     assert html_etag != etag
 
 
-@pytest.fixture
-def tls(tmp_path):
-    """The folder of the server's certificate and key (the server then runs with TLS files)."""
-    return tmp_path / "tls"
-
-
-def ids(data):
-    """Finding ids of a JSON report."""
-    return sorted(f["id"] for f in data["findings"])
-
-
-async def test_certificate_and_key_rechecked_after_the_interval_only(
-    get, tls, clock, rule_runs, live
-):
-    before = json.loads((await get(accept="application/json")).body)
-    before_page = (await get(accept=BROWSER_ACCEPT)).body
-    assert ids(before) == ["JH406"]  # self-signed: info only
-    assert before["verdict"] == "ok"
-
-    write_tls(tls, days=5, key_mode=0o644)  # rotated to a certificate that expires soon
-    clock.t += 59
-    assert json.loads((await get(accept="application/json")).body) == before
-    assert (await get(accept=BROWSER_ACCEPT)).body == before_page
-    assert rule_runs == []
-
-    clock.t += 1
-    after = json.loads((await get(accept="application/json")).body)
-    assert ids(after) == ["JH402", "JH403", "JH406"]
-    assert after["verdict"] == "warn"
-    assert after["computed_at"] >= before["computed_at"]
-    page = (await get(accept=BROWSER_ACCEPT)).body.decode()
-    assert "JH403" in page and "The certificate expires on" in page
-    assert len(rule_runs) == 1
-
-    for _ in range(5):
-        await get(accept="application/json")
-        await get(accept=BROWSER_ACCEPT)
-    assert len(rule_runs) == 1, "the refreshed report is cached again"
-
-    write_tls(tls, days=-1)
-    clock.t += 60
-    expired = json.loads((await get(accept="application/json")).body)
-    assert "JH403" in ids(expired) and expired["verdict"] == "refuse"
-    assert "With these settings the server would refuse to start" in (
-        (await get(accept=BROWSER_ACCEPT)).body.decode()
-    )
-
-
 # --- /metrics ------------------------------------------------------------------------------
-
-
-def metric(text: str, name: str, /, **labels: str) -> float | None:
-    """The value of one sample in Prometheus text format, or None."""
-    label_text = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    pattern = "^" + re.escape(name + (f"{{{label_text}}}" if labels else "")) + r" (\S+)$"
-    match = re.search(pattern, text, re.M)
-    return float(match.group(1)) if match else None
 
 
 async def test_metrics_need_authentication_by_default(get):
@@ -509,31 +318,6 @@ async def test_metrics_public_when_authenticate_prometheus_is_false(get):
     assert metric(text, "jupyter_hardening_accepted_findings") == 0
     # The report itself still needs a login.
     assert (await get(accept="application/json", token=None)).code == 403
-
-
-async def test_metrics_follow_the_live_report(get, tls, clock):
-    text = (await get("metrics")).body.decode()
-    assert metric(text, "jupyter_hardening_findings", severity="info") == 1
-    assert metric(text, "jupyter_hardening_certificate_expiry_timestamp_seconds") > time.time()
-
-    write_tls(tls, days=-1)
-    clock.t += 60
-    # A scrape alone re-checks once the interval has passed: nobody opened /hardening.
-    text = (await get("metrics")).body.decode()
-    assert metric(text, "jupyter_hardening_findings", severity="error") == 1
-    assert metric(text, "jupyter_hardening_verdict", verdict="refuse") == 1
-    assert metric(text, "jupyter_hardening_verdict", verdict="ok") == 0
-    assert (
-        metric(
-            text,
-            "jupyter_hardening_rule_findings",
-            id="JH403",
-            name="certificate-expiry",
-            severity="error",
-        )
-        == 1
-    )
-    assert metric(text, "jupyter_hardening_certificate_expiry_timestamp_seconds") < time.time()
 
 
 async def test_unexpected_error_is_logged_without_the_query(get, jp_serverapp, monkeypatch, caplog):
