@@ -8,12 +8,14 @@ world-readable temp folder, built once per test session.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -217,7 +219,8 @@ class Hub:
         ]
 
     def stop(self) -> None:
-        """Stop the hub (it stops the proxy; the simple spawner's servers are stopped too)."""
+        """Stop the hub (it stops the proxy and the simple spawner's servers); a user server a
+        hub killed on timeout leaves behind is killed too, so no later test finds it."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -225,6 +228,24 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        for pid in processes_under(self.root):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGCONT)  # a test may have frozen it
+                os.kill(pid, signal.SIGKILL)
+
+
+def processes_under(root: Path) -> list[int]:
+    """The pids of the processes whose working folder is inside ``root`` (a hub's user servers
+    run in their home folders there)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if cwd == str(root) or cwd.startswith(f"{root}/"):
+            found.append(int(pid))
+    return found
 
 
 HUB_CONFIG = """

@@ -21,7 +21,16 @@ from typing import Any
 import pytest
 
 from .fixtures import IN_CI
-from .hub_util import CACHE, Hub, build_venv, chp_command, python_ok, scratch, start_hub
+from .hub_util import (
+    CACHE,
+    Hub,
+    build_venv,
+    chp_command,
+    processes_under,
+    python_ok,
+    scratch,
+    start_hub,
+)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -64,9 +73,11 @@ def _environ_of(pid: str) -> dict[str, str]:
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
-def find_process(program: str, **env: str) -> tuple[int, dict[str, str]]:
-    """(pid, environment) of the ``program`` process whose environment has all of ``env``."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+def find_process(program: str, root: Path | None = None, **env: str) -> tuple[int, dict[str, str]]:
+    """(pid, environment) of the ``program`` process whose environment has all of ``env`` (and,
+    given ``root``, that runs in a folder under it: this hub's, not a process another run left)."""
+    pids = processes_under(root) if root is not None else os.listdir("/proc")
+    for pid in filter(str.isdigit, map(str, pids)):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
@@ -278,7 +289,7 @@ def test_metrics_name_both_users(hub: Hub, settled: dict[str, Any]) -> None:
 
 def test_a_server_that_does_not_answer_is_unreachable(hub: Hub, settled: dict[str, Any]) -> None:
     """carl's server frozen (SIGSTOP): unreachable after the timeout, never ok; back when thawed."""
-    pid, _ = find_process("jupyterhub-singleuser", JUPYTERHUB_USER="carl")
+    pid, _ = find_process("jupyterhub-singleuser", hub.root, JUPYTERHUB_USER="carl")
     os.kill(pid, signal.SIGSTOP)
     try:
         data = wait_for(
