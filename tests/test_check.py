@@ -1,15 +1,25 @@
-"""`jupyter hardening check` as a user runs it, and the seeds' recipes through it."""
+"""`jupyter hardening check` as a user runs it, and the seeds' recipes through it.
+
+The console script itself runs for the default, the text report, the errors of the process and
+the first case of each parametrized test; the other cases run in one batch (tests/forked.py):
+one Python imports the server application once and forks a fresh process per case, which calls
+check's ``main`` in the case's own folders and environment (seconds of imports per case saved).
+"""
 
 from __future__ import annotations
 
 import json
 import shlex
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .cli import hardening
+from .forked import Result, Run, run_all
 from .servers import JupyterHome, jupyter_bin
 
 SEEDS = sorted((Path(__file__).parent / "seeds").glob("*.txt"))
@@ -22,16 +32,19 @@ def check(
     return hardening("check", *args, home=home, env=env)
 
 
-def report_of(home: JupyterHome, *args: str, **kw: object) -> tuple[int, dict[str, object]]:
-    """Exit status and JSON report."""
-    out = check(home, "--format", "json", *args, **kw)  # type: ignore[arg-type]
-    assert out.returncode in (0, 1), out.stderr
-    return out.returncode, json.loads(out.stdout)
-
-
 def ids(report: dict[str, object]) -> set[str]:
     """Rule ids in a report."""
     return {f["id"] for f in report["findings"]}  # type: ignore[index, union-attr]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A check run: its arguments, the config file written first, extra environment."""
+
+    args: tuple[str, ...]
+    config: str = ""
+    config_name: str = "jupyter_server_config.py"
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def test_default_is_ok(home: JupyterHome) -> None:
@@ -43,9 +56,13 @@ def test_default_is_ok(home: JupyterHome) -> None:
     )
 
 
-def test_json_schema(home: JupyterHome) -> None:
+def test_json_schema(checked: Checked) -> None:
     """The JSON report has the documented keys, and flags reach the ServerApp."""
-    code, report = report_of(home, "--ServerApp.ip=0.0.0.0", "--NotebookApp.allow_origin=*")
+    code, report = report_from(
+        checked(
+            Setup(("--format", "json", "--ServerApp.ip=0.0.0.0", "--NotebookApp.allow_origin=*"))
+        )
+    )
     assert code == 1
     assert {"version", "verdict", "findings", "counts"} <= set(report)
     assert report["verdict"] == "refuse" and ids(report) >= {"JH101", "JH301"}
@@ -76,99 +93,121 @@ def test_text_report_names_fix_and_hint(home: JupyterHome) -> None:
     )
 
 
-def test_environment_is_read(home: JupyterHome) -> None:
+ENVIRONMENT_READ = Setup(("--format", "json", "--ip=0.0.0.0"), env=(("JUPYTER_TOKEN", "jupyter"),))
+
+
+def test_environment_is_read(checked: Checked) -> None:
     """JUPYTER_TOKEN counts like the server would see it."""
-    code, report = report_of(home, "--ip=0.0.0.0", env={"JUPYTER_TOKEN": "jupyter"})
+    code, report = report_from(checked(ENVIRONMENT_READ))
     assert code == 1 and "JH201" in ids(report)
     assert "jupyter" not in json.dumps(report["settings"]).replace("jupyter_server", "").replace(
         "Jupyter", ""
     )
 
 
-def test_accepted_and_refuse_at_from_config(home: JupyterHome) -> None:
+ACCEPTED_FROM_CONFIG = Setup(
+    ("--format", "json"),
+    "c.ServerApp.ip = '0.0.0.0'\n"
+    "c.Hardening.accepted_risks = {'JH101': 'lab VLAN', 'JH999': 'typo'}\n",
+)
+
+
+def test_accepted_and_refuse_at_from_config(checked: Checked) -> None:
     """c.Hardening in the config file changes the verdict and exit status."""
-    home.write_config(
-        "c.ServerApp.ip = '0.0.0.0'\n"
-        "c.Hardening.accepted_risks = {'JH101': 'lab VLAN', 'JH999': 'typo'}\n"
-    )
-    code, report = report_of(home)
+    code, report = report_from(checked(ACCEPTED_FROM_CONFIG))
     assert code == 0 and report["verdict"] == "warn"
     by_id = {f["id"]: f for f in report["findings"]}  # type: ignore[union-attr]
     assert by_id["JH101"]["accepted"] is True and by_id["JH101"]["reason"] == "lab VLAN"
     assert "JH002" in by_id
 
 
-@pytest.mark.parametrize(
-    ("args", "config", "needle"),
-    [
-        (["--format", "xml"], "", "--format must be one of text, json, sarif"),
-        ([], "c.ServerApp.ip = (\n", "jupyter_server_config.py:1 fails to load (SyntaxError"),
-        ([], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at"),
-        ([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait"),
-        (["--ServerApp.ip=nosuchhost.invalid"], "", "does not resolve"),
-        (
-            ["--ServerApp.ip=nosuchhost.invalid"],
-            "c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n",
-            "does not resolve",
-        ),
-        ([], "c.ServerApp.allow_origin_pat = '('\n", "allow_origin_pat is not a valid"),
-    ],
-    ids=[
-        "bad-format",
-        "syntax-error",
-        "bad-hardening-value",
-        "wrong-type",
-        "ip-does-not-resolve",
-        "ip-does-not-resolve-extension-disabled",
-        "origin-pattern-not-a-regex",
-    ],
-)
+USAGE_ERRORS = [
+    pytest.param(
+        ["--format", "xml"], "", "--format must be one of text, json, sarif", id="bad-format"
+    ),
+    pytest.param(
+        [],
+        "c.ServerApp.ip = (\n",
+        "jupyter_server_config.py:1 fails to load (SyntaxError",
+        id="syntax-error",
+    ),
+    pytest.param(
+        [], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at", id="bad-hardening-value"
+    ),
+    pytest.param([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait", id="wrong-type"),
+    pytest.param(
+        ["--ServerApp.ip=nosuchhost.invalid"], "", "does not resolve", id="ip-does-not-resolve"
+    ),
+    pytest.param(
+        ["--ServerApp.ip=nosuchhost.invalid"],
+        "c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n",
+        "does not resolve",
+        id="ip-does-not-resolve-extension-disabled",
+    ),
+    pytest.param(
+        [],
+        "c.ServerApp.allow_origin_pat = '('\n",
+        "allow_origin_pat is not a valid",
+        id="origin-pattern-not-a-regex",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "config", "needle"), USAGE_ERRORS)
 def test_usage_and_config_errors_exit_2(
-    home: JupyterHome, args: list[str], config: str, needle: str
+    checked: Checked, args: list[str], config: str, needle: str
 ) -> None:
     """Usage or config errors: exit 2, a message naming the problem, never a traceback."""
-    if config:
-        home.write_config(config)
-    out = check(home, *args)
+    out = checked(Setup(tuple(args), config))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
-@pytest.mark.parametrize(
-    ("config", "secret"),
-    [
-        ("c.ServerApp.cookie_secret = 'my-cookie-secret-42'\n", "my-cookie-secret-42"),
-        ("c.IdentityProvider.token = 914276530811\n", "914276530811"),
-        ("c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n", "hunter2x"),
-    ],
-    ids=["cookie-secret-as-str", "token-as-int", "public-url-with-password"],
-)
-def test_rejected_secret_is_not_repeated(home: JupyterHome, config: str, secret: str) -> None:
+REJECTED_SECRETS = [
+    pytest.param(
+        "c.ServerApp.cookie_secret = 'my-cookie-secret-42'\n",
+        "my-cookie-secret-42",
+        id="cookie-secret-as-str",
+    ),
+    pytest.param("c.IdentityProvider.token = 914276530811\n", "914276530811", id="token-as-int"),
+    pytest.param(
+        "c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n",
+        "hunter2x",
+        id="public-url-with-password",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "secret"), REJECTED_SECRETS)
+def test_rejected_secret_is_not_repeated(checked: Checked, config: str, secret: str) -> None:
     """A secret of the wrong type or place: exit 2, one line naming the setting, not its value."""
-    home.write_config(config)
-    out = check(home)
+    out = checked(Setup((), config))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert secret not in out.stdout + out.stderr, out.stderr
     assert config.split("=")[0].split(".")[-1].strip() in out.stderr, out.stderr
 
 
-@pytest.mark.parametrize(
-    "option",
-    [
-        "--IdentityProvider.token",
-        "--ServerApp.token",
-        "--NotebookApp.token",
-        "--PasswordIdentityProvider.hashed_password",
-        "--ServerApp.password",
-        "--ServerApp.cookie_secret",
-    ],
-)
-def test_repeated_secret_option_is_not_repeated(home: JupyterHome, option: str) -> None:
+SECRET_OPTIONS = [
+    "--IdentityProvider.token",
+    "--ServerApp.token",
+    "--NotebookApp.token",
+    "--PasswordIdentityProvider.hashed_password",
+    "--ServerApp.password",
+    "--ServerApp.cookie_secret",
+]
+
+
+def _given_twice(option: str) -> Setup:
+    return Setup((f"{option}=first-s3cret-value", f"{option}=second-s3cret-value"))
+
+
+@pytest.mark.parametrize("option", SECRET_OPTIONS)
+def test_repeated_secret_option_is_not_repeated(checked: Checked, option: str) -> None:
     """A secret given twice: traitlets' refusal would list both values (and jupyterlab logs it
     with a traceback); one line names the option instead, exit 2."""
-    out = check(home, f"{option}=first-s3cret-value", f"{option}=second-s3cret-value")
+    out = checked(_given_twice(option))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert f"{option} is given twice" in out.stderr
@@ -217,22 +256,29 @@ def _seed(path: Path) -> tuple[list[str], str, str, str, set[str]]:
     return argv, config_name, "\n".join(config_lines) + "\n", verdict, expect
 
 
+def _seed_setup(path: Path) -> Setup:
+    argv, config_name, config, _, _ = _seed(path)
+    return Setup(("--format", "json", *argv), config, config_name or "jupyter_server_config.py")
+
+
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.stem for p in SEEDS])
-def test_seed_recipe_verdict(home: JupyterHome, seed: Path) -> None:
+def test_seed_recipe_verdict(checked: Checked, seed: Path) -> None:
     """Each tutorial's Jupyter settings get the verdict we defend in the seed file's comment."""
-    argv, config_name, config, verdict, expect = _seed(seed)
-    if config_name:
-        home.write_config(config, name=config_name)
-    code, report = report_of(home, *argv)
+    _, _, _, verdict, expect = _seed(seed)
+    code, report = report_from(checked(_seed_setup(seed)))
     assert report["verdict"] == verdict, report["findings"]
     assert code == (1 if verdict == "refuse" else 0)
     assert ids(report) == expect, report["findings"]
 
 
-def test_disabled_extension_is_reported(home: JupyterHome) -> None:
+EXTENSION_DISABLED = Setup(
+    ("--format", "json"), "c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n"
+)
+
+
+def test_disabled_extension_is_reported(checked: Checked) -> None:
     """With the extension switched off, check still audits and says the server won't refuse."""
-    home.write_config("c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n")
-    code, report = report_of(home)
+    code, report = report_from(checked(EXTENSION_DISABLED))
     assert ids(report) == {"JH003"} and report["verdict"] == "warn" and code == 0
 
 
@@ -276,3 +322,84 @@ def test_token_file_that_is_not_text_is_one_line(home: JupyterHome, tmp_path: Pa
     assert out.returncode == 2, out.stdout + out.stderr
     assert "cannot be read (not utf-8 text)" in out.stderr and "Traceback" not in out.stderr
     assert "secret-bytes" not in out.stderr and "0xff" not in out.stderr
+
+
+# -- the batch ---------------------------------------------------------------------------------
+
+Checked = Callable[[Setup], "Result | subprocess.CompletedProcess[str]"]
+
+
+def report_from(out: Result | subprocess.CompletedProcess[str]) -> tuple[int, dict[str, Any]]:
+    """Exit status and JSON report of a check run."""
+    assert out.returncode in (0, 1), out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def _cases(test: str, params: list[Any], setup: Callable[..., Setup]) -> dict[str, Setup]:
+    return {f"{test}[{p.id}]": setup(*p.values) for p in params}
+
+
+# {test id: its run}; the tests hand their Setup to ``checked``, which must be this one.
+SETUPS: dict[str, Setup] = {
+    "test_json_schema": Setup(
+        ("--format", "json", "--ServerApp.ip=0.0.0.0", "--NotebookApp.allow_origin=*")
+    ),
+    "test_environment_is_read": ENVIRONMENT_READ,
+    "test_accepted_and_refuse_at_from_config": ACCEPTED_FROM_CONFIG,
+    "test_disabled_extension_is_reported": EXTENSION_DISABLED,
+    **_cases(
+        "test_usage_and_config_errors_exit_2",
+        USAGE_ERRORS,
+        lambda args, config, _needle: Setup(tuple(args), config),
+    ),
+    **_cases(
+        "test_rejected_secret_is_not_repeated",
+        REJECTED_SECRETS,
+        lambda config, _secret: Setup((), config),
+    ),
+    **{
+        f"test_repeated_secret_option_is_not_repeated[{option}]": _given_twice(option)
+        for option in SECRET_OPTIONS
+    },
+    **{f"test_seed_recipe_verdict[{p.stem}]": _seed_setup(p) for p in SEEDS},
+}
+# The first case of each parametrized test runs the console script itself.
+CONSOLE_SCRIPT = {
+    f"test_usage_and_config_errors_exit_2[{USAGE_ERRORS[0].id}]",
+    f"test_rejected_secret_is_not_repeated[{REJECTED_SECRETS[0].id}]",
+    f"test_repeated_secret_option_is_not_repeated[{SECRET_OPTIONS[0]}]",
+    f"test_seed_recipe_verdict[{SEEDS[0].stem}]",
+}
+
+
+def _prepare(home: JupyterHome, setup: Setup) -> None:
+    if setup.config:
+        home.write_config(setup.config, name=setup.config_name)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    """Every batched case's run, each in its own Jupyter home, in one batch."""
+    names = [name for name in SETUPS if name not in CONSOLE_SCRIPT]
+    runs = []
+    for name in names:
+        home = JupyterHome(tmp_path_factory.mktemp("check-batch") / "jhome")
+        _prepare(home, SETUPS[name])
+        runs.append(Run(["check", *SETUPS[name].args], home, dict(SETUPS[name].env)))
+    return dict(zip(names, run_all(runs), strict=True))
+
+
+@pytest.fixture
+def checked(request: pytest.FixtureRequest, home: JupyterHome) -> Checked:
+    """This test's check run: the console script's in ``home``, or the batch's."""
+
+    def run(setup: Setup) -> Result | subprocess.CompletedProcess[str]:
+        name = request.node.name
+        assert SETUPS.get(name) == setup, f"{name}: SETUPS does not hold this test's run"
+        if name in CONSOLE_SCRIPT:
+            _prepare(home, setup)
+            return check(home, *setup.args, env=dict(setup.env) or None)
+        batched: dict[str, Result] = request.getfixturevalue("batch")
+        return batched[name]
+
+    return run
