@@ -6,7 +6,9 @@ JupyterHub (tests/hub_util.py) runs with.
 
 The per-rule matrix (tests/hub_config_cases.py) goes through ``hubcheck.audit``, the function
 the command runs, in this process (the CLI costs JupyterHub's import, seconds, per case); the
-command itself runs for the schema, formats, exit codes and errors.
+command's app (HubCheckApp) runs in this process too for the formats, flags and errors, and the
+console script itself once per behaviour: JSON and text, each exit status, a config that fails
+to load, an unknown option, no JupyterHub, the config a real hub runs.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyter_hardening.hubcheck import audit, hub_report
+from jupyter_hardening.hubcheck import HubCheckApp, audit, hub_report
 from jupyter_hardening.report import Report
 from jupyter_hardening.rules import HUB_RULES, RULES
 
-from .cli import hardening
+from .cli import hardening, in_process
 from .hub_config_cases import (
     GOOD_SECRET,
     HUB_CASES,
@@ -54,6 +55,24 @@ def hub_audit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             monkeypatch.setenv(key, value)
         monkeypatch.chdir(root)  # jupyterhub's relative files (cookie secret, sqlite) live here
         return audit([f"--JupyterHub.config_file={config}"])
+
+    return run
+
+
+@pytest.fixture
+def hub_check_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`jupyter hardening hub-check ARGS` in this process (the command's HubCheckApp), in the
+    environment clean_environ gives the console script, in the case's folder ``root``."""
+
+    def run(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        for var in HUB_VARIABLES:
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("JUPYTER_DATA_DIR", str(root / "no-data"))
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(root)
+        status, out, err = in_process(HubCheckApp(), list(args), capsys)
+        return subprocess.CompletedProcess(["hub-check", *args], status, out, err)
 
     return run
 
@@ -151,7 +170,9 @@ def test_provenance_names_file_and_line_and_the_class_written(hub_audit) -> None
     assert where["DummyAuthenticator.password"].value == "(hidden)"
 
 
-def test_hub_report_is_the_json_the_command_prints(tmp_path: Path) -> None:
+def test_hub_report_is_the_json_the_command_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """hub_report(config_file) (for hub-service) returns what `hub-check --format json` prints,
     and the JSON has check's schema."""
     config, env = write_case({"config": "c.JupyterHub.admin_access = True"}, tmp_path)
@@ -161,20 +182,13 @@ def test_hub_report_is_the_json_the_command_prints(tmp_path: Path) -> None:
     )
     assert out.returncode == 1, out.stderr  # JH810: the default bind, plain http
     printed = json.loads(out.stdout)
-    script = (
-        "import json, sys; from jupyter_hardening.hubcheck import hub_report; "
-        "print(json.dumps(hub_report(sys.argv[1])))"
-    )
-    child = subprocess.run(
-        [sys.executable, "-c", script, str(config)],
-        capture_output=True,
-        text=True,
-        env={**environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
-        cwd=tmp_path,
-        timeout=120,
-        check=True,
-    )
-    inprocess = json.loads(child.stdout)
+    # hub_report here, in the environment and folder the command ran in
+    for var in HUB_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    inprocess = json.loads(json.dumps(hub_report(str(config))))
     for report in (printed, inprocess):
         report.pop("computed_at")
     assert inprocess == printed
@@ -186,9 +200,10 @@ def test_hub_report_is_the_json_the_command_prints(tmp_path: Path) -> None:
     assert {"JH810", "JH815"} <= {f["id"] for f in printed["findings"]}
 
 
-def test_text_report_and_exit_codes(tmp_path: Path) -> None:
+def test_text_report_and_exit_codes(tmp_path: Path, hub_check_here) -> None:
     """Exit 0 when nothing blocks (warnings only), 1 on an error, as `check`; the text says
-    where and how to accept."""
+    where and how to accept. (The console script for exit 0; exit 1 of the console script:
+    test_hub_report_is_the_json_the_command_prints.)"""
     clean, env = write_case(
         {
             "config": "c.JupyterHub.bind_url = 'http://127.0.0.1:8000'\n"
@@ -202,7 +217,7 @@ def test_text_report_and_exit_codes(tmp_path: Path) -> None:
     assert out.stdout.startswith("jupyter_hardening ") and "OK: nothing to fix" in out.stdout
     assert "[accepted: one team, users trust each other]" in out.stdout
     bad, env = write_case({"config": "c.JupyterHub.authenticator_class = 'dummy'"}, tmp_path / "b")
-    out = hardening("hub-check", f"--config={bad}", env=clean_environ(bad.parent, env))
+    out = hub_check_here(bad.parent, env, f"--config={bad}")
     assert out.returncode == 1
     assert "REFUSE" in out.stdout and "JH812 hub-dummy-authenticator [blocks startup]" in out.stdout
     assert f"{bad}:2: ERROR   JH812" in out.stdout
@@ -212,23 +227,15 @@ def test_text_report_and_exit_codes(tmp_path: Path) -> None:
         {"config": "c.JupyterHub.authenticator_class = 'dummy'\nc.Hardening.refuse_at = 'never'"},
         tmp_path / "n",
     )
-    out = hardening("hub-check", "--config", str(never), env=clean_environ(never.parent, env))
+    out = hub_check_here(never.parent, env, "--config", str(never))
     assert out.returncode == 0 and "REFUSE" not in out.stdout, out.stdout
 
 
-def test_jupyterhub_flags_reach_the_hub(tmp_path: Path) -> None:
+def test_jupyterhub_flags_reach_the_hub(tmp_path: Path, hub_check_here) -> None:
     """Options that are JupyterHub's (--ip, --JupyterHub.x=...) apply over the file, and the
     finding names the flag."""
     config, env = write_case({"config": "c.JupyterHub.ip = '127.0.0.1'"}, tmp_path)
-    out = hardening(
-        "hub-check",
-        "--config",
-        str(config),
-        "--format",
-        "json",
-        "--ip=0.0.0.0",
-        env=clean_environ(tmp_path, env),
-    )
+    out = hub_check_here(tmp_path, env, "--config", str(config), "--format", "json", "--ip=0.0.0.0")
     assert out.returncode == 1, out.stderr
     (jh810,) = [f for f in json.loads(out.stdout)["findings"] if f["id"] == "JH810"]
     ip = [w for w in jh810["where"] if w["setting"] == "JupyterHub.ip"]
@@ -239,7 +246,7 @@ def test_jupyterhub_flags_reach_the_hub(tmp_path: Path) -> None:
     assert jh810["fix"].startswith("change or remove --ip=0.0.0.0 on the command line")
 
 
-def test_sarif_is_valid_and_locates_findings(tmp_path: Path) -> None:
+def test_sarif_is_valid_and_locates_findings(tmp_path: Path, hub_check_here) -> None:
     """SARIF 2.1.0 per the official schema: the hub's and the server's rules, results at
     file:line."""
     import jsonschema
@@ -250,9 +257,7 @@ def test_sarif_is_valid_and_locates_findings(tmp_path: Path) -> None:
         },
         tmp_path,
     )
-    out = hardening(
-        "hub-check", "--config", str(config), "--format", "sarif", env=clean_environ(tmp_path, env)
-    )
+    out = hub_check_here(tmp_path, env, "--config", str(config), "--format", "sarif")
     assert out.returncode == 1, out.stderr
     log = json.loads(out.stdout)
     jsonschema.validate(log, json.loads(SCHEMA.read_text()))
@@ -276,11 +281,17 @@ def test_sarif_is_valid_and_locates_findings(tmp_path: Path) -> None:
     ],
     ids=["syntax-error", "raises", "unknown-class", "bad-policy"],
 )
-def test_bad_config_is_one_line_exit_2(tmp_path: Path, config: str, expect: str) -> None:
-    """A config that jupyterhub could not load: one line naming it, exit 2, no traceback."""
+def test_bad_config_is_one_line_exit_2(
+    tmp_path: Path, hub_check_here, config: str, expect: str
+) -> None:
+    """A config that jupyterhub could not load: one line naming it, exit 2, no traceback (the
+    console script for the syntax error, the command's app in this process for the others)."""
     path = tmp_path / "jupyterhub_config.py"
     path.write_text("c = get_config()  # noqa: F821\n" + config)
-    out = hardening("hub-check", "--config", str(path), env=clean_environ(tmp_path, {}))
+    if "port = =" in config:
+        out = hardening("hub-check", "--config", str(path), env=clean_environ(tmp_path, {}))
+    else:
+        out = hub_check_here(tmp_path, {}, "--config", str(path))
     assert out.returncode == 2, out.stdout + out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
@@ -288,9 +299,10 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path, config: str, expect: str)
     assert out.stdout == ""
 
 
-def test_missing_file_and_unknown_option_are_one_line(tmp_path: Path) -> None:
-    """--config to nowhere, and an option neither hub-check nor JupyterHub knows."""
-    out = hardening("hub-check", "--config", str(tmp_path / "nope.py"))
+def test_missing_file_and_unknown_option_are_one_line(tmp_path: Path, hub_check_here) -> None:
+    """--config to nowhere (the command's app here), and an option neither hub-check nor
+    JupyterHub knows (the console script)."""
+    out = hub_check_here(tmp_path, {}, "--config", str(tmp_path / "nope.py"))
     assert (out.returncode, out.stderr.strip()) == (
         2,
         f"jupyter hardening hub-check: --config {tmp_path / 'nope.py'}: no such file",
@@ -310,9 +322,10 @@ def test_without_jupyterhub_one_line(tmp_path: Path) -> None:
     assert out.stderr.strip() == "hub-check needs JupyterHub: pip install 'jupyter_hardening[hub]'"
 
 
-def test_no_secret_in_any_output(tmp_path: Path) -> None:
+def test_no_secret_in_any_output(tmp_path: Path, hub_check_here) -> None:
     """Tokens, the cookie secret, a DummyAuthenticator password and a database password appear
-    in no format: "set (N characters)" at most."""
+    in no format: "set (N characters)" at most. (Text from the console script, JSON and SARIF
+    from the command's app in this process.)"""
     password = "correct-horse-battery-staple"
     config, env = write_case(
         {
@@ -328,9 +341,17 @@ def test_no_secret_in_any_output(tmp_path: Path) -> None:
     )
     outputs = [
         hardening(
-            "hub-check", "--config", str(config), "--format", fmt, env=clean_environ(tmp_path, env)
-        ).stdout
-        for fmt in ("text", "json", "sarif")
+            "hub-check",
+            "--config",
+            str(config),
+            "--format",
+            "text",
+            env=clean_environ(tmp_path, env),
+        ).stdout,
+        *(
+            hub_check_here(tmp_path, env, "--config", str(config), "--format", fmt).stdout
+            for fmt in ("json", "sarif")
+        ),
     ]
     assert all(outputs)
     for text in outputs:
