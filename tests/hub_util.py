@@ -9,6 +9,7 @@ world-readable temp folder, built once per test session.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -67,11 +68,13 @@ def chp_command() -> Path | None:
     return chp if chp.exists() else None
 
 
+@functools.cache
 def build_venv() -> Path:
     """A venv from Debian's /usr/bin/python3 with jupyterhub and this worktree (not editable).
 
     The dependencies are kept in CACHE across sessions (keyed by the dependencies in pyproject.toml); the worktree is
-    reinstalled each session. pytest's own temp folders are no use: pytest makes their root 0700.
+    reinstalled once per session (the test modules that start a hub share it). pytest's own
+    temp folders are no use: pytest makes their root 0700.
     """
     text = (REPO / "pyproject.toml").read_text()
     dependencies = text[

@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from jupyter_hardening.rules import RULES, Finding, Severity
 from jupyter_hardening.rules.base import apply_remedy
 from jupyter_hardening.snapshot import Snapshot
 
+from .forked import Result, Run, run_all
 from .hub_config_cases import HUB_CASES
 from .rule_cases import CASES
 from .servers import JupyterHome
@@ -107,28 +106,33 @@ sys.stdout.buffer.write(pickle.dumps(out))
 """
 
 
-def _seed_report(path: Path, home: JupyterHome) -> tuple[Report, dict[str, str]]:
-    """A seed's argv and config file through a real ServerApp with every extension loaded."""
-    argv, config_name, config, _verdict, _expect = _seed(path)
-    if config_name:
-        home.write_config(config, name=config_name)
-    out = subprocess.run(
-        [sys.executable, "-c", _SNAPSHOT_SCRIPT, *argv, f"--ServerApp.root_dir={home.work_dir}"],
-        capture_output=True,
-        env=home.env(),
-        cwd=home.work_dir,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr.decode(errors="replace")[-2000:]
-    snap, refuse_at, accepted = pickle.loads(out.stdout)  # noqa: S301 - our own child's output
+@pytest.fixture(scope="module")
+def seed_snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    """Each seed's argv and config file through a real ServerApp with every extension loaded:
+    one fresh process per seed, forked from one Python that imported the server once
+    (tests/forked.py), each in its own Jupyter home."""
+    runs = []
+    for path in SEEDS:
+        home = JupyterHome(tmp_path_factory.mktemp("seed") / "jhome")
+        argv, config_name, config, _verdict, _expect = _seed(path)
+        if config_name:
+            home.write_config(config, name=config_name)
+        args = [*argv, f"--ServerApp.root_dir={home.work_dir}"]
+        runs.append(Run(args, home, code=_SNAPSHOT_SCRIPT))
+    return dict(zip((p.stem for p in SEEDS), run_all(runs), strict=True))
+
+
+def _seed_report(out: Result) -> tuple[Report, dict[str, str]]:
+    """The report on a seed's snapshot, as the child took it."""
+    assert out.returncode == 0, out.stderr[-2000:]
+    snap, refuse_at, accepted = pickle.loads(out.stdout_bytes)  # noqa: S301 - our own child's
     return evaluate(snap, refuse_at, accepted), accepted
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.stem for p in SEEDS])
-def test_fixes_fix_the_seeds(seed: Path, home: JupyterHome) -> None:
+def test_fixes_fix_the_seeds(seed: Path, seed_snapshots: dict[str, Result]) -> None:
     """Every finding on a tutorial's config: its fix, applied alone, clears it."""
-    report, accepted = _seed_report(seed, home)
+    report, accepted = _seed_report(seed_snapshots[seed.stem])
     assert report.items
     for item in report.items:
         assert_fix_fixes(report, accepted, item.finding)
