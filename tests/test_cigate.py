@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from . import cli
+from .forked import Result, Run, run_all
 from .servers import JupyterHome, running
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -25,37 +26,63 @@ def hardening(
     return cli.hardening(*args, home=home, env=env)
 
 
-def one_line_exit_2(out: subprocess.CompletedProcess[str], needle: str) -> None:
+def one_line_exit_2(out: Result | subprocess.CompletedProcess[str], needle: str) -> None:
     """Exit 2, one line on stderr containing ``needle``, no traceback, nothing on stdout."""
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
+WRONG_OPTIONS = [
+    (["check", "--ServerApp.ipp=0.0.0.0"], "did you mean --ServerApp.ip?"),
+    (["check", "--formt", "json"], "did you mean --format?"),
+    (["check", "--ipp=0.0.0.0"], "did you mean --ip?"),
+    (["check", "--ServerAp.ip=0.0.0.0"], "did you mean --ServerApp.ip?"),
+    (["check", "--LabApp.setings={}"], "did you mean --LabApp.settings?"),
+    (["check", "--config", "/nonexistent/jupyter_server_config.py"], "no such file"),
+    (["check", "--format", "xml"], "--format must be one of text, json, sarif"),
+    (["check", "--ServerApp.port=abc"], "expected an int"),
+    (["systemd-unit", "--comand", "server"], "did you mean --command?"),
+    (["systemd-unit", "--SystemdUnitApp.usr=jupyter"], "did you mean --SystemdUnitApp.user?"),
+    (["nginx-snippet", "--listen-port", "8443"], "did you mean --listen?"),
+    (["--nope"], "unknown option --nope"),
+    (["chek"], "did you mean check?"),
+]
+SECRET_TYPOS = [
+    ["check", "--PasswordIdentityProvider.hashed-password=S3cretHash"],
+    ["check", "--IdentityProvider.tokn=S3cretHash"],
+]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Result]:
+    """The runs of the cases below but the first of each test, in one batch (tests/forked.py:
+    a fresh forked process per run, each in its own Jupyter home); the first case of each test
+    runs the console script."""
+    cases = [args for args, _ in WRONG_OPTIONS[1:]] + SECRET_TYPOS[1:]
+    homes = [JupyterHome(tmp_path_factory.mktemp("batch") / "jhome") for _ in cases]
+    results = run_all([Run(args, home) for args, home in zip(cases, homes, strict=True)])
+    return {tuple(args): result for args, result in zip(cases, results, strict=True)}
+
+
+def run_case(
+    request: pytest.FixtureRequest, home: JupyterHome, args: list[str], first: list[str]
+) -> Result | subprocess.CompletedProcess[str]:
+    """The console script for the first case of a test, else the batch's run."""
+    if args == first:
+        return hardening(home, *args)
+    batched: dict[tuple[str, ...], Result] = request.getfixturevalue("batch")
+    return batched[tuple(args)]
+
+
 @pytest.mark.parametrize(
-    ("args", "needle"),
-    [
-        (["check", "--ServerApp.ipp=0.0.0.0"], "did you mean --ServerApp.ip?"),
-        (["check", "--formt", "json"], "did you mean --format?"),
-        (["check", "--ipp=0.0.0.0"], "did you mean --ip?"),
-        (["check", "--ServerAp.ip=0.0.0.0"], "did you mean --ServerApp.ip?"),
-        (["check", "--LabApp.setings={}"], "did you mean --LabApp.settings?"),
-        (["check", "--config", "/nonexistent/jupyter_server_config.py"], "no such file"),
-        (["check", "--format", "xml"], "--format must be one of text, json, sarif"),
-        (["check", "--ServerApp.port=abc"], "expected an int"),
-        (["systemd-unit", "--comand", "server"], "did you mean --command?"),
-        (["systemd-unit", "--SystemdUnitApp.usr=jupyter"], "did you mean --SystemdUnitApp.user?"),
-        (["nginx-snippet", "--listen-port", "8443"], "did you mean --listen?"),
-        (["--nope"], "unknown option --nope"),
-        (["chek"], "did you mean check?"),
-    ],
-    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+    ("args", "needle"), WRONG_OPTIONS, ids=lambda v: " ".join(v) if isinstance(v, list) else None
 )
 def test_unknown_and_wrong_options_are_one_line(
-    home: JupyterHome, args: list[str], needle: str
+    request: pytest.FixtureRequest, home: JupyterHome, args: list[str], needle: str
 ) -> None:
     """Any option no class knows, a missing --config, a wrong type: one line, exit 2."""
-    one_line_exit_2(hardening(home, *args), needle)
+    one_line_exit_2(run_case(request, home, args, WRONG_OPTIONS[0][0]), needle)
 
 
 def test_traitlets_warning_is_not_repeated(home: JupyterHome) -> None:
@@ -64,16 +91,12 @@ def test_traitlets_warning_is_not_repeated(home: JupyterHome) -> None:
     assert "not recognized" not in out.stderr and out.stdout == ""
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["check", "--PasswordIdentityProvider.hashed-password=S3cretHash"],
-        ["check", "--IdentityProvider.tokn=S3cretHash"],
-    ],
-)
-def test_typo_in_a_secret_option_does_not_echo_it(home: JupyterHome, args: list[str]) -> None:
+@pytest.mark.parametrize("args", SECRET_TYPOS)
+def test_typo_in_a_secret_option_does_not_echo_it(
+    request: pytest.FixtureRequest, home: JupyterHome, args: list[str]
+) -> None:
     """The option is named, its value never."""
-    out = hardening(home, *args)
+    out = run_case(request, home, args, SECRET_TYPOS[0])
     one_line_exit_2(out, "unknown option")
     assert "S3cretHash" not in out.stdout + out.stderr
 
@@ -244,12 +267,25 @@ def json_report(home: JupyterHome, *args: str, **kw: object) -> dict[str, object
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+def batched(home: JupyterHome, *runs: tuple[list[str], dict[str, str]]) -> list[Result]:
+    """A test's several `jupyter hardening` runs (arguments, extra environment) in ``home``, in
+    one batch (tests/forked.py: a fresh forked process each)."""
+    return run_all([Run(args, home, env) for args, env in runs])
+
+
+def report_in(out: Result) -> dict[str, object]:
+    """The JSON report of a `check --format json` run (exit 0 or 1)."""
+    assert out.returncode in (0, 1), out.stderr
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
 def test_provenance_of_a_legacy_py_line_and_the_name_as_written(home: JupyterHome) -> None:
     """c.NotebookApp.ip = '*' at line 3: the finding says so, in the user's words, file:line."""
     path = home.write_config(
         "c = get_config()\n# remote access\nc.NotebookApp.ip = '*'\n", "jupyter_notebook_config.py"
     )
-    report = json_report(home)
+    as_json, as_text = batched(home, (["check", "--format", "json"], {}), (["check"], {}))
+    report = report_in(as_json)
     first = where_of(report, "JH101")[0]
     assert first == {
         "setting": "NotebookApp.ip",
@@ -262,7 +298,7 @@ def test_provenance_of_a_legacy_py_line_and_the_name_as_written(home: JupyterHom
     (finding,) = [f for f in report["findings"] if f["id"] == "JH101"]  # type: ignore[union-attr]
     assert finding["message"].startswith("NotebookApp.ip = '*' ")
     assert finding["fix"].startswith("c.NotebookApp.ip = '127.0.0.1'")
-    text = hardening(home, "check").stdout
+    text = as_text.stdout
     assert f"\n{path}:3: ERROR   JH101 remote-without-tls" in text
 
 
@@ -273,12 +309,14 @@ def test_provenance_value_set_twice_and_from_the_environment(home: JupyterHome) 
     high = home.write_config(
         "import os\nc.ServerApp.ip = os.environ.get('BIND_ADDR', '127.0.0.1')\n"
     )
-    report = json_report(home, env={"BIND_ADDR": "0.0.0.0"})
+    env = {"BIND_ADDR": "0.0.0.0"}
+    as_json, as_text = batched(home, (["check", "--format", "json"], env), (["check"], env))
+    report = report_in(as_json)
     winner, other = where_of(report, "JH101")[:2]
     assert (winner["file"], winner["line"], winner["wins"]) == (str(high), 2, True)
     assert winner["from_environment"] == ["BIND_ADDR"]
     assert (other["file"], other["line"], other["wins"]) == (str(low), 1, False)
-    text = hardening(home, "check", env={"BIND_ADDR": "0.0.0.0"}).stdout
+    text = as_text.stdout
     assert f"{high}:2 (from $BIND_ADDR): ERROR   JH101" in text
     assert f"also set at: {low}:1 (overridden)" in text
 
@@ -308,7 +346,19 @@ def test_provenance_json_and_d_folder(home: JupyterHome) -> None:
 
 def test_provenance_flag_environment_default(home: JupyterHome, tmp_path: Path) -> None:
     """A flag as typed (its fix says to change it), an environment variable, a default."""
-    report = json_report(home, "--ip=0.0.0.0", env={"JUPYTER_PORT": "9999"})
+    token_file = tmp_path / "token"
+    token_file.write_text("a8f3c2e1d4b5a6978812345678abcdef0123456789abcdef")
+    json_args = ["check", "--format", "json"]
+    flagged, from_file, from_env = map(
+        report_in,
+        batched(
+            home,
+            ([*json_args, "--ip=0.0.0.0"], {"JUPYTER_PORT": "9999"}),
+            (json_args, {"JUPYTER_TOKEN_FILE": str(token_file)}),
+            (json_args, {"JUPYTER_TOKEN": "S3CRET-token-from-env-0123456789abcdef"}),
+        ),
+    )
+    report = flagged
     flag, default = where_of(report, "JH101")
     assert flag == {
         "setting": "ServerApp.ip",
@@ -333,12 +383,10 @@ def test_provenance_flag_environment_default(home: JupyterHome, tmp_path: Path) 
         "key": "JUPYTER_PORT",
         "wins": True,
     }
-    token_file = tmp_path / "token"
-    token_file.write_text("a8f3c2e1d4b5a6978812345678abcdef0123456789abcdef")
-    report = json_report(home, env={"JUPYTER_TOKEN_FILE": str(token_file)})
+    report = from_file
     token = report["where"]["IdentityProvider.token"][0]  # type: ignore[index]
     assert (token["origin"], token["key"]) == ("environment", "JUPYTER_TOKEN_FILE")
-    report = json_report(home, env={"JUPYTER_TOKEN": "S3CRET-token-from-env-0123456789abcdef"})
+    report = from_env
     assert "S3CRET" not in json.dumps(report)
     token = report["where"]["IdentityProvider.token"][0]  # type: ignore[index]
     assert token == {
@@ -419,10 +467,12 @@ def test_files_as_arguments_are_judged_alone(home: JupyterHome) -> None:
     good = home.work_dir / "deploy" / "jupyter_notebook_config.json"
     good.write_text(json.dumps({"ServerApp": {"ip": "127.0.0.1"}}))
     home.write_config("c.ServerApp.ip = '0.0.0.0'\n")  # this machine's config: not judged
-    assert hardening(home, "check", str(good)).returncode == 0
-    out = hardening(
-        home, "check", "--format", "sarif", "deploy/jupyter_server_config.py", str(good)
+    alone, out = batched(
+        home,
+        (["check", str(good)], {}),
+        (["check", "--format", "sarif", "deploy/jupyter_server_config.py", str(good)], {}),
     )
+    assert alone.returncode == 0, alone.stdout + alone.stderr
     assert out.returncode == 1, out.stderr
     import jsonschema
 
