@@ -182,12 +182,9 @@ def service_user() -> str:
     raise AssertionError("no unprivileged account with a home folder on this machine")
 
 
-@pytest.mark.parametrize(("app", "example"), help_examples(), ids=lambda v: v)
-def test_every_help_example_runs_as_written(
-    home: JupyterHome, tmp_path: Path, app: str, example: str
-) -> None:
-    """Each example, through a shell (redirections included), in an isolated home, with a
-    server running where it needs one; only paths outside the test's folders are moved."""
+def prepare_example(example: str, home: JupyterHome, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """The example's command with paths outside the test's folders moved, its files in place,
+    and its environment: (command, environment)."""
     from .certs import make_cert, new_key, write_cert, write_key
 
     command = example
@@ -228,26 +225,70 @@ def test_every_help_example_runs_as_written(
         osv_zip(home.work_dir / "all.zip", dt.date.today())
     env = home.env()
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return command, env
 
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["bash", "-c", command],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=home.work_dir,
-            timeout=120,
-        )
 
-    if "-snippet" in command and "--upstream" not in command:
+def needs_server(example: str) -> bool:
+    """A snippet of the running server's (not of an --upstream)."""
+    return "-snippet" in example and "--upstream" not in example
+
+
+def run_example(
+    command: str, env: dict[str, str], home: JupyterHome
+) -> subprocess.CompletedProcess[str]:
+    """The command through a shell, in the home's work folder."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home.work_dir,
+        timeout=120,
+    )
+
+
+def _example_key(example: str) -> str:
+    return " ".join(example.split())  # the same command, whichever --help text shows it
+
+
+@pytest.fixture(scope="module")
+def example_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every example that needs no server, each in its own folders, two at a time; an example
+    shown by two --help texts (`check` by jupyter hardening's and by check's) runs once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prepared: dict[str, tuple[str, dict[str, str], JupyterHome]] = {}
+    for _, example in help_examples():
+        if needs_server(example) or _example_key(example) in prepared:
+            continue
+        folder = tmp_path_factory.mktemp("example")
+        home = JupyterHome(folder / "jhome")
+        prepared[_example_key(example)] = (*prepare_example(example, home, folder), home)
+    with ThreadPoolExecutor(2) as pool:
+        futures = {key: pool.submit(run_example, *args) for key, args in prepared.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize(("app", "example"), help_examples(), ids=lambda v: v)
+def test_every_help_example_runs_as_written(
+    request: pytest.FixtureRequest, home: JupyterHome, tmp_path: Path, app: str, example: str
+) -> None:
+    """Each example, through a shell (redirections included), in an isolated home, with a
+    server running where it needs one; only paths outside the test's folders are moved. (The
+    examples without a server run side by side beforehand: example_runs.)"""
+    if not needs_server(example):
+        out = request.getfixturevalue("example_runs")[_example_key(example)]
+        command = example
+    else:
         from .servers import free_port
 
+        command, env = prepare_example(example, home, tmp_path)
         port = free_port()
         command = command.replace("--port 8888", f"--port {port}")
         with running(home, port=port):
-            out = run()
-    else:
-        out = run()
+            out = run_example(command, env, home)
     assert out.returncode in (0, 1), (command, out.stdout, out.stderr)
     assert "Traceback" not in out.stderr and "unknown option" not in out.stderr, out.stderr
 
