@@ -233,10 +233,9 @@ def audit(serverapp: Any) -> tuple[Hardening, Report]:
 
 def audit_with(serverapp: Any, hardening: Hardening) -> tuple[Report, Any]:
     """Snapshot (with extensions that failed), rules, policy, and where each value came from."""
-    from dataclasses import replace
-
     from .extlinks import extension_problems
     from .provenance import Provenance, attach
+    from .record import replace
     from .report import evaluate
     from .snapshot import take_snapshot
 

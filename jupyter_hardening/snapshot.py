@@ -7,7 +7,6 @@ served and compared freely.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import math
@@ -16,7 +15,6 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,6 +29,7 @@ from .atrest import (
 from .exposure import OpenRoute
 from .facts import PublicURL, binds_loopback, public_url_or_none
 from .hubcontext import HubFacts, hub_facts
+from .record import Record, field, replace
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
 # Patterns are compiled (and cached by re) when a password is set, not at every server start.
@@ -78,8 +77,7 @@ class TLSFacts(NamedTuple):
     key_bits: int | None = None
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Record):
     """The effective security settings of one Jupyter server, at one moment."""
 
     ip: str = "localhost"
@@ -623,7 +621,7 @@ def _secure_cookie(idp: Any) -> bool | None:
 
 def refresh_files(snap: Snapshot) -> Snapshot:
     """Re-read what changes without a restart (certificates, permissions)."""
-    return dataclasses.replace(
+    return replace(
         snap,
         tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
         secret_files=refresh_modes(snap.secret_files),

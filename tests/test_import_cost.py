@@ -31,6 +31,9 @@ NOT_AT_ANY_DEFAULT_START = (
     "jupyter_hardening.hubsnapshot",  # hub-check's data, three dataclasses
     "jupyter_hardening.sarif",
     "jupyter_hardening.docs",
+    "jupyter_hardening.rules.hubconfig",  # hub-check's rules (HUB_RULES, made on first use)
+    "jupyter_hardening.rules.live",  # the watcher's kinds (LIVE_RULES)
+    "jupyter_hardening.rules.nginxconf",  # nginx-check's kinds (NGINX_RULES)
 )
 # Not imported by `import jupyter_hardening.extension` itself (jupyter_server imports the module
 # to find its hooks; the audit imports the rest when it runs).
