@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from .record import Record, field
 
@@ -27,9 +27,8 @@ SEVERITIES = ("CRITICAL", "HIGH", "MODERATE", "LOW")
 EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 
 
-# NamedTuples, not dataclasses: this module is imported at every server start, and a dataclass
-# costs its code generation at import.
-class Advisory(NamedTuple):
+# Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
+class Advisory(Record):
     """One advisory that applies to one installed package version."""
 
     id: str
@@ -40,7 +39,7 @@ class Advisory(NamedTuple):
     platforms: tuple[str, ...] = ()  # e.g. ('windows',): applies only there
 
 
-class VulnerablePackage(NamedTuple):
+class VulnerablePackage(Record):
     """An installed package and the advisories its version is affected by."""
 
     name: str

@@ -467,7 +467,7 @@ def _server_snapshot(snap: HubSnapshot, config: Any) -> tuple[Any, Any]:
         )
         if name != HUB_IDENTITY_PROVIDER:
             changes["identity_provider"] = name
-            changes["hub"] = facts._replace(hub_auth=False, other_identity_provider=name)
+            changes["hub"] = replace(facts, hub_auth=False, other_identity_provider=name)
     if "jpserver_extensions" in server:
         extensions = value("jpserver_extensions")
         if isinstance(extensions, Mapping) and extensions.get("jupyter_hardening") is False:

@@ -16,7 +16,7 @@ import stat
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from .advisories import SnapshotInfo, VulnerablePackage
 from .atrest import (
@@ -46,9 +46,8 @@ _ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 _URLSAFE = _ALNUM | {"_", "-"}
 
 
-# NamedTuples, not dataclasses (as in atrest.py): a dataclass costs every server start its code
-# generation.
-class FileFacts(NamedTuple):
+# Records (record.py), as in atrest.py: this module is imported at every start.
+class FileFacts(Record):
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
@@ -62,7 +61,7 @@ class FileFacts(NamedTuple):
         return self.mode is not None and bool(self.mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
-class TLSFacts(NamedTuple):
+class TLSFacts(Record):
     """Certificate and key facts for ServerApp.certfile/keyfile/client_ca."""
 
     certfile: FileFacts | None = None

@@ -49,7 +49,7 @@ class HubAuthReplaced(Rule):
                 "remove --ServerApp.identity_provider_class from c.Spawner.args in "
                 "jupyterhub_config.py (z2jh: singleuser.cmd / singleuser.extraFiles) and from the "
                 "user image's jupyter_server_config.py",
-                remedy={"hub": snap.hub._replace(hub_auth=True)},
+                remedy={"hub": replace(snap.hub, hub_auth=True)},
             )
 
 
