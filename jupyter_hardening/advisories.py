@@ -14,9 +14,10 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
+
+from .record import Record, field
 
 FORMAT = "jupyter_hardening.advisories/1"
 SHIPPED = Path(__file__).parent / "data" / "advisories.json"
@@ -26,9 +27,8 @@ SEVERITIES = ("CRITICAL", "HIGH", "MODERATE", "LOW")
 EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 
 
-# NamedTuples, not dataclasses: this module is imported at every server start, and a dataclass
-# costs its code generation at import.
-class Advisory(NamedTuple):
+# Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
+class Advisory(Record):
     """One advisory that applies to one installed package version."""
 
     id: str
@@ -39,7 +39,7 @@ class Advisory(NamedTuple):
     platforms: tuple[str, ...] = ()  # e.g. ('windows',): applies only there
 
 
-class VulnerablePackage(NamedTuple):
+class VulnerablePackage(Record):
     """An installed package and the advisories its version is affected by."""
 
     name: str
@@ -48,8 +48,7 @@ class VulnerablePackage(NamedTuple):
     fix_version: str = ""  # the lowest version that fixes every advisory, '' if none does
 
 
-@dataclass(frozen=True)
-class SnapshotInfo:
+class SnapshotInfo(Record):
     """Which advisory snapshot the audit used."""
 
     kind: str = ""  # 'shipped' or 'installed'; '' when none could be read
@@ -254,12 +253,10 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
     """{normalized name: version} of the distributions installed under ``names``.
 
     Finds the ``.dist-info``/``.egg-info`` folders on sys.path by name (the first one wins, as
-    for imports) and reads the Version header of only those: importlib.metadata.version()
-    parses the whole METADATA file as e-mail (long descriptions included), ~8 ms for eight
-    packages; reading every distribution's metadata costs ~200 ms.
+    for imports) and reads the Version header of only those, stopping there:
+    importlib.metadata.version() parses the whole METADATA file as e-mail (long descriptions
+    included), ~8 ms for eight packages; reading every distribution's metadata costs ~200 ms.
     """
-    from importlib.metadata import PathDistribution
-
     wanted = set(names)
     found: dict[str, str] = {}
     for entry in sys.path:
@@ -273,22 +270,28 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
                 continue
             name = normalize(stem.split("-", 1)[0])
             if name in wanted and name not in found:
-                dist = PathDistribution(Path(entry or ".", item))
-                text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-                header = text.replace("\r\n", "\n").split("\n\n", 1)[0]
-                version = _version_header(header)
+                version = _version_header(os.path.join(entry or ".", item))  # noqa: PTH118
                 if version:
                     found[name] = version
     return found
 
 
-def _version_header(header: str) -> str:
-    """The value of the first ``Version:`` line that has one (as re ``^Version:[ \\t]*(\\S+)``)."""
-    for line in header.split("\n"):
-        if line.startswith("Version:"):
-            value = line[8:].lstrip(" \t")
-            if value and not value[0].isspace():
-                return value.split(None, 1)[0]
+def _version_header(folder: str) -> str:
+    r"""The value of the first ``Version:`` header of the folder's METADATA (or PKG-INFO), as re
+    ``^Version:[ \t]*(\S+)`` in the headers; '' when there is none. Reads up to that line."""
+    for file_name in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(folder, file_name), encoding="utf-8", errors="replace") as f:  # noqa: PTH118, PTH123
+                for number, line in enumerate(f):
+                    if not line.strip() or number > 1000:
+                        break  # the headers end at the first blank line
+                    if line.startswith("Version:"):
+                        value = line[8:].lstrip(" \t")
+                        if value and not value[0].isspace():
+                            return value.split(None, 1)[0]
+        except OSError:
+            continue
+        return ""
     return ""
 
 

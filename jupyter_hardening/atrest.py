@@ -15,8 +15,9 @@ import stat
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from .record import Record
 from .safefile import SECRET_LIMIT, read_bounded
 
 # Config sections whose `token` replaces the default that reads JUPYTER_TOKEN_FILE.
@@ -25,9 +26,8 @@ TOKEN_SECTIONS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "
 CONFIG_LIMIT = 1024 * 1024
 
 
-# NamedTuples, not dataclasses: this module is imported at every server start, and a dataclass
-# costs its code generation at import.
-class SecretFile(NamedTuple):
+# Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
+class SecretFile(Record):
     """A file the server reads a secret from: which setting names it, where, and its mode."""
 
     setting: str
@@ -40,7 +40,7 @@ class SecretFile(NamedTuple):
         return bool(self.mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
-class CookieSecretFacts(NamedTuple):
+class CookieSecretFacts(Record):
     """Where the cookie secret comes from ('config', 'file' or ''), its length and strength."""
 
     source: str = ""

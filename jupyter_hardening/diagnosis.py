@@ -14,11 +14,12 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from .facts import PublicURL, default_port, ip_literal, loopback_literal
+from .record import replace
 from .rules.base import Finding, Severity
 from .rules.live import LIVE_RULES
 from .snapshot import Snapshot

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
+
+from .record import Record
 
 # Undecorated methods that check the login in their own body (verified by anonymous requests
 # in tests/test_exposure.py, both refused with 403): not open, whatever the decorators say.
@@ -22,9 +24,8 @@ CHECKS_LOGIN_ITSELF = {
 }
 
 
-# A NamedTuple, not a dataclass: this module is imported at every server start, and a dataclass
-# costs its code generation at import.
-class OpenRoute(NamedTuple):
+# A Record (record.py), not a dataclass or a NamedTuple: this module is imported at every start.
+class OpenRoute(Record):
     """One route and method that answers without login."""
 
     pattern: str

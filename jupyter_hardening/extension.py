@@ -231,19 +231,34 @@ def audit(serverapp: Any) -> tuple[Hardening, Report]:
     return hardening, audit_with(serverapp, hardening)[0]
 
 
-def audit_with(serverapp: Any, hardening: Hardening) -> tuple[Report, Any]:
-    """Snapshot (with extensions that failed), rules, policy, and where each value came from."""
-    from dataclasses import replace
+def audit_with(serverapp: Any, hardening: Hardening, *, served: bool = False) -> tuple[Report, Any]:
+    """Snapshot (with extensions that failed), rules, policy, and where each value came from.
 
+    The second value is the provenance.Provenance. ``served``: when nothing was found, where
+    each setting came from is read only by /hardening (its list of settings), so a start does
+    not pay for it (issue 11): the second value is then a function that makes the Provenance,
+    and status.LiveReport attaches it on the first read of the report. A finding's sources are
+    always found at once: its log line names them.
+    """
     from .extlinks import extension_problems
-    from .provenance import Provenance, attach
+    from .record import replace
     from .report import evaluate
     from .snapshot import take_snapshot
 
     snapshot = take_snapshot(serverapp, hardening.public_url)
     snapshot = replace(snapshot, extension_problems=tuple(extension_problems(serverapp)))
     report = evaluate(snapshot, hardening.refuse_at, hardening.accepted_risks)
-    provenance = Provenance(serverapp, snapshot.tornado_overrides)
+
+    def provenance_of_settings() -> Any:
+        from .provenance import Provenance
+
+        return Provenance(serverapp, snapshot.tornado_overrides)
+
+    if served and not report.items:
+        return report, provenance_of_settings
+    from .provenance import attach
+
+    provenance = provenance_of_settings()
     return attach(report, provenance), provenance
 
 
@@ -346,7 +361,7 @@ def audit_and_serve(serverapp: Any) -> None:
         from .status import LiveReport
 
         hardening = load_hardening(serverapp)
-        report, provenance = audit_with(serverapp, hardening)
+        report, provenance = audit_with(serverapp, hardening, served=True)
         snapshot = report.snapshot
         log_report(serverapp.log, report)
         if report.verdict == "refuse":

@@ -8,8 +8,9 @@ a function needs them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .record import Record
 
 if TYPE_CHECKING:
     import ipaddress
@@ -191,8 +192,7 @@ def pattern_invalid(pattern: str) -> str:
 # ----------------------------------------------------------------------------- public_url
 
 
-@dataclass(frozen=True)
-class PublicURL:
+class PublicURL(Record):
     """The parts of ``c.Hardening.public_url``: scheme, host, port (explicit or default), path."""
 
     scheme: str

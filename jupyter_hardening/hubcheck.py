@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import dataclasses
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from .command import StrictCommand, option_names
 from .hubsnapshot import HubFile, HubSnapshot, WrittenSecret
 from .printable import hide_secret_value
 from .provenance import HIDDEN, Provenance, Source, attach, command_line_sources, file_sources_of
+from .record import replace
 from .report import Report, evaluate, render_text, run_rules
 from .rules import HUB_RULES, RULES, RULES_BY_ID, Finding, Rule, Severity
 from .rules.hubconfig import HUB_PACKAGES, HubRule
@@ -395,7 +395,7 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
         vulnerable=vulnerable,
     )
     cmd_args = {str(a) for a in list(spawner.cmd or [])[1:]}
-    return dataclasses.replace(snap, spawner_findings=spawner_findings(snap, args, cmd_args))
+    return replace(snap, spawner_findings=spawner_findings(snap, args, cmd_args))
 
 
 # --- c.Spawner.args judged by the user-server rules ---------------------------------------------
@@ -467,7 +467,7 @@ def _server_snapshot(snap: HubSnapshot, config: Any) -> tuple[Any, Any]:
         )
         if name != HUB_IDENTITY_PROVIDER:
             changes["identity_provider"] = name
-            changes["hub"] = facts._replace(hub_auth=False, other_identity_provider=name)
+            changes["hub"] = replace(facts, hub_auth=False, other_identity_provider=name)
     if "jpserver_extensions" in server:
         extensions = value("jpserver_extensions")
         if isinstance(extensions, Mapping) and extensions.get("jupyter_hardening") is False:
@@ -482,7 +482,7 @@ def _server_snapshot(snap: HubSnapshot, config: Any) -> tuple[Any, Any]:
         headers = settings.get("headers")
         if isinstance(headers, Mapping) and "Content-Security-Policy" in headers:
             changes["csp"] = headers["Content-Security-Policy"]
-    return base, dataclasses.replace(base, **changes)
+    return base, replace(base, **changes)
 
 
 def spawner_findings(
@@ -515,7 +515,7 @@ def spawner_findings(
         )
         fix = f"remove {shown} from c.{trait} in jupyterhub_config.py"
         found.append(
-            dataclasses.replace(
+            replace(
                 f,
                 traits=(trait,),
                 message=f"c.{trait} starts every user server with "
@@ -543,7 +543,7 @@ class SpawnerServerSettings(HubRule):
         """The stored findings, each with the remedy that removes it."""
         for f in snap.spawner_findings:
             rest = tuple(g for g in snap.spawner_findings if g is not f)
-            yield dataclasses.replace(f, remedy=(("spawner_findings", rest),))
+            yield replace(f, remedy=(("spawner_findings", rest),))
 
 
 # What a hub report evaluates: the hub rules, c.Spawner.args through the server rules, and the
@@ -595,7 +595,7 @@ def _hide(source: Source) -> Source:
     key = source.key
     if source.origin == "command line" and "=" in key:
         key = key.split("=", 1)[0] + "=" + HIDDEN
-    return dataclasses.replace(source, value=value, key=key)
+    return replace(source, value=value, key=key)
 
 
 def _aliases(snap: HubSnapshot) -> dict[str, tuple[str, ...]]:

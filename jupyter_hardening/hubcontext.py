@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlparse
+
+from .record import Record
 
 # The identity provider JupyterHub >= 4's server extension installs (its OAuth).
 HUB_IDENTITY_PROVIDER = "jupyterhub.singleuser.extension.JupyterHubIdentityProvider"
@@ -32,9 +34,8 @@ WHERE_NETWORK_POLICY = (
 )
 
 
-# A NamedTuple, not a dataclass: this module is imported at every server start, and a dataclass
-# costs its code generation at import.
-class HubFacts(NamedTuple):
+# A Record (record.py), not a dataclass or a NamedTuple: this module is imported at every start.
+class HubFacts(Record):
     """This server runs under JupyterHub: how, and what the hub arranged for it."""
 
     # "extension" (JupyterHub >= 4's jupyterhub.singleuser.extension) or "legacy" (the app).

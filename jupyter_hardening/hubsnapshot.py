@@ -9,9 +9,10 @@ provenance of ``check`` serve ``hub-check`` unchanged; the server fields keep th
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from .record import field
 from .snapshot import Snapshot
 
 # Spawners whose user servers all run as the hub's own Unix user.
@@ -55,7 +56,6 @@ class WrittenSecret:
     length: int
 
 
-@dataclass(frozen=True)
 class HubSnapshot(Snapshot):
     """The effective security settings of one JupyterHub configuration, as it would start."""
 

@@ -13,12 +13,12 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .configfiles import config_names
 from .printable import SECRET_TRAITS
+from .record import Record, field, replace
 
 HIDDEN = "(hidden)"
 # Variables jupyter_server (and JupyterHub's singleuser extension) read, by setting.
@@ -37,8 +37,7 @@ HUB = {
 _ENV_CALLS = {"getenv", "get"}
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Record):
     """One place that sets a setting, with the value as written there."""
 
     setting: str
@@ -373,9 +372,7 @@ class Provenance:
 
 
 def _replace(source: Source, **changes: Any) -> Source:
-    import dataclasses
-
-    return dataclasses.replace(source, **changes)
+    return replace(source, **changes)
 
 
 _MISSING = object()
@@ -454,8 +451,6 @@ def _is_trait_name(name: str) -> bool:
 
 def attach(report: Any, prov: Provenance) -> Any:
     """``report`` with each finding's sources, and its names and fix as the user wrote them."""
-    import dataclasses
-
     items = []
     for item in report.items:
         finding = item.finding
@@ -473,9 +468,9 @@ def attach(report: Any, prov: Provenance) -> Any:
                 fix = f"change or remove {best.key} {launcher('on the command line')}; {fix}"
             elif best.origin in ("environment", "hub") and f"${best.key}" not in fix:
                 fix = f"the value comes from ${best.key} {launcher('in the environment')}; {fix}"
-        finding = dataclasses.replace(finding, message=message, fix=fix)
-        items.append(dataclasses.replace(item, finding=finding, where=tuple(where)))
+        finding = replace(finding, message=message, fix=fix)
+        items.append(replace(item, finding=finding, where=tuple(where)))
     settings = tuple(
         (name, tuple(prov.where(name))) for name in _report_settings(report.snapshot.settings())
     )
-    return dataclasses.replace(report, items=tuple(items), settings_where=settings)
+    return replace(report, items=tuple(items), settings_where=settings)

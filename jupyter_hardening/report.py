@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
 from .printable import printable
-from .rules import KNOWN_IDS, RULES, RULES_BY_ID, Finding, Rule, Severity
+from .record import Record
+from .rules import RULES, RULES_BY_ID, Finding, Rule, Severity
 from .rules.hub import where_in_hub
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
@@ -17,8 +17,7 @@ from .snapshot import Snapshot
 REFUSE_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(Record):
     """A finding as the policy sees it: accepted or not, and whether it blocks startup."""
 
     finding: Finding
@@ -49,8 +48,7 @@ class Item:
         }
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Record):
     """The verdict on one snapshot under one policy."""
 
     items: tuple[Item, ...]
@@ -115,14 +113,17 @@ def evaluate(
     assert isinstance(meta, UnknownAcceptedRisk)
     # A key is a rule id (live and nginx-check ids too: they are accepted where they are found),
     # or an advisory id or alias of the advisory snapshot in use (JH902).
-    known_advisories = snap.advisories.known_ids
-    findings += [
-        meta.unknown(rule_id)
-        for rule_id in sorted(accepted)
-        if rule_id not in KNOWN_IDS
-        and rule_id not in {rule.id for rule in rules}
-        and rule_id.upper() not in known_advisories
-    ]
+    if accepted:
+        from .rules import KNOWN_IDS  # made on first use: most servers accept no risk
+
+        known_advisories = snap.advisories.known_ids
+        findings += [
+            meta.unknown(rule_id)
+            for rule_id in sorted(accepted)
+            if rule_id not in KNOWN_IDS
+            and rule_id not in {rule.id for rule in rules}
+            and rule_id.upper() not in known_advisories
+        ]
     findings.sort(key=lambda f: -f.severity)
     threshold = REFUSE_LEVELS[refuse_at]
     items = []

@@ -7,7 +7,6 @@ served and compared freely.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import math
@@ -16,9 +15,8 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from .advisories import SnapshotInfo, VulnerablePackage
 from .atrest import (
@@ -31,6 +29,7 @@ from .atrest import (
 from .exposure import OpenRoute
 from .facts import PublicURL, binds_loopback, public_url_or_none
 from .hubcontext import HubFacts, hub_facts
+from .record import Record, field, replace
 from .safefile import CERT_LIMIT, kind_of, read_bounded
 
 # Patterns are compiled (and cached by re) when a password is set, not at every server start.
@@ -47,9 +46,8 @@ _ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 _URLSAFE = _ALNUM | {"_", "-"}
 
 
-# NamedTuples, not dataclasses (as in atrest.py): a dataclass costs every server start its code
-# generation.
-class FileFacts(NamedTuple):
+# Records (record.py), as in atrest.py: this module is imported at every start.
+class FileFacts(Record):
     """What could be learned about one file without reading secrets out of it."""
 
     path: str
@@ -63,7 +61,7 @@ class FileFacts(NamedTuple):
         return self.mode is not None and bool(self.mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
-class TLSFacts(NamedTuple):
+class TLSFacts(Record):
     """Certificate and key facts for ServerApp.certfile/keyfile/client_ca."""
 
     certfile: FileFacts | None = None
@@ -78,8 +76,7 @@ class TLSFacts(NamedTuple):
     key_bits: int | None = None
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Record):
     """The effective security settings of one Jupyter server, at one moment."""
 
     ip: str = "localhost"
@@ -623,7 +620,7 @@ def _secure_cookie(idp: Any) -> bool | None:
 
 def refresh_files(snap: Snapshot) -> Snapshot:
     """Re-read what changes without a restart (certificates, permissions)."""
-    return dataclasses.replace(
+    return replace(
         snap,
         tls=inspect_tls(snap.certfile, snap.keyfile, snap.client_ca),
         secret_files=refresh_modes(snap.secret_files),

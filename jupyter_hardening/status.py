@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -24,8 +25,10 @@ class LiveReport:
         report: Report | None = None,
         provenance: Any = None,
     ):
-        # provenance.Provenance: where each value came from, attached again after a re-check.
+        # provenance.Provenance: where each value came from, attached again after a re-check;
+        # or a function that makes it, called on the first read (extension.audit_with).
         self._provenance = provenance
+        self._attached = provenance is None or not callable(provenance)
         self._snapshot = snapshot
         self._refuse_at = hardening.refuse_at
         self._accepted = dict(hardening.accepted_risks)
@@ -48,6 +51,10 @@ class LiveReport:
 
     def current(self) -> Report:
         """The cached report, refreshed first when the interval has passed."""
+        if not self._attached:
+            with self._lock:
+                if not self._attached:
+                    self._attach_provenance()
         if self._due():
             with self._lock:
                 if self._due():
@@ -59,6 +66,23 @@ class LiveReport:
                         self._report = attach(self._report, self._provenance)
                     self._checked = time.monotonic()
         return self._with_diagnosis(self._report)
+
+    def _attach_provenance(self) -> None:
+        """Find where each setting came from (deferred from startup) and attach it."""
+        from .provenance import attach
+
+        try:
+            self._provenance = self._provenance()
+            self._report = attach(self._report, self._provenance)
+        except Exception as e:
+            # The report is served without sources rather than not at all; the exception's
+            # text is not logged (it may quote a setting's value).
+            self._provenance = None
+            logging.getLogger(__name__).warning(
+                "[jupyter_hardening] where the settings come from could not be found (%s)",
+                type(e).__name__,
+            )
+        self._attached = True
 
     def _with_diagnosis(self, base: Report) -> Report:
         diagnosis = self.diagnosis

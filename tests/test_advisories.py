@@ -6,7 +6,6 @@ jupyter-server-proxy releases from PyPI into a temporary venv (see ``proxy_venv`
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from jupyter_hardening import advisories
+from jupyter_hardening.record import replace
 from jupyter_hardening.report import evaluate
 from jupyter_hardening.snapshot import Snapshot
 
@@ -84,7 +84,7 @@ def test_pysec_twin_and_withdrawn_records_count_once() -> None:
 
 def snap_with(*packages: advisories.VulnerablePackage, **changes: Any) -> Snapshot:
     info, _ = advisories.choose()
-    return dataclasses.replace(Snapshot(), advisories=info, vulnerable=packages, **changes)
+    return replace(Snapshot(), advisories=info, vulnerable=packages, **changes)
 
 
 def test_severity_by_exposure_and_one_advisory_accepted() -> None:

@@ -93,6 +93,16 @@ async def test_json_report_has_the_check_schema(get, live):
     assert response.body == json_bytes(live.current())
 
 
+async def test_where_settings_come_from_is_found_on_the_first_read(get, live):
+    """A start with nothing found does not look for where each setting came from (issue 11):
+    the first read of the report does, and the JSON lists it."""
+    assert not live.last.items, "this server's settings give findings: the sources are eager"
+    assert live.last.settings_where == ()
+    data = json.loads((await get(accept="application/json")).body)
+    assert data["where"]["ServerApp.ip"][0]["wins"] is True
+    assert dict(live.last.settings_where)["ServerApp.ip"]
+
+
 @pytest.mark.parametrize(
     ("accept", "query", "kind"),
     [

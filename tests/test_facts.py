@@ -69,11 +69,10 @@ def test_route_pattern_problem() -> None:
 
 def test_public_url_parsed_once_into_the_snapshot() -> None:
     """Snapshot.public is public_url parsed; a replaced snapshot parses its own."""
-    import dataclasses
-
+    from jupyter_hardening.record import replace
     from jupyter_hardening.snapshot import Snapshot
 
     snap = Snapshot(public_url="https://Jupyter.example.com:8443/jp")
     assert snap.public == facts.PublicURL("https", "jupyter.example.com", 8443, "/jp/")
-    assert dataclasses.replace(snap, public_url="").public is None
+    assert replace(snap, public_url="").public is None
     assert Snapshot(public_url="ftp://x/").public is None

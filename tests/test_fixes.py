@@ -10,7 +10,6 @@ one the text tells the user to write).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import pickle
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jupyter_hardening.origins import backtracking, judge_pattern
+from jupyter_hardening.record import as_dict
 from jupyter_hardening.report import Report, evaluate, run_rules
 from jupyter_hardening.rules import RULES, Finding, Severity
 from jupyter_hardening.rules.base import apply_remedy
@@ -203,7 +203,7 @@ def test_remedy_is_not_in_the_json_report(audit) -> None:  # noqa: F811
     report = audit(copy.deepcopy(CASES["JH301"]["trigger"]["star"]))
     finding = report.items[0].to_json()
     assert "remedy" not in finding
-    assert dataclasses.asdict(report.items[0].finding)["remedy"]
+    assert as_dict(report.items[0].finding)["remedy"]
 
 
 def _hub_trigger_params() -> list[Any]:

@@ -31,6 +31,10 @@ NOT_AT_ANY_DEFAULT_START = (
     "jupyter_hardening.hubsnapshot",  # hub-check's data, three dataclasses
     "jupyter_hardening.sarif",
     "jupyter_hardening.docs",
+    "jupyter_hardening.rules.hubconfig",  # hub-check's rules (HUB_RULES, made on first use)
+    "jupyter_hardening.rules.live",  # the watcher's kinds (LIVE_RULES)
+    "jupyter_hardening.rules.nginxconf",  # nginx-check's kinds (NGINX_RULES)
+    "jupyter_hardening.provenance",  # where settings come from: the first /hardening, or findings
 )
 # Not imported by `import jupyter_hardening.extension` itself (jupyter_server imports the module
 # to find its hooks; the audit imports the rest when it runs).
@@ -46,7 +50,6 @@ NOT_AT_IMPORT = (
     "jupyter_hardening.rules",
     "jupyter_hardening.snapshot",
     "jupyter_hardening.advisories",
-    "jupyter_hardening.provenance",
 )
 
 AUDITED_START = """

@@ -240,10 +240,10 @@ def test_token_strength() -> None:
 
 def test_certificate_expiry_uses_snapshot_time(audit) -> None:
     """A cert valid today becomes 'expiring' when the snapshot is taken 80 days later."""
-    import dataclasses
+    from jupyter_hardening.record import replace
 
     snap = audit(CASES["JH403"]["clean"]["90-days"]).snapshot
-    later = dataclasses.replace(snap, taken_at=snap.taken_at + dt.timedelta(days=80))
+    later = replace(snap, taken_at=snap.taken_at + dt.timedelta(days=80))
     assert "JH403" in {i.finding.id for i in evaluate(later).items}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .auth import (
     DeprecatedPasswordName,
     PasswordNotHashed,
@@ -23,29 +25,8 @@ from .csp import FrameAncestorsBroad, FrameAncestorsIgnored, FrameAncestorsMissi
 from .exposure import AdvisoriesStale, KnownAdvisory, RouteWithoutLogin
 from .extensions import ExtensionMissing, ExtensionSettingsDropped
 from .hub import HubAuthReplaced, HubSharedOriginFraming
-from .hubconfig import (
-    HubAdminAccess,
-    HubAdminUsers,
-    HubApiExposed,
-    HubCookieHostPrefix,
-    HubCookieSecretWeak,
-    HubDummyAuthenticator,
-    HubFileReadable,
-    HubInternalPlainHttp,
-    HubKnownAdvisory,
-    HubNoSubdomains,
-    HubOAuthAllowAll,
-    HubOpenSignup,
-    HubProxyTokenMissing,
-    HubPublicWithoutTLS,
-    HubSecretInConfig,
-    HubSharedUnixUser,
-    HubUserConfigEnabled,
-)
-from .live import LIVE_RULES
 from .meta import AuditDisabled, UnknownAcceptedRisk, UnreadableSetting
 from .network import LocalWithoutAuth, RemoteWithoutAuth, RemoteWithoutTLS, RootRemote
-from .nginxconf import NGINX_RULES
 from .proxy import (
     CookieNotSecure,
     ProxyBypass,
@@ -111,38 +92,71 @@ RULES: tuple[Rule, ...] = (
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
-# The hub's own configuration (`jupyter hardening hub-check`): a registry of its own, since
-# these rules judge a HubSnapshot, never a server.
-HUB_RULES: tuple[Rule, ...] = (
-    HubPublicWithoutTLS(),
-    HubApiExposed(),
-    HubDummyAuthenticator(),
-    HubOpenSignup(),
-    HubOAuthAllowAll(),
-    HubAdminAccess(),
-    HubAdminUsers(),
-    HubCookieSecretWeak(),
-    HubSecretInConfig(),
-    HubFileReadable(),
-    HubProxyTokenMissing(),
-    HubSharedUnixUser(),
-    HubUserConfigEnabled(),
-    HubNoSubdomains(),
-    HubInternalPlainHttp(),
-    HubCookieHostPrefix(),
-    HubKnownAdvisory(),
-)
-HUB_RULES_BY_ID = {rule.id: rule for rule in HUB_RULES}
+# The other registries are made when first asked for (PEP 562): a server start needs none of them,
+# and their modules hold 30 classes of long docstrings.
+# - HUB_RULES (JH81x-JH82x) judge a hub's configuration (hub-check), never a server: a registry
+#   of their own, since they judge a HubSnapshot.
+# - LIVE_RULES (JH71x, judged from the requests the server sees) and NGINX_RULES (JH75x-JH76x,
+#   judged by nginx-check from nginx files) are documented and acceptable like RULES, but never
+#   run on a snapshot.
+# - DOCUMENTED is every id, in id order (docs/rules.md, --list-rules); KNOWN_IDS is what
+#   c.Hardening.accepted_risks may name (besides advisory ids).
+if TYPE_CHECKING:
+    HUB_RULES: tuple[Rule, ...]
+    HUB_RULES_BY_ID: dict[str, Rule]
+    LIVE_RULES: tuple[Described, ...]
+    NGINX_RULES: tuple[Described, ...]
+    DOCUMENTED: tuple[Rule | Described, ...]
+    KNOWN_IDS: frozenset[str]
 
-# LIVE_RULES (JH71x, judged from the requests the server sees) and NGINX_RULES (JH75x-JH76x,
-# judged by nginx-check from nginx files) are documented and acceptable like the rules above,
-# but never run on a snapshot; HUB_RULES (JH81x-JH82x) run on a hub's configuration only
-# (hub-check). DOCUMENTED is every id, in id order (docs/rules.md, --list-rules).
-DOCUMENTED: tuple[Rule | Described, ...] = tuple(
-    sorted((*RULES, *LIVE_RULES, *NGINX_RULES, *HUB_RULES), key=lambda rule: rule.id)
-)
-# What c.Hardening.accepted_risks may name (besides advisory ids).
-KNOWN_IDS = frozenset(rule.id for rule in DOCUMENTED)
+
+def _hub_rules() -> tuple[Rule, ...]:
+    from . import hubconfig as h
+
+    return (
+        h.HubPublicWithoutTLS(),
+        h.HubApiExposed(),
+        h.HubDummyAuthenticator(),
+        h.HubOpenSignup(),
+        h.HubOAuthAllowAll(),
+        h.HubAdminAccess(),
+        h.HubAdminUsers(),
+        h.HubCookieSecretWeak(),
+        h.HubSecretInConfig(),
+        h.HubFileReadable(),
+        h.HubProxyTokenMissing(),
+        h.HubSharedUnixUser(),
+        h.HubUserConfigEnabled(),
+        h.HubNoSubdomains(),
+        h.HubInternalPlainHttp(),
+        h.HubCookieHostPrefix(),
+        h.HubKnownAdvisory(),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Make the registries other than RULES on first use (see above)."""
+    made: dict[str, Any] = {}
+    if name in ("HUB_RULES", "HUB_RULES_BY_ID"):
+        hub = _hub_rules()
+        made = {"HUB_RULES": hub, "HUB_RULES_BY_ID": {rule.id: rule for rule in hub}}
+    elif name == "LIVE_RULES":
+        from .live import LIVE_RULES as made_live
+
+        made = {name: made_live}
+    elif name == "NGINX_RULES":
+        from .nginxconf import NGINX_RULES as made_nginx
+
+        made = {name: made_nginx}
+    elif name in ("DOCUMENTED", "KNOWN_IDS"):
+        every = (*RULES, *__getattr__("LIVE_RULES"), *__getattr__("NGINX_RULES"))
+        documented = tuple(sorted((*every, *__getattr__("HUB_RULES")), key=lambda r: r.id))
+        made = {"DOCUMENTED": documented, "KNOWN_IDS": frozenset(r.id for r in documented)}
+    if name not in made:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals().update(made)
+    return made[name]
+
 
 __all__ = [
     "DOCUMENTED",

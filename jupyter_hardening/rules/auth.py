@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..record import replace
 from ..snapshot import Snapshot
 from .base import GENERATED_TOKEN, Finding, Rule, Severity, without_override
 
@@ -333,7 +334,7 @@ class SecretFileReadable(Rule):
                     traits=(f.setting if "." in f.setting else "IdentityProvider.token",),
                     remedy={
                         "secret_files": tuple(
-                            other._replace(mode=0o600) if other == f else other
+                            replace(other, mode=0o600) if other == f else other
                             for other in snap.secret_files
                         )
                     },

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..record import Record, field, replace
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -25,8 +25,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """One problem found in a snapshot: what is wrong, which traits, and the exact fix."""
 
     id: str
@@ -38,7 +37,7 @@ class Finding:
     # The fix as data: the snapshot fields (name, value) as they are once the fix is applied,
     # so that a test can apply it and prove it clears the finding. ACCEPTED_RISK_DROP names
     # a key of c.Hardening.accepted_risks to remove instead (the policy is not in the snapshot).
-    remedy: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)
+    remedy: tuple[tuple[str, Any], ...] = field(default=(), repr=False)
     # The c.Hardening.accepted_risks key that accepts this finding alone, when it is not the
     # rule id (an advisory id for JH902).
     key: str = ""
@@ -69,7 +68,7 @@ def apply_remedy(
     accepted = dict(accepted)
     if ACCEPTED_RISK_DROP in changes:
         accepted.pop(changes.pop(ACCEPTED_RISK_DROP), None)
-    return dataclasses.replace(snap, **changes), accepted
+    return replace(snap, **changes), accepted
 
 
 class Rule:

@@ -3,10 +3,10 @@ published advisories, and the age of the advisory snapshot that says so."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 
 from ..advisories import EXPORT_URL, STALE_DAYS, Advisory, fix_command
+from ..record import replace
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 
@@ -224,7 +224,7 @@ class AdvisoriesStale(Rule):
             "or pip install -U jupyter_hardening"
         )
         # an up-to-date snapshot, installed by the command in the fix
-        fresh = {"advisories": dataclasses.replace(info, problem="", date=snap.taken_at.date())}
+        fresh = {"advisories": replace(info, problem="", date=snap.taken_at.date())}
         if info.problem:
             yield self.finding(f"Advisory snapshot: {info.problem}.", fix, remedy=fresh)
         if info.date is not None:

@@ -8,9 +8,9 @@ things: ``jupyterhub_config.py`` (``c.Spawner.args``, ``c.Spawner.environment``)
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
+from ..record import replace
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
 from .csp import directives
@@ -49,7 +49,7 @@ class HubAuthReplaced(Rule):
                 "remove --ServerApp.identity_provider_class from c.Spawner.args in "
                 "jupyterhub_config.py (z2jh: singleuser.cmd / singleuser.extraFiles) and from the "
                 "user image's jupyter_server_config.py",
-                remedy={"hub": snap.hub._replace(hub_auth=True)},
+                remedy={"hub": replace(snap.hub, hub_auth=True)},
             )
 
 
@@ -112,4 +112,4 @@ def where_in_hub(finding: Finding) -> Finding:
         return finding
     if any(f"c.ServerApp.{key} " in fix for key in HUB_OVERRIDES):
         return finding  # the hub overrides it; the rule's own hub branch names the hub's fix
-    return dataclasses.replace(finding, fix=fix + WHERE)
+    return replace(finding, fix=fix + WHERE)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from ..record import replace
 from ..snapshot import FileFacts, Snapshot, TLSFacts
 from .base import Finding, Rule, Severity
 
@@ -20,7 +21,8 @@ LETSENCRYPT = "/etc/letsencrypt/live/<domain>/"
 
 def _issued(snap: Snapshot, days: int = 90, **facts: Any) -> TLSFacts:
     """The TLS facts of a fresh certificate and key (certbot's defaults unless told)."""
-    return snap.tls._replace(
+    return replace(
+        snap.tls,
         **{
             "cert_error": None,
             "key_error": None,
@@ -139,7 +141,7 @@ class KeyPermissions(Rule):
             yield self.finding(
                 f"The private key {key.path!r} has mode {key.mode:04o}: other local users can read it.",
                 f"chmod 600 {key.path}",
-                remedy={"tls": snap.tls._replace(keyfile=key._replace(mode=0o600))},
+                remedy={"tls": replace(snap.tls, keyfile=replace(key, mode=0o600))},
             )
 
 
@@ -172,7 +174,7 @@ class CertificateExpiry(Rule):
         left = not_after - snap.taken_at
         when = not_after.strftime("%Y-%m-%d %H:%M UTC")
         fix = "renew the certificate in place (certbot renew): jupyter_server reads certfile for each new connection, no restart needed"
-        renewed = {"tls": snap.tls._replace(not_after=snap.taken_at + dt.timedelta(90))}
+        renewed = {"tls": replace(snap.tls, not_after=snap.taken_at + dt.timedelta(90))}
         if left <= dt.timedelta(0):
             yield self.finding(f"The certificate expired on {when}.", fix, remedy=renewed)
         elif left <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
@@ -212,7 +214,7 @@ class KeyMismatch(Rule):
             yield self.finding(
                 "ServerApp.certfile and ServerApp.keyfile are not a pair: TLS handshakes fail.",
                 "use the key the certificate was issued for (fullchain.pem goes with privkey.pem)",
-                remedy={"tls": snap.tls._replace(key_matches=True)},
+                remedy={"tls": replace(snap.tls, key_matches=True)},
             )
 
 
@@ -277,7 +279,7 @@ class SelfSigned(Rule):
                 "The certificate is self-signed: browsers warn, and users learn to click through.",
                 "use a certificate from Let's Encrypt on a TLS proxy: jupyter hardening "
                 "nginx-snippet --letsencrypt <domain>",
-                remedy={"tls": snap.tls._replace(self_signed=False)},
+                remedy={"tls": replace(snap.tls, self_signed=False)},
             )
 
 
@@ -309,5 +311,5 @@ class ClientCAUnusable(Rule):
                 "verified and TLS setup fails.",
                 "point c.ServerApp.client_ca at a readable PEM bundle of the CA that signs "
                 "client certificates, or remove it",
-                remedy={"client_ca": "", "tls": snap.tls._replace(client_ca=None)},
+                remedy={"client_ca": "", "tls": replace(snap.tls, client_ca=None)},
             )
