@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ..advisories import EXPORT_URL, STALE_DAYS, Advisory, fix_command
+from ..advisories import EXPORT_URL, STALE_DAYS, Advisory, VulnerablePackage, fix_command
 from ..record import replace
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
@@ -168,31 +168,48 @@ class KnownAdvisory(Rule):
         advisory accepted by its id or alias (the policy marks it accepted by that key)."""
         reachable = _reachable(snap)
         where = f" ({reachable})" if reachable else ""
-        for package in snap.vulnerable:
-            fix = fix_command(package)
-            unaccepted = []
-            for a in package.advisories:
-                key = accepted_key(a, accepted)
-                if not key:
-                    unaccepted.append(a)
-                    continue
-                yield self.finding(
-                    f"{package.name} {package.version} is affected by {_advisory_text(a)}.",
-                    fix,
-                    severity=_level([a], reachable),
-                    key=key,
-                    remedy={"vulnerable": tuple(p for p in snap.vulnerable if p is not package)},
-                )
-            if unaccepted:
-                yield self.finding(
-                    f"{package.name} {package.version} is affected by {len(unaccepted)} "
-                    f"published advisor{'y' if len(unaccepted) == 1 else 'ies'}{where}: "
-                    + "; ".join(_advisory_text(a) for a in unaccepted)
-                    + ".",
-                    fix,
-                    severity=_level(unaccepted, reachable),
-                    remedy={"vulnerable": tuple(p for p in snap.vulnerable if p is not package)},
-                )
+        return advisory_findings(self, snap.vulnerable, accepted, reachable, where=where)
+
+
+def advisory_findings(
+    rule: Rule,
+    vulnerable: tuple[VulnerablePackage, ...],
+    accepted: Mapping[str, str],
+    reachable: str,
+    *,
+    owner: str = "",
+    where: str = "",
+) -> Iterator[Finding]:
+    """JH902's and JH826's findings: per package, one for its advisories not accepted, and one
+    per advisory accepted by its id or an alias (the policy marks it accepted by that key).
+    ``owner`` starts the message ("The hub's "), ``where`` follows the count."""
+    for package in vulnerable:
+        fix = fix_command(package)
+        remedy = {"vulnerable": tuple(p for p in vulnerable if p is not package)}
+        unaccepted = []
+        for a in package.advisories:
+            key = accepted_key(a, accepted)
+            if not key:
+                unaccepted.append(a)
+                continue
+            yield rule.finding(
+                f"{package.name} {package.version} is affected by {_advisory_text(a)}.",
+                fix,
+                severity=_level([a], reachable),
+                key=key,
+                remedy=remedy,
+            )
+        if unaccepted:
+            count = len(unaccepted)
+            yield rule.finding(
+                f"{owner}{package.name} {package.version} is affected by {count} published "
+                f"advisor{'y' if count == 1 else 'ies'}{where}: "
+                + "; ".join(_advisory_text(a) for a in unaccepted)
+                + ".",
+                fix,
+                severity=_level(unaccepted, reachable),
+                remedy=remedy,
+            )
 
 
 class AdvisoriesStale(Rule):

@@ -12,12 +12,11 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from ..advisories import fix_command
 from ..atrest import secret_strength
 from ..snapshot import Snapshot
 from .auth import MIN_COOKIE_SECRET_BITS
 from .base import Finding, Rule, Severity
-from .exposure import _advisory_text, _level, accepted_key
+from .exposure import advisory_findings
 
 if TYPE_CHECKING:  # hub-check's data: imported by hub-check, not by every server start
     from ..hubsnapshot import HubSnapshot
@@ -803,29 +802,6 @@ class HubKnownAdvisory(HubRule):
 
     def judge_accepting(self, snap: HubSnapshot, accepted: Mapping[str, str]) -> Iterator[Finding]:
         """Findings for the advisories not accepted, one per advisory accepted."""
-        for package in snap.vulnerable:
-            fix = fix_command(package)
-            remedy = {"vulnerable": tuple(p for p in snap.vulnerable if p is not package)}
-            unaccepted = []
-            for a in package.advisories:
-                key = accepted_key(a, accepted)
-                if not key:
-                    unaccepted.append(a)
-                    continue
-                yield self.finding(
-                    f"{package.name} {package.version} is affected by {_advisory_text(a)}.",
-                    fix,
-                    severity=_level([a], "the hub serves users"),
-                    key=key,
-                    remedy=remedy,
-                )
-            if unaccepted:
-                yield self.finding(
-                    f"The hub's {package.name} {package.version} is affected by "
-                    f"{len(unaccepted)} published advisor{'y' if len(unaccepted) == 1 else 'ies'}: "
-                    + "; ".join(_advisory_text(a) for a in unaccepted)
-                    + ".",
-                    fix,
-                    severity=_level(unaccepted, "the hub serves users"),
-                    remedy=remedy,
-                )
+        return advisory_findings(
+            self, snap.vulnerable, accepted, "the hub serves users", owner="The hub's "
+        )
