@@ -28,7 +28,6 @@ class LiveReport:
         # provenance.Provenance: where each value came from, attached again after a re-check;
         # or a function that makes it, called on the first read (extension.audit_with).
         self._provenance = provenance
-        self._attached = provenance is None or not callable(provenance)
         self._snapshot = snapshot
         self._refuse_at = hardening.refuse_at
         self._accepted = dict(hardening.accepted_risks)
@@ -51,9 +50,9 @@ class LiveReport:
 
     def current(self) -> Report:
         """The cached report, refreshed first when the interval has passed."""
-        if not self._attached:
+        if callable(self._provenance):  # a Provenance is not callable: only the function is
             with self._lock:
-                if not self._attached:
+                if callable(self._provenance):
                     self._attach_provenance()
         if self._due():
             with self._lock:
@@ -82,7 +81,6 @@ class LiveReport:
                 "[jupyter_hardening] where the settings come from could not be found (%s)",
                 type(e).__name__,
             )
-        self._attached = True
 
     def _with_diagnosis(self, base: Report) -> Report:
         diagnosis = self.diagnosis

@@ -134,26 +134,35 @@ def _hub_rules() -> tuple[Rule, ...]:
     )
 
 
+def _registries() -> dict[str, Any]:
+    from .live import LIVE_RULES
+    from .nginxconf import NGINX_RULES
+
+    hub = _hub_rules()
+    every: tuple[Rule | Described, ...] = (*RULES, *LIVE_RULES, *NGINX_RULES, *hub)
+    documented = tuple(sorted(every, key=lambda rule: rule.id))
+    return {
+        "HUB_RULES": hub,
+        "HUB_RULES_BY_ID": {rule.id: rule for rule in hub},
+        "LIVE_RULES": LIVE_RULES,
+        "NGINX_RULES": NGINX_RULES,
+        "DOCUMENTED": documented,
+        "KNOWN_IDS": frozenset(rule.id for rule in documented),
+    }
+
+
 def __getattr__(name: str) -> Any:
-    """Make the registries other than RULES on first use (see above)."""
-    made: dict[str, Any] = {}
-    if name in ("HUB_RULES", "HUB_RULES_BY_ID"):
-        hub = _hub_rules()
-        made = {"HUB_RULES": hub, "HUB_RULES_BY_ID": {rule.id: rule for rule in hub}}
-    elif name == "LIVE_RULES":
-        from .live import LIVE_RULES as made_live
-
-        made = {name: made_live}
-    elif name == "NGINX_RULES":
-        from .nginxconf import NGINX_RULES as made_nginx
-
-        made = {name: made_nginx}
-    elif name in ("DOCUMENTED", "KNOWN_IDS"):
-        every = (*RULES, *__getattr__("LIVE_RULES"), *__getattr__("NGINX_RULES"))
-        documented = tuple(sorted((*every, *__getattr__("HUB_RULES")), key=lambda r: r.id))
-        made = {"DOCUMENTED": documented, "KNOWN_IDS": frozenset(r.id for r in documented)}
-    if name not in made:
+    """Make the registries other than RULES on first use of any of them (see above)."""
+    if name not in (
+        "HUB_RULES",
+        "HUB_RULES_BY_ID",
+        "LIVE_RULES",
+        "NGINX_RULES",
+        "DOCUMENTED",
+        "KNOWN_IDS",
+    ):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    made = _registries()
     globals().update(made)
     return made[name]
 
