@@ -7,17 +7,20 @@ Versions are compared with ``packaging.version``, never as strings.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .record import Record, field
+from .record import Record, as_dict, field
+from .safefile import KIB, read_bounded
 
 FORMAT = "jupyter_hardening.advisories/1"
 SHIPPED = Path(__file__).parent / "data" / "advisories.json"
@@ -25,6 +28,10 @@ FILE_NAME = "advisories.json"  # in jupyter_data_dir()/hardening/
 STALE_DAYS = 90
 SEVERITIES = ("CRITICAL", "HIGH", "MODERATE", "LOW")
 EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
+SNAPSHOT_LIMIT = 16 * KIB * KIB  # the shipped one is ~84 KiB; an update keeps Jupyter's packages
+CACHE_NAME = "jupyter_hardening-advisories.json"  # in the server's runtime folder
+CACHE_LIMIT = KIB * KIB
+_CACHE_FORMAT = "jupyter_hardening.advisories-match/1"
 
 
 # Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
@@ -107,7 +114,8 @@ def parse_snapshot(data: Any) -> tuple[dt.date, str, list[dict[str, Any]]]:
 @functools.cache
 def _read(path: str, mtime_ns: int) -> tuple[dt.date, str, tuple[dict[str, Any], ...]]:
     """Parse a snapshot file once (per modification)."""
-    date, source, records = parse_snapshot(json.loads(Path(path).read_text(encoding="utf-8")))
+    data = read_bounded(path, SNAPSHOT_LIMIT).decode("utf-8")
+    date, source, records = parse_snapshot(json.loads(data))
     return date, source, tuple(records)
 
 
@@ -265,6 +273,8 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
         except OSError:
             continue
         for item in listing:
+            if not item.endswith("-info"):
+                continue  # most entries: a cheap test before splitting
             stem, dot, suffix = item.rpartition(".")
             if suffix not in ("dist-info", "egg-info") or not dot:
                 continue
@@ -374,12 +384,155 @@ def package_names(records: Iterable[Mapping[str, Any]]) -> set[str]:
     return names
 
 
-def audit() -> tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]:
-    """The snapshot in use and the installed packages it finds vulnerable (all platforms)."""
+def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]:
+    """The snapshot in use and the installed packages it finds vulnerable on this platform.
+
+    With ``cache_dir`` (a server's runtime folder), the result is kept in a file there and
+    reused while everything it is a function of is unchanged: the bytes of both snapshots, the
+    installed version of every package they name (read anew every time), the platform, and this
+    module's own file and version. A start then skips parsing the snapshot and matching it,
+    ~5 ms of a server's start (issue 11). A cache file that is not this user's own regular
+    file, that others could write, or that does not parse is ignored and rewritten; failing to
+    write it changes nothing but the time.
+    """
+    key = _cache_key() if cache_dir else ""
+    cache = os.path.join(cache_dir, CACHE_NAME) if key else ""  # noqa: PTH118
+    if cache:
+        kept = _read_cache(cache, key)
+        if kept is not None:
+            kept_names, kept_versions, result = kept
+            if installed_versions(kept_names) == kept_versions:
+                return result
     info, records = choose()
-    if not records:
-        return info, ()
-    return info, match(records, installed_versions(package_names(records)))
+    names = package_names(records)
+    versions = installed_versions(names) if records else {}
+    found = match(records, versions) if records else ()
+    if cache:
+        _write_cache(cache, key, names, versions, (info, found))
+    return info, found
+
+
+def _cache_key() -> str:
+    """A digest of what :func:`audit` depends on, but for the installed versions."""
+    import hashlib
+
+    import packaging
+
+    digest = hashlib.sha256(_CACHE_FORMAT.encode())
+    own = Path(__file__).stat()
+    from . import __version__
+
+    parts = [sys.platform, __version__, packaging.__version__, own.st_mtime_ns, own.st_size]
+    digest.update(repr(parts).encode())
+    for path in (installed_path(), SHIPPED):
+        try:
+            data = read_bounded(str(path), SNAPSHOT_LIMIT)
+        except OSError as e:  # absent or unusable: choose() says which, the same every time
+            data = f"{path}: {type(e).__name__} {e.errno}".encode()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _read_cache(
+    path: str, key: str
+) -> tuple[list[str], dict[str, str], tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]] | None:
+    """(names, versions, result) kept under ``key`` at ``path``, or None to compute anew."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or st.st_mode & 0o022
+            or st.st_size > CACHE_LIMIT
+        ):
+            return None  # someone else's, or writable by others: it could hide an advisory
+        data = os.read(fd, CACHE_LIMIT + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        kept = json.loads(data)
+        if kept["key"] != key:
+            return None
+        info = kept["info"]
+        result = (
+            SnapshotInfo(
+                kind=str(info["kind"]),
+                path=str(info["path"]),
+                date=dt.date.fromisoformat(info["date"]) if info["date"] else None,
+                source=str(info["source"]),
+                count=int(info["count"]),
+                known_ids=frozenset(map(str, info["known_ids"])),
+                problem=str(info["problem"]),
+            ),
+            tuple(
+                VulnerablePackage(
+                    name=str(p["name"]),
+                    version=str(p["version"]),
+                    advisories=tuple(
+                        Advisory(
+                            id=str(a["id"]),
+                            aliases=tuple(map(str, a["aliases"])),
+                            severity=str(a["severity"]),
+                            affected=str(a["affected"]),
+                            fixed=str(a["fixed"]),
+                            platforms=tuple(map(str, a["platforms"])),
+                        )
+                        for a in p["advisories"]
+                    ),
+                    fix_version=str(p["fix_version"]),
+                )
+                for p in kept["vulnerable"]
+            ),
+        )
+        names = [str(n) for n in kept["names"]]
+        versions = {str(k): str(v) for k, v in kept["versions"].items()}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return names, versions, result
+
+
+def _write_cache(
+    path: str,
+    key: str,
+    names: Iterable[str],
+    versions: dict[str, str],
+    result: tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
+) -> None:
+    """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored."""
+    import tempfile
+
+    info, found = result
+    kept = {
+        "key": key,
+        "names": sorted(names),
+        "versions": versions,
+        "info": {
+            **as_dict(info),
+            "date": info.date.isoformat() if info.date else "",
+            "known_ids": sorted(info.known_ids),
+        },
+        "vulnerable": [
+            {**as_dict(p), "advisories": [as_dict(a) for a in p.advisories]} for p in found
+        ],
+    }
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".advisories-", dir=os.path.dirname(path))  # noqa: PTH120
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(kept, out)
+        Path(temporary).replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # noqa: PTH108
 
 
 def fix_command(package: VulnerablePackage) -> str:

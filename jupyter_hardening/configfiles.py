@@ -38,12 +38,15 @@ def candidate_files(serverapp: Any) -> Iterator[Path]:
     if explicit:
         yield Path(explicit)
     folders = [str(p) for p in getattr(serverapp, "config_file_paths", []) or [] if p]
+    files = [name + suffix for name in config_names(serverapp) for suffix in (".py", ".json")]
     for folder in reversed(folders):
-        for name in config_names(serverapp):
-            for suffix in (".py", ".json"):
-                path = Path(folder, name + suffix)
-                if path.is_file():
-                    yield path
+        try:
+            present = set(os.listdir(folder))  # noqa: PTH208 - one listing, not a stat per name
+        except OSError:
+            continue  # no such folder: traitlets skips it too
+        for file_name in files:
+            if file_name in present and os.path.isfile(os.path.join(folder, file_name)):  # noqa: PTH113, PTH118
+                yield Path(folder, file_name)
 
 
 def load_error(path: Path) -> tuple[int | None, str] | None:

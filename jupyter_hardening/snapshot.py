@@ -543,7 +543,10 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
         else ()
     )
     try:
-        advisory_info, vulnerable = advisories.audit()
+        # Kept in the runtime folder (jupyter_server made it, mode 0700): see advisories.audit.
+        advisory_info, vulnerable = advisories.audit(
+            _safe(lambda: str(serverapp.runtime_dir), "", "ServerApp.runtime_dir", [])
+        )
     except Exception as e:  # bad advisory data is an info finding (JH903), never a refusal
         advisory_info = SnapshotInfo(problem=f"cannot be used ({type(e).__name__}: {e})")
         vulnerable = ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -80,6 +81,93 @@ def test_pysec_twin_and_withdrawn_records_count_once() -> None:
     }
     (package,) = advisories.match([twin, withdrawn, ghsa], {"jupyter-server-proxy": "4.1.0"})
     assert [(a.id, a.severity) for a in package.advisories] == [("GHSA-w3vc-fx9p-wp4v", "CRITICAL")]
+
+
+def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """advisories.audit(runtime dir): parsed and matched again when an installed version or the
+    installed snapshot changes; a cache file others could have written is never believed."""
+    site = tmp_path / "site"
+    (site / "jupyter_server_proxy-4.1.0.dist-info").mkdir(parents=True)
+    (site / "jupyter_server_proxy-4.1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: jupyter-server-proxy\nVersion: 4.1.0\n\nText\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    cache = runtime / advisories.CACHE_NAME
+    computed = []
+    choose = advisories.choose
+    monkeypatch.setattr(advisories, "choose", lambda: computed.append(1) or choose())
+
+    def proxy_ids() -> set[str]:
+        _, found = advisories.audit(str(runtime))
+        return {a.id for p in found if p.name == "jupyter-server-proxy" for a in p.advisories}
+
+    assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"} and len(computed) == 1
+    assert cache.stat().st_mode & 0o777 == 0o600
+    first = advisories.audit(str(runtime))
+    assert len(computed) == 1  # reused
+    assert first == advisories.audit("")  # the same as computed without a cache
+    assert first[0].known_ids == choose()[0].known_ids
+    computed.clear()
+
+    # Upgraded as pip does it: a new .dist-info folder.
+    (site / "jupyter_server_proxy-4.1.0.dist-info").rename(
+        site / "jupyter_server_proxy-4.2.0.dist-info"
+    )
+    meta = site / "jupyter_server_proxy-4.2.0.dist-info" / "METADATA"
+    meta.write_text(meta.read_text().replace("4.1.0", "4.2.0"))
+    assert proxy_ids() == set() and len(computed) == 1
+
+    # A newer installed snapshot with an advisory for 4.2.0.
+    _, _, records = advisories.load(advisories.SHIPPED)
+    base = next(r for r in records if r["id"] == "GHSA-w3vc-fx9p-wp4v")
+    newer = {
+        **base,
+        "id": "GHSA-test-0000-0000",
+        "aliases": [],
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "jupyter-server-proxy"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "9"}]}],
+            }
+        ],
+    }
+    installed = advisories.installed_path()
+    installed.parent.mkdir(parents=True)
+    document = {"format": advisories.FORMAT, "date": "2099-01-01", "source": "test"}
+    installed.write_text(json.dumps({**document, "advisories": [*records, newer]}))
+    assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == 2
+    assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == 2
+
+    # A cache that says "nothing found" under the right key, but writable by others, a link to
+    # such a file, or not JSON: ignored, computed again, and the advisory still found.
+    kept = json.loads(cache.read_text())
+    emptied = json.dumps({**kept, "vulnerable": []})
+    planted = tmp_path / "planted.json"
+    for plant in ("group-writable", "symlink", "garbage", "another user's"):
+        cache.unlink()
+        if plant == "symlink":
+            planted.write_text(emptied)
+            cache.symlink_to(planted)
+        else:
+            cache.write_text("{" if plant == "garbage" else emptied)
+            cache.chmod(0o664 if plant == "group-writable" else 0o600)
+            if plant == "another user's":
+                if os.geteuid() != 0:
+                    continue  # only root can give a file away; CI runs as root
+                os.chown(cache, 65534, 65534)
+        before = len(computed)
+        assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == before + 1, plant
+    cache.write_text(emptied)
+    cache.chmod(0o600)
+    assert proxy_ids() == set()  # the control: the same file, this user's own, is believed
+
+    # No runtime folder to write in: computed every time, nothing raised.
+    assert advisories.audit(str(tmp_path / "absent"))[1] == advisories.audit("")[1]
 
 
 def snap_with(*packages: advisories.VulnerablePackage, **changes: Any) -> Snapshot:

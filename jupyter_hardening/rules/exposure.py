@@ -134,9 +134,9 @@ def _level(advisories: list[Advisory], reachable: str) -> Severity:
 class KnownAdvisory(Rule):
     """An installed package's version has published security advisories.
 
-    The versions installed (read with importlib.metadata) are matched, with ``packaging``
-    versions, against the OSV advisory snapshot shipped with jupyter_hardening or a newer one
-    installed with ``jupyter hardening advisories --update``. Critical and high advisories are
+    The versions installed (read from the distributions on sys.path) are matched, with
+    ``packaging`` versions, against the OSV advisory snapshot shipped with jupyter_hardening or a
+    newer one installed with ``jupyter hardening advisories --update``. Critical and high advisories are
     errors on a server others can reach (or one published through a proxy), warnings on
     loopback; moderate ones warnings, low ones info. An advisory for another platform
     (Windows only) does not fire.
