@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -271,24 +272,47 @@ def example_runs(
         return {key: future.result() for key, future in futures.items()}
 
 
+@pytest.fixture(scope="module")
+def server_example_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[str, subprocess.CompletedProcess[str]]]]:
+    """Every example that needs a server, against one real server started once for all of
+    them: the snippet commands only read its runtime file (and, with --check, run the proxy's
+    own config test), so none changes the server or what the next one sees. Each example has
+    its own folder for the files it writes; two run at a time. (command, result) by example."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .servers import free_port
+
+    home = JupyterHome(tmp_path_factory.mktemp("server-examples") / "jhome")
+    port = free_port()
+    prepared: dict[str, tuple[str, dict[str, str]]] = {}
+    for _, example in help_examples():
+        if not needs_server(example) or _example_key(example) in prepared:
+            continue
+        command, env = prepare_example(example, home, tmp_path_factory.mktemp("example"))
+        prepared[_example_key(example)] = (command.replace("--port 8888", f"--port {port}"), env)
+    with running(home, port=port), ThreadPoolExecutor(2) as pool:
+        futures = {
+            key: (command, pool.submit(run_example, command, env, home))
+            for key, (command, env) in prepared.items()
+        }
+        yield {key: (command, future.result()) for key, (command, future) in futures.items()}
+
+
 @pytest.mark.parametrize(("app", "example"), help_examples(), ids=lambda v: v)
 def test_every_help_example_runs_as_written(
-    request: pytest.FixtureRequest, home: JupyterHome, tmp_path: Path, app: str, example: str
+    request: pytest.FixtureRequest, app: str, example: str
 ) -> None:
     """Each example, through a shell (redirections included), in an isolated home, with a
     server running where it needs one; only paths outside the test's folders are moved. (The
-    examples without a server run side by side beforehand: example_runs.)"""
+    examples run side by side beforehand: example_runs without a server, server_example_runs
+    with one shared server.)"""
     if not needs_server(example):
         out = request.getfixturevalue("example_runs")[_example_key(example)]
         command = example
     else:
-        from .servers import free_port
-
-        command, env = prepare_example(example, home, tmp_path)
-        port = free_port()
-        command = command.replace("--port 8888", f"--port {port}")
-        with running(home, port=port):
-            out = run_example(command, env, home)
+        command, out = request.getfixturevalue("server_example_runs")[_example_key(example)]
     assert out.returncode in (0, 1), (command, out.stdout, out.stderr)
     assert "Traceback" not in out.stderr and "unknown option" not in out.stderr, out.stderr
 
