@@ -17,6 +17,7 @@ from jupyter_hardening import __version__
 
 from .cli import hardening
 from .fixtures import require_tool
+from .forked import Result, Run, run_all
 from .guide import DOCKER, after, blocks, command, commands, server_config, set_password
 from .nginx_util import PUBLIC_HOST, TestCA, assert_nginx_ok, make_ca, nginx_conf_including
 from .servers import JupyterHome, ServerProcess, jupyter_bin, start
@@ -112,11 +113,21 @@ def test_every_guide_command_is_accounted_for() -> None:
         assert how.startswith(NOT_RUN) or how in globals(), how
 
 
-@pytest.fixture
-def guide_home(tmp_path: Path) -> JupyterHome:
-    """The user's Jupyter folders, with the guide's password and config."""
-    home = JupyterHome(tmp_path / "jhome")
+@pytest.fixture(scope="module")
+def password_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The config folder `jupyter server password` writes the guide's password into, run once
+    for the module (the command is a server start: seconds)."""
+    home = JupyterHome(tmp_path_factory.mktemp("password") / "jhome")
     set_password(home, SECRET)
+    return home.config_dir
+
+
+@pytest.fixture
+def guide_home(tmp_path: Path, password_config: Path) -> JupyterHome:
+    """The user's Jupyter folders, with the guide's password and config: each test's own
+    folders, holding a copy of what `jupyter server password` wrote (password_config)."""
+    home = JupyterHome(tmp_path / "jhome")
+    shutil.copytree(password_config, home.config_dir, dirs_exist_ok=True)
     home.write_config(server_config())
     return home
 
@@ -147,12 +158,18 @@ def test_password_command_stores_an_argon2_hash(guide_home: JupyterHome) -> None
 
 def test_guide_config_passes_check(guide_home: JupyterHome) -> None:
     """The guide's config and password: verdict OK, no findings, and the output it shows."""
+    from concurrent.futures import ThreadPoolExecutor
+
     words = jupyter(command("sudo -u jupyter -H /opt/jupyter/bin/jupyter hardening check"))
-    text = run(words, guide_home)
+    # Both runs only read the folders: side by side, each its own `jupyter` process.
+    with ThreadPoolExecutor(2) as pool:
+        as_text = pool.submit(run, words, guide_home)
+        as_json = pool.submit(run, [*words, "--format", "json"], guide_home)
+    text = as_text.result()
     assert text.returncode == 0, text.stdout + text.stderr
     (shown,) = (b for b in blocks("") if "jupyter_hardening" in b)
     assert text.stdout.splitlines()[0] == shown.strip().replace("0.1.0", __version__)
-    report = json.loads(run([*words, "--format", "json"], guide_home).stdout)
+    report = json.loads(as_json.result().stdout)
     assert (report["verdict"], report["findings"]) == ("ok", [])
     assert report["settings"]["PasswordIdentityProvider.hashed_password"] == "argon2 hash"
 
@@ -256,14 +273,30 @@ def container_home(tmp_path: Path) -> JupyterHome:
     return home
 
 
-def container_check(home: JupyterHome, **env: str) -> subprocess.CompletedProcess[str]:
-    """`jupyter hardening check --format json` with the image's config."""
-    return hardening("check", "--format", "json", home=home, env=env, timeout=180)
+@pytest.fixture(scope="module")
+def container_checks(
+    tmp_path_factory: pytest.TempPathFactory, password: tuple[str, str]
+) -> dict[str, Result]:
+    """`jupyter hardening check --format json` with the image's config, with the password hash
+    and without: one batch (tests/forked.py: each a fresh forked process in its own folders)."""
+    homes = []
+    for name in ("with-hash", "without-hash"):
+        home = JupyterHome(tmp_path_factory.mktemp(name) / "container")
+        shutil.copy(DOCKER / "jupyter_server_config.py", home.config_dir)
+        homes.append(home)
+    args = ["check", "--format", "json"]
+    with_hash, without_hash = run_all(
+        [
+            Run(args, homes[0], {"JUPYTER_PASSWORD_HASH": password[1]}, timeout=180),
+            Run(args, homes[1], timeout=180),
+        ]
+    )
+    return {"with-hash": with_hash, "without-hash": without_hash}
 
 
-def test_docker_config_verdict(container_home: JupyterHome, password: tuple[str, str]) -> None:
+def test_docker_config_verdict(container_checks: dict[str, Result]) -> None:
     """With the hash: starts, verdict ok, exactly the three documented risks accepted."""
-    result = container_check(container_home, JUPYTER_PASSWORD_HASH=password[1])
+    result = container_checks["with-hash"]
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["verdict"] == "ok"
@@ -276,9 +309,9 @@ def test_docker_config_verdict(container_home: JupyterHome, password: tuple[str,
     assert report["settings"]["PasswordIdentityProvider.hashed_password"] == "argon2 hash"
 
 
-def test_docker_config_without_password_refuses(container_home: JupyterHome) -> None:
+def test_docker_config_without_password_refuses(container_checks: dict[str, Result]) -> None:
     """Without JUPYTER_PASSWORD_HASH the container's server would not start."""
-    result = container_check(container_home)
+    result = container_checks["without-hash"]
     assert result.returncode == 2
     assert "configured to only be run with a password" in result.stderr
 
