@@ -102,8 +102,9 @@ class Result:
         return self.stderr_bytes.decode(errors="replace")
 
 
-def run_all(runs: Sequence[Run]) -> list[Result]:
-    """Each run in its own forked process of one child Python; results in order."""
+def run_all(runs: Sequence[Run], python: str | None = None) -> list[Result]:
+    """Each run in its own forked process of one child Python (this one, or ``python``: another
+    environment's, which then imports its own jupyter_hardening); results in order."""
     jobs = []
     for run in runs:
         if run.home is not None:
@@ -125,11 +126,12 @@ def run_all(runs: Sequence[Run]) -> list[Result]:
         # The child's own environment: this one without Jupyter's folders (each run sets its own).
         environ = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
         child = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(Path(folder) / "jobs.json"), folder],
+            [python or sys.executable, "-c", _CHILD, str(Path(folder) / "jobs.json"), folder],
             capture_output=True,
             text=True,
             env={**environ, "JUPYTER_PLATFORM_DIRS": "1"},
             stdin=subprocess.DEVNULL,
+            cwd=folder,  # not the checkout: `python -c` imports from its folder first
             timeout=60 + sum(run.timeout for run in runs),
             check=False,
         )

@@ -24,6 +24,7 @@ from jupyter_hardening.report import evaluate
 from jupyter_hardening.snapshot import Snapshot
 
 from .cli import hardening
+from .forked import Result, Run, run_all
 from .servers import JupyterHome, running
 
 REPO = Path(__file__).parent.parent
@@ -357,16 +358,28 @@ def test_old_snapshots_give_the_info_finding(
     today = dt.datetime.now(dt.timezone.utc).date()
     document = json.loads(Path(data).read_text())
     Path(data).write_text(json.dumps({**document, "date": str(today - dt.timedelta(days=120))}))
+    old = osv_zip(tmp_path / "old.zip", today - dt.timedelta(days=100))
+    good = osv_zip(tmp_path / "all.zip", today)
+    # In order, each a fresh process forked from one Python of the venv (tests/forked.py):
+    # check, update to the old export, check, update to the current one, check.
+    check = Run(["check", "--format", "json"], home, timeout=300)
+    shipped, to_old, installed_old, to_good, current = run_all(
+        [
+            check,
+            Run(["advisories", "--update", str(old)], home, timeout=300),
+            check,
+            Run(["advisories", "--update", str(good)], home, timeout=300),
+            check,
+        ],
+        python=python,
+    )
 
-    def stale() -> str:
-        report = json.loads(run(home, "check", "--format", "json", python=python).stdout)
+    def stale(result: Result) -> str:
+        report = json.loads(result.stdout)
         return " ".join(f["message"] for f in report["findings"] if f["id"] == "JH903")
 
-    assert "shipped" in stale() and "120 days old" in stale()
-    old = osv_zip(tmp_path / "old.zip", today - dt.timedelta(days=100))
-    assert run(home, "advisories", "--update", str(old), python=python).returncode == 0
-    assert "installed" in stale() and "100 days old" in stale()
-    good = osv_zip(tmp_path / "all.zip", today)
-    result = run(home, "advisories", "--update", str(good), python=python)
-    assert result.returncode == 0 and "in use: installed" in result.stdout
-    assert stale() == ""
+    assert "shipped" in stale(shipped) and "120 days old" in stale(shipped)
+    assert to_old.returncode == 0
+    assert "installed" in stale(installed_old) and "100 days old" in stale(installed_old)
+    assert to_good.returncode == 0 and "in use: installed" in to_good.stdout
+    assert stale(current) == ""
