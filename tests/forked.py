@@ -21,12 +21,13 @@ from pathlib import Path
 
 from .servers import JupyterHome
 
-# The child: preload what every `check` run imports, then one fork per run.
+# The child: preload what every `check` run imports (unless told not to), then one fork per run.
 _CHILD = r"""
 import json, os, sys, traceback
 
-import jupyter_server.serverapp  # noqa: F401 - the import every check run pays
-import jupyter_hardening.check  # noqa: F401
+if sys.argv[3] == "preload":
+    import jupyter_server.serverapp  # noqa: F401 - the import every check run pays
+    import jupyter_hardening.check  # noqa: F401
 from jupyter_hardening.cli import main
 
 jobs = json.loads(open(sys.argv[1]).read())
@@ -102,9 +103,16 @@ class Result:
         return self.stderr_bytes.decode(errors="replace")
 
 
-def run_all(runs: Sequence[Run], python: str | None = None) -> list[Result]:
+def run_all(
+    runs: Sequence[Run], python: str | None = None, preload_server: bool = True
+) -> list[Result]:
     """Each run in its own forked process of one child Python (this one, or ``python``: another
-    environment's, which then imports its own jupyter_hardening); results in order."""
+    environment's, which then imports its own jupyter_hardening); results in order.
+
+    ``preload_server=False`` for a light command (systemd-unit, the snippets) that never imports
+    the server: its runs then see only what they import themselves, as the console script does
+    (with the server imported, every Configurable of it would be known to --Class.trait checks).
+    """
     jobs = []
     for run in runs:
         if run.home is not None:
@@ -126,7 +134,14 @@ def run_all(runs: Sequence[Run], python: str | None = None) -> list[Result]:
         # The child's own environment: this one without Jupyter's folders (each run sets its own).
         environ = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
         child = subprocess.run(
-            [python or sys.executable, "-c", _CHILD, str(Path(folder) / "jobs.json"), folder],
+            [
+                python or sys.executable,
+                "-c",
+                _CHILD,
+                str(Path(folder) / "jobs.json"),
+                folder,
+                "preload" if preload_server else "light",
+            ],
             capture_output=True,
             text=True,
             env={**environ, "JUPYTER_PLATFORM_DIRS": "1"},

@@ -26,6 +26,7 @@ from jupyter_hardening.systemd import (
 
 from .cli import hardening
 from .fixtures import IN_CI, require_tool
+from .forked import Result, Run, run_all
 from .servers import jupyter_bin
 
 
@@ -46,6 +47,41 @@ def unprivileged_user() -> pwd.struct_passwd:
 def run_unit(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run the command as a user would."""
     return hardening("systemd-unit", *args, timeout=60, **kwargs)
+
+
+def user_name() -> str:
+    """unprivileged_user()'s name, or "" where there is none (then the tests asking for the
+    user fail in CI or skip, each by itself)."""
+    for entry in pwd.getpwall():
+        try:
+            resolve_options(entry.pw_name, "", "lab")
+        except ValueError:
+            continue
+        return entry.pw_name
+    return ""
+
+
+def batch_args() -> list[tuple[str, ...]]:
+    """The command lines of the parametrized and flag tests below, which run in one batch."""
+    user = ("--user", user_name())
+    cases = [(f"--user={name}",) for name, _ in REFUSED_USERS]
+    if user[1]:
+        cases += [(*user, "--command", command) for command in COMMANDS]
+        cases += [(*user, *p.values[0]) for p in REFUSED_VALUES + OPTION_ERRORS]  # type: ignore[misc]
+        cases += [user, (*user, "--gpu"), (*user, "--memory-deny-write-execute")]
+    return cases
+
+
+@pytest.fixture(scope="module")
+def batched() -> dict[tuple[str, ...], Result]:
+    """`systemd-unit ARGS` for each of batch_args(), each a fresh process forked from one Python
+    that has not imported the server, as the console script has not (tests/forked.py); the
+    console script itself runs in the other tests. By command line."""
+    cases = batch_args()
+    results = run_all(
+        [Run(["systemd-unit", *args], timeout=60) for args in cases], preload_server=False
+    )
+    return dict(zip(cases, results, strict=True))
 
 
 def unit_lines(text: str) -> dict[str, list[str]]:
@@ -114,10 +150,13 @@ def test_systemd_accepts_the_unit(tmp_path):
     assert (verify.returncode, verify.stdout + verify.stderr) == (0, "")
 
 
-@pytest.mark.parametrize("command", ["server", "notebook"])
-def test_command_chooses_the_executable(command):
+COMMANDS = ["server", "notebook"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_command_chooses_the_executable(command, batched):
     user = unprivileged_user()
-    result = run_unit("--user", user.pw_name, "--command", command)
+    result = batched["--user", user.pw_name, "--command", command]
     assert result.returncode == 0, result.stderr
     assert unit_lines(result.stdout)["ExecStart"] == [
         f"{jupyter_bin(f'jupyter-{command}')} --no-browser"
@@ -126,48 +165,44 @@ def test_command_chooses_the_executable(command):
     assert unit_lines(result.stdout)["BindPaths"] == [user.pw_dir]
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        pytest.param(
-            ["--working-dir=/srv/a\nExecStartPre=/bin/sh"], "contains '\\n'", id="newline"
-        ),
-        pytest.param(['--working-dir=/srv/a" "/etc'], "contains '\"'", id="double-quote"),
-        pytest.param(["--working-dir=/srv/it's"], 'contains "\'"', id="single-quote"),
-        pytest.param(["--working-dir=/srv/a\\b"], "contains '\\\\'", id="backslash"),
-        pytest.param(["--working-dir=/"], "is a system folder", id="root-folder"),
-        pytest.param(["--working-dir=/etc/"], "is a system folder", id="etc"),
-        pytest.param(["--command=bash"], "must be one of: lab, server, notebook", id="command"),
-        pytest.param(
-            ["--working-dir=/srv/a:/etc"], "contains ':', which systemd reads", id="colon"
-        ),
-    ],
-)
-def test_refused_values_exit_2_with_one_line(args, message):
+REFUSED_VALUES = [
+    pytest.param(["--working-dir=/srv/a\nExecStartPre=/bin/sh"], "contains '\\n'", id="newline"),
+    pytest.param(['--working-dir=/srv/a" "/etc'], "contains '\"'", id="double-quote"),
+    pytest.param(["--working-dir=/srv/it's"], 'contains "\'"', id="single-quote"),
+    pytest.param(["--working-dir=/srv/a\\b"], "contains '\\\\'", id="backslash"),
+    pytest.param(["--working-dir=/"], "is a system folder", id="root-folder"),
+    pytest.param(["--working-dir=/etc/"], "is a system folder", id="etc"),
+    pytest.param(["--command=bash"], "must be one of: lab, server, notebook", id="command"),
+    pytest.param(["--working-dir=/srv/a:/etc"], "contains ':', which systemd reads", id="colon"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), REFUSED_VALUES)
+def test_refused_values_exit_2_with_one_line(args, message, batched):
     user = unprivileged_user()
-    result = run_unit("--user", user.pw_name, *args)
+    result = batched[("--user", user.pw_name, *args)]
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stderr.startswith("jupyter hardening systemd-unit: ")
 
 
-@pytest.mark.parametrize(
-    ("user", "message"),
-    [
-        ("root", "every kernel would be a root shell"),
-        ("nobody", "owns no files"),
-        (
-            "no-such-user-42",
-            "does not exist here; create it first: useradd --system --create-home "
-            "--home-dir /srv/no-such-user-42 --shell /bin/bash no-such-user-42",
-        ),
-        ("jupyter\nUser=root", "contains '\\n'"),
-        ("", "--user is empty; give it a value"),
-    ],
-)
-def test_refused_users(user, message):
-    result = run_unit(f"--user={user}")
+REFUSED_USERS = [
+    ("root", "every kernel would be a root shell"),
+    ("nobody", "owns no files"),
+    (
+        "no-such-user-42",
+        "does not exist here; create it first: useradd --system --create-home "
+        "--home-dir /srv/no-such-user-42 --shell /bin/bash no-such-user-42",
+    ),
+    ("jupyter\nUser=root", "contains '\\n'"),
+    ("", "--user is empty; give it a value"),
+]
+
+
+@pytest.mark.parametrize(("user", "message"), REFUSED_USERS)
+def test_refused_users(user, message, batched):
+    result = batched[(f"--user={user}",)]
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
 
@@ -189,28 +224,22 @@ def test_failed_write_leaves_the_old_unit_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["jupyter.service"]
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--command"], "--command needs a value"),
-        (["--working-dir", "--command=lab"], "--working-dir needs a value"),
-        (["--user=jupyter2"], "user only accepts one value"),
-        (["--working-dir="], "--working-dir is empty"),
-        (["--command", ""], "--command is empty"),
-        (["--gpu=1"], "--gpu takes no value; write --gpu alone"),
-    ],
-    ids=[
-        "last-option",
-        "followed-by-option",
-        "given-twice",
-        "empty",
-        "empty-separate",
-        "flag-value",
-    ],
-)
-def test_option_without_value_or_twice_is_one_line(args, message):
+OPTION_ERRORS = [
+    pytest.param(["--command"], "--command needs a value", id="last-option"),
+    pytest.param(
+        ["--working-dir", "--command=lab"], "--working-dir needs a value", id="followed-by-option"
+    ),
+    pytest.param(["--user=jupyter2"], "user only accepts one value", id="given-twice"),
+    pytest.param(["--working-dir="], "--working-dir is empty", id="empty"),
+    pytest.param(["--command", ""], "--command is empty", id="empty-separate"),
+    pytest.param(["--gpu=1"], "--gpu takes no value; write --gpu alone", id="flag-value"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), OPTION_ERRORS)
+def test_option_without_value_or_twice_is_one_line(args, message, batched):
     """No argparse usage screen, no exit 1: one line and exit 2, like every refusal here."""
-    result = run_unit("--user", unprivileged_user().pw_name, *args)
+    result = batched[("--user", unprivileged_user().pw_name, *args)]
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stderr.startswith("jupyter hardening systemd-unit: ")
@@ -307,11 +336,11 @@ def test_systemd_analyze_rates_the_unit_ok(tmp_path, args, most):
     assert score <= most, score
 
 
-def test_flags_change_only_their_wall():
+def test_flags_change_only_their_wall(batched):
     user = unprivileged_user().pw_name
-    default = unit_lines(run_unit("--user", user).stdout)
-    gpu = unit_lines(run_unit("--user", user, "--gpu").stdout)
-    mdwe = unit_lines(run_unit("--user", user, "--memory-deny-write-execute").stdout)
+    default = unit_lines(batched["--user", user].stdout)
+    gpu = unit_lines(batched["--user", user, "--gpu"].stdout)
+    mdwe = unit_lines(batched["--user", user, "--memory-deny-write-execute"].stdout)
     assert gpu["PrivateDevices"] == ["no"]
     assert mdwe["MemoryDenyWriteExecute"] == ["yes"]
     assert {k: v for k, v in gpu.items() if k != "PrivateDevices"} == {
