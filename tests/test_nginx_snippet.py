@@ -31,6 +31,7 @@ from jupyter_hardening.runtime import DiscoveryError, choose_server, running_ser
 from . import cli
 from .cli import in_process
 from .fixtures import require_tool
+from .forked import Run, run_all
 from .servers import JupyterHome
 from .test_proxy_probe import DEBIAN, LIBRESSL_V, NGINX_ORG_V, OLD_V
 
@@ -830,48 +831,36 @@ def test_check_runs_nginx(jupyter_env: dict[str, Path], tmp_path: Path) -> None:
     from .nginx_util import make_ca
 
     ca = make_ca(tmp_path / "ca")
-    base = [
-        sys.executable,
-        "-m",
-        "jupyter_hardening.cli",
-        "nginx-snippet",
-        "--server-name=jupyter.example.com",
-    ]
+    base = ["nginx-snippet", "--server-name=jupyter.example.com"]
     base += ["--upstream=127.0.0.1:8888", "--check"]
-    good = subprocess.run(
-        [*base, f"--tls-cert={ca.cert}", f"--tls-key={ca.key}"],
-        capture_output=True,
-        text=True,
-        check=False,
+    target = tmp_path / "jupyter.conf"
+    target.write_text("# the config that works\n")
+    # The four runs in one batch, each a fresh process forked from one Python that has not
+    # imported the server, as the console script has not (tests/forked.py).
+    good, bad, kept, only = run_all(
+        [
+            Run([*base, f"--tls-cert={ca.cert}", f"--tls-key={ca.key}"]),
+            Run([*base, "--tls-cert=/nonexistent/c.pem", "--tls-key=/nonexistent/k.pem"]),
+            Run(
+                [
+                    *base,
+                    "--tls-cert=/nonexistent/c.pem",
+                    "--tls-key=/nonexistent/k.pem",
+                    f"--output={target}",
+                ]
+            ),
+            Run([*base, "--location-only"]),
+        ],
+        preload_server=False,
     )
     assert good.returncode == 0, good.stderr
     assert "nginx -t (nginx " in good.stderr and "): ok" in good.stderr
-    bad = subprocess.run(
-        [*base, "--tls-cert=/nonexistent/c.pem", "--tls-key=/nonexistent/k.pem"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
     assert bad.returncode == 1
     assert "FAILED" in bad.stderr and "/nonexistent/c.pem" in bad.stderr
     assert bad.stdout.startswith("# Jupyter behind nginx")
     # With --output, a config nginx rejects never replaces the one in place.
-    target = tmp_path / "jupyter.conf"
-    target.write_text("# the config that works\n")
-    kept = subprocess.run(
-        [
-            *base,
-            "--tls-cert=/nonexistent/c.pem",
-            "--tls-key=/nonexistent/k.pem",
-            f"--output={target}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
     assert kept.returncode == 1 and "was not written (left as it was)" in kept.stderr
     assert target.read_text() == "# the config that works\n"
-    only = subprocess.run([*base, "--location-only"], capture_output=True, text=True, check=False)
     assert only.returncode == 0, only.stderr
 
 
