@@ -395,7 +395,8 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     file, that others could write, or that does not parse is ignored and rewritten; failing to
     write it changes nothing but the time.
     """
-    key = _cache_key() if cache_dir else ""
+    # Ownership is what makes the file trustworthy: without uids (Windows), no cache.
+    key = _cache_key() if cache_dir and hasattr(os, "geteuid") else ""
     cache = os.path.join(cache_dir, CACHE_NAME) if key else ""  # noqa: PTH118
     if cache:
         kept = _read_cache(cache, key)
