@@ -430,7 +430,9 @@ def _cache_key() -> str:
             data = read_bounded(str(path), SNAPSHOT_LIMIT)
         except OSError as e:  # absent or unusable: choose() says which, the same every time
             data = f"{path}: {type(e).__name__} {e.errno}".encode()
-        digest.update(len(data).to_bytes(8, "big") + data)
+        # The path too: the report names the snapshot in use by its path.
+        name = str(path).encode("utf-8", "surrogateescape")
+        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
 
