@@ -395,7 +395,8 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     file, that others could write, or that does not parse is ignored and rewritten; failing to
     write it changes nothing but the time.
     """
-    key = _cache_key() if cache_dir else ""
+    # Ownership is what makes the file trustworthy: without uids (Windows), no cache.
+    key = _cache_key() if cache_dir and hasattr(os, "geteuid") else ""
     cache = os.path.join(cache_dir, CACHE_NAME) if key else ""  # noqa: PTH118
     if cache:
         kept = _read_cache(cache, key)
@@ -429,7 +430,9 @@ def _cache_key() -> str:
             data = read_bounded(str(path), SNAPSHOT_LIMIT)
         except OSError as e:  # absent or unusable: choose() says which, the same every time
             data = f"{path}: {type(e).__name__} {e.errno}".encode()
-        digest.update(len(data).to_bytes(8, "big") + data)
+        # The path too: the report names the snapshot in use by its path.
+        name = str(path).encode("utf-8", "surrogateescape")
+        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
 

@@ -127,17 +127,26 @@ def open_routes(
     from tornado.web import RequestHandler
 
     found: list[OpenRoute] = []
+    unimplemented = RequestHandler._unimplemented_method
+    # method -> login required, or public by choice (inherited methods repeat across handlers)
+    guarded: dict[Any, bool] = {}
     for pattern, handler in iter_handlers(web_app):
         qualname = f"{handler.__module__}.{handler.__qualname__}"
-        closed = issubclass(handler, JupyterHandler | WebSocketMixin)
+        closed = issubclass(handler, (JupyterHandler, WebSocketMixin))
         if closed and not allow_unauthenticated_access:
             continue
         for method_name in handler.SUPPORTED_METHODS:
             name = method_name.lower()
             fn = getattr(handler, name, None)
-            if fn is None or fn is RequestHandler._unimplemented_method:
+            if fn is None or fn is unimplemented:
                 continue
-            if needs_login(fn) or hasattr(fn, "__allow_unauthenticated"):
+            try:
+                known = guarded[fn]
+            except KeyError:
+                known = guarded[fn] = needs_login(fn) or hasattr(fn, "__allow_unauthenticated")
+            except TypeError:  # an unhashable callable: judged every time
+                known = needs_login(fn) or hasattr(fn, "__allow_unauthenticated")
+            if known:
                 continue  # login required, or public by its author's (or jupyter_server's) choice
             if CHECKS_LOGIN_ITSELF.get(qualname) == name:
                 continue

@@ -167,6 +167,13 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
     cache.chmod(0o600)
     assert proxy_ids() == set()  # the control: the same file, this user's own, is believed
 
+    # The same installed snapshot in another data folder: the report names the one in use.
+    moved = tmp_path / "data2" / "hardening" / installed.name
+    moved.parent.mkdir(parents=True)
+    moved.write_bytes(installed.read_bytes())
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data2"))
+    assert advisories.audit(str(runtime))[0].path == str(moved)
+
     # No runtime folder to write in: computed every time, nothing raised.
     assert advisories.audit(str(tmp_path / "absent"))[1] == advisories.audit("")[1]
 
