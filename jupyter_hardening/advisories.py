@@ -13,7 +13,6 @@ import functools
 import json
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -419,10 +418,10 @@ def _cache_key() -> str:
 
     import packaging
 
-    digest = hashlib.sha256(_CACHE_FORMAT.encode())
-    own = Path(__file__).stat()
     from . import __version__
 
+    digest = hashlib.sha256(_CACHE_FORMAT.encode())
+    own = Path(__file__).stat()
     parts = [sys.platform, __version__, packaging.__version__, own.st_mtime_ns, own.st_size]
     digest.update(repr(parts).encode())
     for path in (installed_path(), SHIPPED):
@@ -440,25 +439,12 @@ def _read_cache(
     path: str, key: str
 ) -> tuple[list[str], dict[str, str], tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]] | None:
     """(names, versions, result) kept under ``key`` at ``path``, or None to compute anew."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
+        # Only this user's own file, which nobody else could have written: a cache that says
+        # "nothing found" could otherwise hide an advisory.
+        data = read_bounded(path, CACHE_LIMIT, owner=os.geteuid(), private=True)
     except OSError:
         return None
-    try:
-        st = os.fstat(fd)
-        if (
-            not stat.S_ISREG(st.st_mode)
-            or st.st_uid != os.geteuid()
-            or st.st_mode & 0o022
-            or st.st_size > CACHE_LIMIT
-        ):
-            return None  # someone else's, or writable by others: it could hide an advisory
-        data = os.read(fd, CACHE_LIMIT + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     try:
         kept = json.loads(data)
         if kept["key"] != key:

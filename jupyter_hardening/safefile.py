@@ -44,29 +44,40 @@ def _size(limit: int) -> str:
     return f"{limit // (KIB * KIB)} MiB" if limit >= KIB * KIB else f"{limit // KIB} KiB"
 
 
-def check_regular(st: os.stat_result, limit: int, owner: int | None = None) -> None:
-    """Raise FileRefused unless ``st`` is a regular file of at most ``limit`` bytes (and owner's)."""
+def check_regular(
+    st: os.stat_result, limit: int, owner: int | None = None, *, private: bool = False
+) -> None:
+    """Raise FileRefused unless ``st`` is a regular file of at most ``limit`` bytes (and owner's;
+    with ``private``, not writable by group or others)."""
     if not stat.S_ISREG(st.st_mode):
         raise FileRefused(f"is {kind_of(st.st_mode)}, not a regular file")
     if st.st_size > limit:
         raise FileRefused(f"is larger than {_size(limit)}", errno.EFBIG)
     if owner is not None and st.st_uid != owner:
         raise FileRefused(f"belongs to uid {st.st_uid}, not uid {owner}", errno.EPERM)
+    if private and st.st_mode & 0o022:
+        raise FileRefused("can be written by group or others", errno.EPERM)
 
 
-def read_bounded(path: str, limit: int, *, owner: int | None = None) -> bytes:
+def read_bounded(
+    path: str, limit: int, *, owner: int | None = None, private: bool = False
+) -> bytes:
     """The bytes of the regular file at ``path`` (at most ``limit``), or raise OSError.
 
     Symlinks are followed (certbot's live/ files and Kubernetes secrets are links). ``stat``
     first, so that a device is never opened; ``open`` with O_NONBLOCK, so that a FIFO swapped in
     since cannot block; ``fstat`` on what was opened, so that the checks hold for the file read.
-    With ``owner``, a file owned by another uid is refused too.
+    With ``owner``, a file owned by another uid is refused too. With ``private`` (a file only its
+    owner can have written: a cache to believe), a symlink, or a file that group or others can
+    write, is refused as well.
     """
-    check_regular(Path(path).stat(), limit, owner)
+    check_regular(os.lstat(path) if private else Path(path).stat(), limit, owner, private=private)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if private:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags)
     try:
-        check_regular(os.fstat(fd), limit, owner)
+        check_regular(os.fstat(fd), limit, owner, private=private)
         chunks: list[bytes] = []
         left = limit + 1  # one more than allowed: a file that grew is caught, not truncated
         while left > 0:

@@ -170,17 +170,12 @@ def help_examples() -> list[tuple[str, str]]:
 
 def service_user() -> str:
     """An account of this machine that systemd-unit accepts (not root, with a home)."""
-    import pwd
+    from .test_systemd import accepted_user
 
-    from jupyter_hardening.systemd import resolve_options
-
-    for entry in pwd.getpwall():
-        try:
-            resolve_options(entry.pw_name, "", "lab")
-        except ValueError:
-            continue
-        return entry.pw_name
-    raise AssertionError("no unprivileged account with a home folder on this machine")
+    entry = accepted_user()
+    if entry is None:
+        raise AssertionError("no unprivileged account with a home folder on this machine")
+    return entry.pw_name
 
 
 def prepare_example(example: str, home: JupyterHome, tmp_path: Path) -> tuple[str, dict[str, str]]:

@@ -265,12 +265,17 @@ def test_dockerfile() -> None:
     assert command("pip wheel")[-2:] == ["examples/docker", "."]
 
 
+def container_folders(root: Path) -> JupyterHome:
+    """Jupyter folders under ``root`` holding the image's config file."""
+    home = JupyterHome(root / "container")
+    shutil.copy(DOCKER / "jupyter_server_config.py", home.config_dir)
+    return home
+
+
 @pytest.fixture
 def container_home(tmp_path: Path) -> JupyterHome:
     """Jupyter folders holding the image's config file."""
-    home = JupyterHome(tmp_path / "container")
-    shutil.copy(DOCKER / "jupyter_server_config.py", home.config_dir)
-    return home
+    return container_folders(tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -279,11 +284,7 @@ def container_checks(
 ) -> dict[str, Result]:
     """`jupyter hardening check --format json` with the image's config, with the password hash
     and without: one batch (tests/forked.py: each a fresh forked process in its own folders)."""
-    homes = []
-    for name in ("with-hash", "without-hash"):
-        home = JupyterHome(tmp_path_factory.mktemp(name) / "container")
-        shutil.copy(DOCKER / "jupyter_server_config.py", home.config_dir)
-        homes.append(home)
+    homes = [container_folders(tmp_path_factory.mktemp(n)) for n in ("with-hash", "without-hash")]
     args = ["check", "--format", "json"]
     with_hash, without_hash = run_all(
         [

@@ -30,13 +30,21 @@ from .forked import Result, Run, run_all
 from .servers import jupyter_bin
 
 
-def unprivileged_user() -> pwd.struct_passwd:
-    """An existing account the command accepts for User= (not root, not nobody, a real home)."""
+def accepted_user() -> pwd.struct_passwd | None:
+    """The first account the command accepts for User= (not root, not nobody, a real home)."""
     for entry in pwd.getpwall():
         try:
             resolve_options(entry.pw_name, "", "lab")
         except ValueError:
             continue
+        return entry
+    return None
+
+
+def unprivileged_user() -> pwd.struct_passwd:
+    """accepted_user(), or the test fails in CI (skips elsewhere) where there is none."""
+    entry = accepted_user()
+    if entry is not None:
         return entry
     message = "no unprivileged account with a home folder on this machine"
     if IN_CI:
@@ -52,13 +60,8 @@ def run_unit(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 def user_name() -> str:
     """unprivileged_user()'s name, or "" where there is none (then the tests asking for the
     user fail in CI or skip, each by itself)."""
-    for entry in pwd.getpwall():
-        try:
-            resolve_options(entry.pw_name, "", "lab")
-        except ValueError:
-            continue
-        return entry.pw_name
-    return ""
+    entry = accepted_user()
+    return entry.pw_name if entry is not None else ""
 
 
 def batch_args() -> list[tuple[str, ...]]:
