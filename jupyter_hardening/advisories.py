@@ -30,7 +30,7 @@ EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 SNAPSHOT_LIMIT = 16 * KIB * KIB  # the shipped one is ~84 KiB; an update keeps Jupyter's packages
 CACHE_NAME = "jupyter_hardening-advisories.json"  # in the server's runtime folder
 CACHE_LIMIT = KIB * KIB
-_CACHE_FORMAT = "jupyter_hardening.advisories-match/1"
+_CACHE_FORMAT = "jupyter_hardening.advisories-match/2"
 
 
 # Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
@@ -264,8 +264,13 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
     importlib.metadata.version() parses the whole METADATA file as e-mail (long descriptions
     included), ~8 ms for eight packages; reading every distribution's metadata costs ~200 ms.
     """
+    return {name: version for name, (version, _) in _installed(names).items()}
+
+
+def _installed(names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """{normalized name: (version, the metadata folder it was read from)} (installed_versions)."""
     wanted = set(names)
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for entry in sys.path:
         try:
             listing = os.listdir(entry or ".")  # noqa: PTH208 - names only, no Path per entry
@@ -279,10 +284,47 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
                 continue
             name = normalize(stem.split("-", 1)[0])
             if name in wanted and name not in found:
-                version = _version_header(os.path.join(entry or ".", item))  # noqa: PTH118
+                folder = os.path.join(entry or ".", item)  # noqa: PTH118
+                version = _version_header(folder)
                 if version:
-                    found[name] = version
+                    found[name] = (version, folder)
     return found
+
+
+# How old every folder and file a fingerprint names must be for it to be kept: a change made in
+# the same clock tick as the listing (coarse timestamps) would not change their times.
+_SETTLED_NS = 2_000_000_000
+
+
+def _fingerprint(folders: Iterable[str]) -> list[Any] | None:
+    """What installed_versions' answer is a function of, read with stats only: sys.path (and
+    the working folder, which '' names) and the times of its entries (installing, upgrading or
+    removing a distribution adds, renames or removes a folder in one of them), and each
+    metadata folder it read with its metadata files (``setup.py develop`` rewrites PKG-INFO in
+    place). None when one of them changed under two seconds ago: too recent to tell a later
+    change by its time."""
+    import time
+
+    now = time.time_ns()
+    folders = list(folders)
+    try:
+        cwd = str(Path.cwd())
+    except OSError:  # a working folder that was removed: '' lists nothing, nothing to keep
+        return None
+    parts: list[Any] = [list(sys.path), cwd, folders]
+    paths = [entry or "." for entry in sys.path]
+    for folder in folders:
+        paths += [folder, *(os.path.join(folder, n) for n in ("METADATA", "PKG-INFO"))]  # noqa: PTH118
+    for path in paths:
+        try:
+            st = os.stat(path)  # noqa: PTH116 - a stat, no Path object
+        except OSError:
+            parts.append(None)
+            continue
+        if now - st.st_mtime_ns < _SETTLED_NS or now - st.st_ctime_ns < _SETTLED_NS:
+            return None
+        parts.append([st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino])
+    return parts
 
 
 def _version_header(folder: str) -> str:
@@ -400,15 +442,22 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     if cache:
         kept = _read_cache(cache, key)
         if kept is not None:
-            kept_names, kept_versions, result = kept
-            if installed_versions(kept_names) == kept_versions:
+            kept_names, kept_versions, where, result = kept
+            # Nothing installed, upgraded or removed since (stats only, ~0.05 ms) ...
+            if where is not None and _fingerprint(where[2]) == where:
+                return result
+            # ... or the same versions, read anew (~0.5 ms): kept with a fresh fingerprint.
+            located = _installed(kept_names)
+            if {name: version for name, (version, _) in located.items()} == kept_versions:
+                _write_cache(cache, key, kept_names, located, result)
                 return result
     info, records = choose()
     names = package_names(records)
-    versions = installed_versions(names) if records else {}
+    located = _installed(names) if records else {}
+    versions = {name: version for name, (version, _) in located.items()}
     found = match(records, versions) if records else ()
     if cache:
-        _write_cache(cache, key, names, versions, (info, found))
+        _write_cache(cache, key, names, located, (info, found))
     return info, found
 
 
@@ -437,8 +486,17 @@ def _cache_key() -> str:
 
 def _read_cache(
     path: str, key: str
-) -> tuple[list[str], dict[str, str], tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]] | None:
-    """(names, versions, result) kept under ``key`` at ``path``, or None to compute anew."""
+) -> (
+    tuple[
+        list[str],
+        dict[str, str],
+        list[Any] | None,
+        tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
+    ]
+    | None
+):
+    """(names, versions, fingerprint, result) kept under ``key`` at ``path``, or None to compute
+    anew."""
     try:
         # Only this user's own file, which nobody else could have written: a cache that says
         # "nothing found" could otherwise hide an advisory.
@@ -482,26 +540,31 @@ def _read_cache(
         )
         names = [str(n) for n in kept["names"]]
         versions = {str(k): str(v) for k, v in kept["versions"].items()}
+        where = kept["where"]
+        if where is not None and not (isinstance(where, list) and len(where) > 2):
+            return None
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    return names, versions, result
+    return names, versions, where, result
 
 
 def _write_cache(
     path: str,
     key: str,
     names: Iterable[str],
-    versions: dict[str, str],
+    located: dict[str, tuple[str, str]],
     result: tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
 ) -> None:
-    """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored."""
+    """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored.
+    ``located`` is what _installed found: the versions, and the folders they were read from."""
     import tempfile
 
     info, found = result
     kept = {
         "key": key,
         "names": sorted(names),
-        "versions": versions,
+        "versions": {name: version for name, (version, _) in located.items()},
+        "where": _fingerprint(folder for _, folder in located.values()),
         "info": {
             **as_dict(info),
             "date": info.date.isoformat() if info.date else "",

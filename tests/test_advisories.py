@@ -107,13 +107,25 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
         _, found = advisories.audit(str(runtime))
         return {a.id for p in found if p.name == "jupyter-server-proxy" for a in p.advisories}
 
+    # Versions read from the metadata files, counted; a folder or file changed under two
+    # seconds ago gives no fingerprint (too recent to tell a later change by its time).
+    located = []
+    read_versions = advisories._installed
+    monkeypatch.setattr(advisories, "_installed", lambda n: located.append(1) or read_versions(n))
+    assert advisories._fingerprint([str(site / "jupyter_server_proxy-4.1.0.dist-info")]) is None
+
     assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"} and len(computed) == 1
     assert cache.stat().st_mode & 0o777 == 0o600
     first = advisories.audit(str(runtime))
-    assert len(computed) == 1  # reused
+    assert len(computed) == 1 and len(located) == 2  # reused, the versions read again
     assert first == advisories.audit("")  # the same as computed without a cache
     assert first[0].known_ids == choose()[0].known_ids
     computed.clear()
+    # Once settled (here: at once), reused on stats alone, without reading a version.
+    monkeypatch.setattr(advisories, "_SETTLED_NS", 0)
+    advisories.audit(str(runtime))  # the versions read, the fingerprint kept
+    located.clear()
+    assert advisories.audit(str(runtime)) == first and not located and not computed
 
     # Upgraded as pip does it: a new .dist-info folder.
     (site / "jupyter_server_proxy-4.1.0.dist-info").rename(
@@ -121,7 +133,14 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
     )
     meta = site / "jupyter_server_proxy-4.2.0.dist-info" / "METADATA"
     meta.write_text(meta.read_text().replace("4.1.0", "4.2.0"))
-    assert proxy_ids() == set() and len(computed) == 1
+    assert proxy_ids() == set() and len(computed) == 1 and len(located) == 2
+    located.clear()
+    assert proxy_ids() == set() and not located and len(computed) == 1
+    # Downgraded in place (as `setup.py develop` rewrites PKG-INFO): the same folder and name.
+    meta.write_text(meta.read_text().replace("4.2.0", "4.1.0"))
+    assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"}
+    meta.write_text(meta.read_text().replace("4.1.0", "4.2.0"))
+    assert proxy_ids() == set() and len(computed) == 3
 
     # A newer installed snapshot with an advisory for 4.2.0.
     _, _, records = advisories.load(advisories.SHIPPED)
@@ -141,8 +160,8 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
     installed.parent.mkdir(parents=True)
     document = {"format": advisories.FORMAT, "date": "2099-01-01", "source": "test"}
     installed.write_text(json.dumps({**document, "advisories": [*records, newer]}))
-    assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == 2
-    assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == 2
+    assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == 4
+    assert proxy_ids() == {"GHSA-test-0000-0000"} and len(computed) == 4
 
     # A cache that says "nothing found" under the right key, but writable by others, a link to
     # such a file, or not JSON: ignored, computed again, and the advisory still found.
