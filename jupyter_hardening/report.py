@@ -9,8 +9,7 @@ from typing import Any
 from . import __version__
 from .printable import printable
 from .record import Record
-from .rules import RULES, RULES_BY_ID, Finding, Rule, Severity
-from .rules.hub import where_in_hub
+from .rules import Finding, Rule, Severity, rules_for, rules_of
 from .rules.meta import UnknownAcceptedRisk
 from .snapshot import Snapshot
 
@@ -91,11 +90,18 @@ class Report(Record):
 
 
 def run_rules(
-    snap: Snapshot, accepted: Mapping[str, str] | None = None, rules: tuple[Rule, ...] = RULES
+    snap: Snapshot,
+    accepted: Mapping[str, str] | None = None,
+    rules: tuple[Rule, ...] | None = None,
 ) -> list[Finding]:
-    """All findings of all rules, worst first, in registry order within a severity."""
+    """All findings of ``rules`` (the server's: those that can find something in ``snap``),
+    worst first, in registry order within a severity."""
+    if rules is None:
+        rules = rules_for(snap)
     findings = [f for rule in rules for f in rule.check_accepting(snap, accepted or {})]
     if snap.hub is not None:
+        from .rules.hub import where_in_hub
+
         findings = [where_in_hub(f) for f in findings]
     return sorted(findings, key=lambda f: -f.severity)
 
@@ -104,13 +110,14 @@ def evaluate(
     snap: Snapshot,
     refuse_at: str = "error",
     accepted: dict[str, str] | None = None,
-    rules: tuple[Rule, ...] = RULES,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Report:
     """Apply the policy to the findings of ``rules`` (the server's; hub-check passes the hub's)."""
     accepted = accepted or {}
+    if rules is None:
+        rules = rules_for(snap)
     findings = run_rules(snap, accepted, rules)
-    meta = RULES_BY_ID["JH002"]
-    assert isinstance(meta, UnknownAcceptedRisk)
+    meta = next(rule for rule in rules_of("meta") if isinstance(rule, UnknownAcceptedRisk))
     # A key is a rule id (live and nginx-check ids too: they are accepted where they are found),
     # or an advisory id or alias of the advisory snapshot in use (JH902).
     if accepted:

@@ -34,6 +34,13 @@ NOT_AT_ANY_DEFAULT_START = (
     "jupyter_hardening.rules.hubconfig",  # hub-check's rules (HUB_RULES, made on first use)
     "jupyter_hardening.rules.live",  # the watcher's kinds (LIVE_RULES)
     "jupyter_hardening.rules.nginxconf",  # nginx-check's kinds (NGINX_RULES)
+    # Rule modules behind a gate (rules/__init__.py; proven in tests/test_rule_gates.py):
+    "jupyter_hardening.rules.cors",  # allow_origin or allow_origin_pat set
+    "jupyter_hardening.rules.tls",  # certfile, keyfile or client_ca set
+    "jupyter_hardening.rules.urls",  # a base_url other than '/'
+    "jupyter_hardening.rules.csp",  # a Content-Security-Policy of the config's own
+    "jupyter_hardening.rules.proxy",  # trust_xheaders or Hardening.public_url
+    "jupyter_hardening.rules.hub",  # a JupyterHub user server
     "jupyter_hardening.provenance",  # where settings come from: the first /hardening, or findings
 )
 # Not imported by `import jupyter_hardening.extension` itself (jupyter_server imports the module
