@@ -300,8 +300,8 @@ def _fingerprint(folders: Iterable[str]) -> list[Any] | None:
     """What installed_versions' answer is a function of, read with stats only: sys.path (and
     the working folder, which '' names) and the times of its entries (installing, upgrading or
     removing a distribution adds, renames or removes a folder in one of them), and each
-    metadata folder it read with its metadata files (``setup.py develop`` rewrites PKG-INFO in
-    place). None when one of them changed under two seconds ago: too recent to tell a later
+    metadata folder it read with its metadata files (an ``.egg-info`` folder keeps its name when
+    the version changes). None when one of them changed under two seconds ago: too recent to tell a later
     change by its time."""
     import time
 
@@ -429,10 +429,13 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     """The snapshot in use and the installed packages it finds vulnerable on this platform.
 
     With ``cache_dir`` (a server's runtime folder), the result is kept in a file there and
-    reused while everything it is a function of is unchanged: the bytes of both snapshots, the
-    installed version of every package they name (read anew every time), the platform, and this
-    module's own file and version. A start then skips parsing the snapshot and matching it,
-    ~5 ms of a server's start (issue 11). A cache file that is not this user's own regular
+    reused while everything it is a function of is unchanged: both snapshot files (path, inode,
+    size and times), the installed version of every package they name (unchanged while sys.path
+    and the stats of its entries and of the metadata read are: _fingerprint; read anew when one
+    changed), the platform, and this module's own file and version. A start then skips parsing
+    the snapshot, matching it and reading the versions, ~5 ms of a server's start (issue 11).
+    Files changed under two seconds ago are too recent to trust by their times: nothing is kept
+    until they settle. A cache file that is not this user's own regular
     file, that others could write, or that does not parse is ignored and rewritten; failing to
     write it changes nothing but the time.
     """
@@ -462,26 +465,32 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
 
 
 def _cache_key() -> str:
-    """A digest of what :func:`audit` depends on, but for the installed versions."""
+    """A digest of what :func:`audit` depends on, but for the installed versions; '' (keep
+    nothing) when a snapshot file changed under two seconds ago (see _fingerprint)."""
     import hashlib
+    import time
 
     import packaging
 
     from . import __version__
 
-    digest = hashlib.sha256(_CACHE_FORMAT.encode())
     own = Path(__file__).stat()
-    parts = [sys.platform, __version__, packaging.__version__, own.st_mtime_ns, own.st_size]
-    digest.update(repr(parts).encode())
+    parts: list[Any] = [sys.platform, __version__, packaging.__version__]
+    parts += [own.st_mtime_ns, own.st_size]
+    now = time.time_ns()
     for path in (installed_path(), SHIPPED):
+        # Each snapshot by its path (the report names the one in use) and its file's identity
+        # and times: `advisories --update` writes a new file and renames it into place.
         try:
-            data = read_bounded(str(path), SNAPSHOT_LIMIT)
+            st = path.stat()
         except OSError as e:  # absent or unusable: choose() says which, the same every time
-            data = f"{path}: {type(e).__name__} {e.errno}".encode()
-        # The path too: the report names the snapshot in use by its path.
-        name = str(path).encode("utf-8", "surrogateescape")
-        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()
+            parts += [str(path), type(e).__name__, e.errno]
+            continue
+        if now - st.st_mtime_ns < _SETTLED_NS or now - st.st_ctime_ns < _SETTLED_NS:
+            return ""
+        parts += [str(path), st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev]
+    data = repr([_CACHE_FORMAT, *parts]).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(data).hexdigest()
 
 
 def _read_cache(

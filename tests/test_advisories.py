@@ -136,7 +136,7 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
     assert proxy_ids() == set() and len(computed) == 1 and len(located) == 2
     located.clear()
     assert proxy_ids() == set() and not located and len(computed) == 1
-    # Downgraded in place (as `setup.py develop` rewrites PKG-INFO): the same folder and name.
+    # Downgraded in place (as an .egg-info folder keeps its name): the same folder and name.
     meta.write_text(meta.read_text().replace("4.2.0", "4.1.0"))
     assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"}
     meta.write_text(meta.read_text().replace("4.1.0", "4.2.0"))
