@@ -301,8 +301,8 @@ def _fingerprint(folders: Iterable[str]) -> list[Any] | None:
     the working folder, which '' names) and the times of its entries (installing, upgrading or
     removing a distribution adds, renames or removes a folder in one of them), and each
     metadata folder it read with its metadata files (an ``.egg-info`` folder keeps its name when
-    the version changes). None when one of them changed under two seconds ago: too recent to tell a later
-    change by its time."""
+    the version changes). None when one of them changed under two seconds ago: too recent to
+    tell a later change by its time."""
     import time
 
     now = time.time_ns()
