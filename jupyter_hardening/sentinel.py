@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_PY_DISABLES = re.compile(r"""['"]jupyter_hardening['"]\s*:\s*False""")
+# Searched only when the audit is disabled: re's own cache compiles it then, not at every start.
+_PY_DISABLES = r"""['"]jupyter_hardening['"]\s*:\s*False"""
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -28,7 +29,7 @@ def _disables(path: Path) -> bool:
     except (OSError, UnicodeError):
         return False
     if path.suffix == ".py":
-        return bool(_PY_DISABLES.search(text))
+        return bool(re.search(_PY_DISABLES, text))
     try:
         data = json.loads(text)
     except ValueError:
