@@ -30,7 +30,7 @@ EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 SNAPSHOT_LIMIT = 16 * KIB * KIB  # the shipped one is ~84 KiB; an update keeps Jupyter's packages
 CACHE_NAME = "jupyter_hardening-advisories.json"  # in the server's runtime folder
 CACHE_LIMIT = KIB * KIB
-_CACHE_FORMAT = "jupyter_hardening.advisories-match/2"
+_CACHE_FORMAT = "jupyter_hardening.advisories-match/3"
 
 
 # Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
@@ -264,67 +264,71 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
     importlib.metadata.version() parses the whole METADATA file as e-mail (long descriptions
     included), ~8 ms for eight packages; reading every distribution's metadata costs ~200 ms.
     """
-    return {name: version for name, (version, _) in _installed(names).items()}
+    return _scan(names)[0]
 
 
-def _installed(names: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """{normalized name: (version, the metadata folder it was read from)} (installed_versions)."""
+# How old a metadata file must be for its stat to stand for its content: a rewrite in the same
+# clock tick as the stat (1 s timestamps on some file systems) would leave it unchanged.
+_SETTLED_NS = 2_000_000_000
+
+
+def _scan(names: Iterable[str], read: bool = True) -> tuple[dict[str, str], list[Any] | None]:
+    """(installed_versions(names), the fingerprint of that answer).
+
+    The fingerprint is what the answer is a function of, found without opening a file:
+    sys.path and the working folder ('' names it); in each entry, the metadata folders named
+    after one of ``names`` (a .dist-info folder's name carries its version: installing,
+    upgrading or removing a distribution changes them); and the stats of every such folder's
+    METADATA and PKG-INFO (an .egg-info folder keeps its name when its version changes), each
+    taken before the file is read, so a later change shows. None when one of those files
+    changed under two seconds ago. ``read=False``: the fingerprint alone (the versions {}).
+    """
+    import time
+
+    now = time.time_ns()
     wanted = set(names)
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, str] = {}
+    try:
+        cwd = str(Path.cwd())
+    except OSError:  # a working folder that was removed: '' then lists nothing
+        cwd = ""
+    folders: list[list[str] | None] = []
+    stats: list[list[int] | None] = []
+    settled = True
     for entry in sys.path:
         try:
             listing = os.listdir(entry or ".")  # noqa: PTH208 - names only, no Path per entry
-        except OSError:
+        except (OSError, TypeError, ValueError):
+            folders.append(None)
             continue
+        matches = []
         for item in listing:
             if not item.endswith("-info"):
                 continue  # most entries: a cheap test before splitting
             stem, dot, suffix = item.rpartition(".")
-            if suffix not in ("dist-info", "egg-info") or not dot:
-                continue
-            name = normalize(stem.split("-", 1)[0])
-            if name in wanted and name not in found:
-                folder = os.path.join(entry or ".", item)  # noqa: PTH118
+            if suffix in ("dist-info", "egg-info") and dot:
+                name = normalize(stem.split("-", 1)[0])
+                if name in wanted:
+                    matches.append((item, name))
+        here = []
+        for item, name in sorted(matches):
+            here.append(item)
+            folder = os.path.join(entry or ".", item)  # noqa: PTH118
+            for file_name in ("METADATA", "PKG-INFO"):
+                try:
+                    st = os.stat(os.path.join(folder, file_name))  # noqa: PTH116, PTH118
+                except (OSError, ValueError):
+                    stats.append(None)
+                    continue
+                stats.append([st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev])
+                settled = settled and min(now - st.st_mtime_ns, now - st.st_ctime_ns) >= _SETTLED_NS
+            if read and name not in found:
                 version = _version_header(folder)
                 if version:
-                    found[name] = (version, folder)
-    return found
-
-
-# How old every folder and file a fingerprint names must be for it to be kept: a change made in
-# the same clock tick as the listing (coarse timestamps) would not change their times.
-_SETTLED_NS = 2_000_000_000
-
-
-def _fingerprint(folders: Iterable[str]) -> list[Any] | None:
-    """What installed_versions' answer is a function of, read with stats only: sys.path (and
-    the working folder, which '' names) and the times of its entries (installing, upgrading or
-    removing a distribution adds, renames or removes a folder in one of them), and each
-    metadata folder it read with its metadata files (an ``.egg-info`` folder keeps its name when
-    the version changes). None when one of them changed under two seconds ago: too recent to
-    tell a later change by its time."""
-    import time
-
-    now = time.time_ns()
-    folders = list(folders)
-    try:
-        cwd = str(Path.cwd())
-    except OSError:  # a working folder that was removed: '' lists nothing, nothing to keep
-        return None
-    parts: list[Any] = [list(sys.path), cwd, folders]
-    paths = [entry or "." for entry in sys.path]
-    for folder in folders:
-        paths += [folder, *(os.path.join(folder, n) for n in ("METADATA", "PKG-INFO"))]  # noqa: PTH118
-    for path in paths:
-        try:
-            st = os.stat(path)  # noqa: PTH116 - a stat, no Path object
-        except OSError:
-            parts.append(None)
-            continue
-        if now - st.st_mtime_ns < _SETTLED_NS or now - st.st_ctime_ns < _SETTLED_NS:
-            return None
-        parts.append([st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino])
-    return parts
+                    found[name] = version
+        folders.append(here)
+    path = [entry if isinstance(entry, str) else repr(entry) for entry in sys.path]
+    return found, [path, cwd, folders, stats] if settled else None
 
 
 def _version_header(folder: str) -> str:
@@ -429,15 +433,13 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     """The snapshot in use and the installed packages it finds vulnerable on this platform.
 
     With ``cache_dir`` (a server's runtime folder), the result is kept in a file there and
-    reused while everything it is a function of is unchanged: both snapshot files (path, inode,
-    size and times), the installed version of every package they name (unchanged while sys.path
-    and the stats of its entries and of the metadata read are: _fingerprint; read anew when one
-    changed), the platform, and this module's own file and version. A start then skips parsing
-    the snapshot, matching it and reading the versions, ~5 ms of a server's start (issue 11).
-    Files changed under two seconds ago are too recent to trust by their times: nothing is kept
-    until they settle. A cache file that is not this user's own regular
-    file, that others could write, or that does not parse is ignored and rewritten; failing to
-    write it changes nothing but the time.
+    reused while everything it is a function of is unchanged (_cache_key): the installed
+    snapshot's bytes, the shipped one's file, the platform, this module's own file and version;
+    and the installed version of every package they name, unchanged while _scan's fingerprint
+    is (read anew when it is not). A start then skips parsing the snapshot, matching it and
+    reading the versions, ~5 ms of a server's start (issue 11). A cache file that is not this
+    user's own regular file, that others could write, or that does not parse is ignored and
+    rewritten; failing to write it changes nothing but the time.
     """
     # Ownership is what makes the file trustworthy: without uids (Windows), no cache.
     key = _cache_key() if cache_dir and hasattr(os, "geteuid") else ""
@@ -446,27 +448,31 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
         kept = _read_cache(cache, key)
         if kept is not None:
             kept_names, kept_versions, where, result = kept
-            # Nothing installed, upgraded or removed since (stats only, ~0.05 ms) ...
-            if where is not None and _fingerprint(where[2]) == where:
+            # Nothing installed, upgraded or removed since (listings and stats, no file read) ...
+            if where is not None and _scan(kept_names, read=False)[1] == where:
                 return result
-            # ... or the same versions, read anew (~0.5 ms): kept with a fresh fingerprint.
-            located = _installed(kept_names)
-            if {name: version for name, (version, _) in located.items()} == kept_versions:
-                _write_cache(cache, key, kept_names, located, result)
+            # ... or the same versions, read anew: kept with the fingerprint of now.
+            versions, where = _scan(kept_names)
+            if versions == kept_versions:
+                _write_cache(cache, key, kept_names, versions, where, result)
                 return result
     info, records = choose()
     names = package_names(records)
-    located = _installed(names) if records else {}
-    versions = {name: version for name, (version, _) in located.items()}
+    versions, where = _scan(names) if records else ({}, None)
     found = match(records, versions) if records else ()
     if cache:
-        _write_cache(cache, key, names, located, (info, found))
+        _write_cache(cache, key, names, versions, where, (info, found))
     return info, found
 
 
 def _cache_key() -> str:
-    """A digest of what :func:`audit` depends on, but for the installed versions; '' (keep
-    nothing) when a snapshot file changed under two seconds ago (see _fingerprint)."""
+    """A digest of what :func:`audit` depends on, but for the installed versions.
+
+    The installed snapshot (the user's, written by `advisories --update`) byte for byte; the
+    shipped one, package data replaced only by installing jupyter_hardening again, by its
+    file's identity and times (stating it spares hashing 84 KiB at every start); '' (keep
+    nothing) while that file changed under two seconds ago.
+    """
     import hashlib
     import time
 
@@ -475,22 +481,23 @@ def _cache_key() -> str:
     from . import __version__
 
     own = Path(__file__).stat()
-    parts: list[Any] = [sys.platform, __version__, packaging.__version__]
+    parts: list[Any] = [_CACHE_FORMAT, sys.platform, __version__, packaging.__version__]
     parts += [own.st_mtime_ns, own.st_size]
-    now = time.time_ns()
-    for path in (installed_path(), SHIPPED):
-        # Each snapshot by its path (the report names the one in use) and its file's identity
-        # and times: `advisories --update` writes a new file and renames it into place.
-        try:
-            st = path.stat()
-        except OSError as e:  # absent or unusable: choose() says which, the same every time
-            parts += [str(path), type(e).__name__, e.errno]
-            continue
-        if now - st.st_mtime_ns < _SETTLED_NS or now - st.st_ctime_ns < _SETTLED_NS:
+    installed = installed_path()
+    # Each snapshot by its path too: the report names the one in use by its path.
+    try:
+        data = read_bounded(str(installed), SNAPSHOT_LIMIT)
+        parts += [str(installed), hashlib.sha256(data).hexdigest()]
+    except OSError as e:  # absent or unusable: choose() says which, the same every time
+        parts += [str(installed), type(e).__name__, e.errno]
+    try:
+        st = SHIPPED.stat()
+        if min(time.time_ns() - st.st_mtime_ns, time.time_ns() - st.st_ctime_ns) < _SETTLED_NS:
             return ""
-        parts += [str(path), st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev]
-    data = repr([_CACHE_FORMAT, *parts]).encode("utf-8", "surrogateescape")
-    return hashlib.sha256(data).hexdigest()
+        parts += [str(SHIPPED), st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev]
+    except OSError as e:
+        parts += [str(SHIPPED), type(e).__name__, e.errno]
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _read_cache(
@@ -549,9 +556,7 @@ def _read_cache(
         )
         names = [str(n) for n in kept["names"]]
         versions = {str(k): str(v) for k, v in kept["versions"].items()}
-        where = kept["where"]
-        if where is not None and not (isinstance(where, list) and len(where) > 2):
-            return None
+        where = kept["where"]  # only compared with _scan's, never read
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
     return names, versions, where, result
@@ -561,19 +566,20 @@ def _write_cache(
     path: str,
     key: str,
     names: Iterable[str],
-    located: dict[str, tuple[str, str]],
+    versions: dict[str, str],
+    where: list[Any] | None,
     result: tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
 ) -> None:
     """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored.
-    ``located`` is what _installed found: the versions, and the folders they were read from."""
+    ``versions`` and ``where`` are what _scan found: the versions and their fingerprint."""
     import tempfile
 
     info, found = result
     kept = {
         "key": key,
         "names": sorted(names),
-        "versions": {name: version for name, (version, _) in located.items()},
-        "where": _fingerprint(folder for _, folder in located.values()),
+        "versions": versions,
+        "where": where,
         "info": {
             **as_dict(info),
             "date": info.date.isoformat() if info.date else "",
@@ -591,7 +597,7 @@ def _write_cache(
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(kept, out)
         Path(temporary).replace(path)
-    except OSError:
+    except (OSError, TypeError, ValueError):  # TypeError, ValueError: what json cannot write
         with contextlib.suppress(OSError):
             os.unlink(temporary)  # noqa: PTH108
 

@@ -107,12 +107,14 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
         _, found = advisories.audit(str(runtime))
         return {a.id for p in found if p.name == "jupyter-server-proxy" for a in p.advisories}
 
-    # Versions read from the metadata files, counted; a folder or file changed under two
+    # Versions read from the metadata files, counted; a metadata file changed under two
     # seconds ago gives no fingerprint (too recent to tell a later change by its time).
     located = []
-    read_versions = advisories._installed
-    monkeypatch.setattr(advisories, "_installed", lambda n: located.append(1) or read_versions(n))
-    assert advisories._fingerprint([str(site / "jupyter_server_proxy-4.1.0.dist-info")]) is None
+    scan = advisories._scan
+    monkeypatch.setattr(
+        advisories, "_scan", lambda n, read=True: (read and located.append(1)) or scan(n, read)
+    )
+    assert scan({"jupyter-server-proxy"})[1] is None
 
     assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"} and len(computed) == 1
     assert cache.stat().st_mode & 0o777 == 0o600
@@ -141,6 +143,23 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
     assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"}
     meta.write_text(meta.read_text().replace("4.1.0", "4.2.0"))
     assert proxy_ids() == set() and len(computed) == 3
+    # A folder earlier on sys.path whose METADATA had no version yet, given one in place.
+    early = tmp_path / "early" / "jupyter_server_proxy.egg-info"
+    early.mkdir(parents=True)
+    (early / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: jupyter-server-proxy\n\n")
+    monkeypatch.syspath_prepend(str(early.parent))
+    assert proxy_ids() == set() and proxy_ids() == set() and len(computed) == 3
+    (early / "PKG-INFO").write_text("Metadata-Version: 2.1\nVersion: 4.1.0\n\n")
+    assert proxy_ids() == {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"} and len(computed) == 4
+    monkeypatch.syspath_prepend(str(early.parent.with_name("absent")))  # sys.path changed
+    (early / "PKG-INFO").unlink()
+    assert proxy_ids() == set() and len(computed) == 5
+    # A sys.path entry that is not a str (imports take a Path): no error, the match is kept.
+    monkeypatch.setattr(sys, "path", [*sys.path, tmp_path / "a-path"])
+    located.clear()
+    assert proxy_ids() == set() and len(located) == 1  # sys.path changed: the versions read
+    assert proxy_ids() == set() and len(located) == 1 and len(computed) == 5  # then kept
+    computed[:] = [1, 1, 1]
 
     # A newer installed snapshot with an advisory for 4.2.0.
     _, _, records = advisories.load(advisories.SHIPPED)
@@ -185,6 +204,9 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
     cache.write_text(emptied)
     cache.chmod(0o600)
     assert proxy_ids() == set()  # the control: the same file, this user's own, is believed
+    # A fingerprint of any shape is only compared: never an error.
+    cache.write_text(json.dumps({**json.loads(emptied), "where": [1, "\0", [None]]}))
+    assert proxy_ids() == set()
 
     # The same installed snapshot in another data folder: the report names the one in use.
     moved = tmp_path / "data2" / "hardening" / installed.name
