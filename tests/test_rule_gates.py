@@ -2,11 +2,12 @@
 
 A server start imports a rule module only when its gate (rules/__init__.py, ``_MODULES``) is true
 of the snapshot (issue 11). A gate that were false where one of its rules finds something would
-hide that finding, so each gate is proven here on real snapshots: every rule case of
-tests/rule_cases.py, trigger and clean, loaded into a real ServerApp, with the gate then closed
-by setting the fields it reads, each alone and together, to jupyter_server's defaults. Wherever
-the gate is then false, the module's rules must find nothing, whatever the rest of the snapshot
-holds (its TLS facts, CSP, hub facts ...).
+hide that finding, so each gate is checked here on real snapshots: every rule case of
+tests/rule_cases.py, trigger and clean, loaded into a real ServerApp. On each, a gate must read
+only its own fields (those of ``CLOSED``: alone in a default snapshot they open or close it
+alike), and with those fields reset to jupyter_server's defaults, each alone and together,
+wherever the gate is then false its module's rules must find nothing, whatever the rest of the
+snapshot holds (its TLS facts, CSP, hub facts ...).
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def test_a_closed_gate_hides_no_finding(audit) -> None:  # noqa: F811
                 chosen = {r.id for r in rules_for(snap)}
                 for module, gate in GATES.items():
                     ids = {r.id for r in rules_of(module)}
+                    # The gate reads its own fields only: alone in a default snapshot, they
+                    # open or close it as they do here.
+                    alone = replace(Snapshot(), **{k: getattr(snap, k) for k in CLOSED[module]})
+                    assert gate(alone) == gate(snap), (module, where)
                     if gate(snap):
                         opened[module] += 1
                         assert ids <= chosen, where
@@ -72,6 +77,8 @@ def test_a_closed_gate_hides_no_finding(audit) -> None:  # noqa: F811
                         if not gate(closed):
                             findings = [f for r in rules_of(module) for f in r.check(closed)]
                             assert not findings, (module, sorted(reset), where, findings)
+                            every = [f.id for f in run_rules(closed, rules=RULES)]
+                            assert every == [f.id for f in run_rules(closed)], (module, where)
                 # Every rule, not only the chosen ones, agrees with the chosen ones' findings.
                 every = run_rules(snap, rules=RULES)
                 assert [f.id for f in every] == [f.id for f in run_rules(snap)], where
