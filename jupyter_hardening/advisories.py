@@ -30,7 +30,7 @@ EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 SNAPSHOT_LIMIT = 16 * KIB * KIB  # the shipped one is ~84 KiB; an update keeps Jupyter's packages
 CACHE_NAME = "jupyter_hardening-advisories.json"  # in the server's runtime folder
 CACHE_LIMIT = KIB * KIB
-_CACHE_FORMAT = "jupyter_hardening.advisories-match/3"
+_CACHE_FORMAT = "jupyter_hardening.advisories-match/1"
 
 
 # Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
@@ -264,71 +264,25 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
     importlib.metadata.version() parses the whole METADATA file as e-mail (long descriptions
     included), ~8 ms for eight packages; reading every distribution's metadata costs ~200 ms.
     """
-    return _scan(names)[0]
-
-
-# How old a metadata file must be for its stat to stand for its content: a rewrite in the same
-# clock tick as the stat (1 s timestamps on some file systems) would leave it unchanged.
-_SETTLED_NS = 2_000_000_000
-
-
-def _scan(names: Iterable[str], read: bool = True) -> tuple[dict[str, str], list[Any] | None]:
-    """(installed_versions(names), the fingerprint of that answer).
-
-    The fingerprint is what the answer is a function of, found without opening a file:
-    sys.path and the working folder ('' names it); in each entry, the metadata folders named
-    after one of ``names`` (a .dist-info folder's name carries its version: installing,
-    upgrading or removing a distribution changes them); and the stats of every such folder's
-    METADATA and PKG-INFO (an .egg-info folder keeps its name when its version changes), each
-    taken before the file is read, so a later change shows. None when one of those files
-    changed under two seconds ago. ``read=False``: the fingerprint alone (the versions {}).
-    """
-    import time
-
-    now = time.time_ns()
     wanted = set(names)
     found: dict[str, str] = {}
-    try:
-        cwd = str(Path.cwd())
-    except OSError:  # a working folder that was removed: '' then lists nothing
-        cwd = ""
-    folders: list[list[str] | None] = []
-    stats: list[list[int] | None] = []
-    settled = True
     for entry in sys.path:
         try:
             listing = os.listdir(entry or ".")  # noqa: PTH208 - names only, no Path per entry
-        except (OSError, TypeError, ValueError):
-            folders.append(None)
+        except OSError:
             continue
-        matches = []
         for item in listing:
             if not item.endswith("-info"):
                 continue  # most entries: a cheap test before splitting
             stem, dot, suffix = item.rpartition(".")
-            if suffix in ("dist-info", "egg-info") and dot:
-                name = normalize(stem.split("-", 1)[0])
-                if name in wanted:
-                    matches.append((item, name))
-        here = []
-        for item, name in sorted(matches):
-            here.append(item)
-            folder = os.path.join(entry or ".", item)  # noqa: PTH118
-            for file_name in ("METADATA", "PKG-INFO"):
-                try:
-                    st = os.stat(os.path.join(folder, file_name))  # noqa: PTH116, PTH118
-                except (OSError, ValueError):
-                    stats.append(None)
-                    continue
-                stats.append([st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev])
-                settled = settled and min(now - st.st_mtime_ns, now - st.st_ctime_ns) >= _SETTLED_NS
-            if read and name not in found:
-                version = _version_header(folder)
+            if suffix not in ("dist-info", "egg-info") or not dot:
+                continue
+            name = normalize(stem.split("-", 1)[0])
+            if name in wanted and name not in found:
+                version = _version_header(os.path.join(entry or ".", item))  # noqa: PTH118
                 if version:
                     found[name] = version
-        folders.append(here)
-    path = [entry if isinstance(entry, str) else repr(entry) for entry in sys.path]
-    return found, [path, cwd, folders, stats] if settled else None
+    return found
 
 
 def _version_header(folder: str) -> str:
@@ -433,13 +387,12 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     """The snapshot in use and the installed packages it finds vulnerable on this platform.
 
     With ``cache_dir`` (a server's runtime folder), the result is kept in a file there and
-    reused while everything it is a function of is unchanged (_cache_key): the installed
-    snapshot's bytes, the shipped one's file, the platform, this module's own file and version;
-    and the installed version of every package they name, unchanged while _scan's fingerprint
-    is (read anew when it is not). A start then skips parsing the snapshot, matching it and
-    reading the versions, ~5 ms of a server's start (issue 11). A cache file that is not this
-    user's own regular file, that others could write, or that does not parse is ignored and
-    rewritten; failing to write it changes nothing but the time.
+    reused while everything it is a function of is unchanged: the bytes of both snapshots, the
+    installed version of every package they name (read anew every time), the platform, and this
+    module's own file and version. A start then skips parsing the snapshot and matching it,
+    ~5 ms of a server's start (issue 11). A cache file that is not this user's own regular
+    file, that others could write, or that does not parse is ignored and rewritten; failing to
+    write it changes nothing but the time.
     """
     # Ownership is what makes the file trustworthy: without uids (Windows), no cache.
     key = _cache_key() if cache_dir and hasattr(os, "geteuid") else ""
@@ -447,72 +400,45 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     if cache:
         kept = _read_cache(cache, key)
         if kept is not None:
-            kept_names, kept_versions, where, result = kept
-            # Nothing installed, upgraded or removed since (listings and stats, no file read) ...
-            if where is not None and _scan(kept_names, read=False)[1] == where:
-                return result
-            # ... or the same versions, read anew: kept with the fingerprint of now.
-            versions, where = _scan(kept_names)
-            if versions == kept_versions:
-                _write_cache(cache, key, kept_names, versions, where, result)
+            kept_names, kept_versions, result = kept
+            if installed_versions(kept_names) == kept_versions:
                 return result
     info, records = choose()
     names = package_names(records)
-    versions, where = _scan(names) if records else ({}, None)
+    versions = installed_versions(names) if records else {}
     found = match(records, versions) if records else ()
     if cache:
-        _write_cache(cache, key, names, versions, where, (info, found))
+        _write_cache(cache, key, names, versions, (info, found))
     return info, found
 
 
 def _cache_key() -> str:
-    """A digest of what :func:`audit` depends on, but for the installed versions.
-
-    The installed snapshot (the user's, written by `advisories --update`) byte for byte; the
-    shipped one, package data replaced only by installing jupyter_hardening again, by its
-    file's identity and times (stating it spares hashing 84 KiB at every start); '' (keep
-    nothing) while that file changed under two seconds ago.
-    """
+    """A digest of what :func:`audit` depends on, but for the installed versions."""
     import hashlib
-    import time
 
     import packaging
 
     from . import __version__
 
+    digest = hashlib.sha256(_CACHE_FORMAT.encode())
     own = Path(__file__).stat()
-    parts: list[Any] = [_CACHE_FORMAT, sys.platform, __version__, packaging.__version__]
-    parts += [own.st_mtime_ns, own.st_size]
-    installed = installed_path()
-    # Each snapshot by its path too: the report names the one in use by its path.
-    try:
-        data = read_bounded(str(installed), SNAPSHOT_LIMIT)
-        parts += [str(installed), hashlib.sha256(data).hexdigest()]
-    except OSError as e:  # absent or unusable: choose() says which, the same every time
-        parts += [str(installed), type(e).__name__, e.errno]
-    try:
-        st = SHIPPED.stat()
-        if min(time.time_ns() - st.st_mtime_ns, time.time_ns() - st.st_ctime_ns) < _SETTLED_NS:
-            return ""
-        parts += [str(SHIPPED), st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev]
-    except OSError as e:
-        parts += [str(SHIPPED), type(e).__name__, e.errno]
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    parts = [sys.platform, __version__, packaging.__version__, own.st_mtime_ns, own.st_size]
+    digest.update(repr(parts).encode())
+    for path in (installed_path(), SHIPPED):
+        try:
+            data = read_bounded(str(path), SNAPSHOT_LIMIT)
+        except OSError as e:  # absent or unusable: choose() says which, the same every time
+            data = f"{path}: {type(e).__name__} {e.errno}".encode()
+        # The path too: the report names the snapshot in use by its path.
+        name = str(path).encode("utf-8", "surrogateescape")
+        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
 
 
 def _read_cache(
     path: str, key: str
-) -> (
-    tuple[
-        list[str],
-        dict[str, str],
-        list[Any] | None,
-        tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
-    ]
-    | None
-):
-    """(names, versions, fingerprint, result) kept under ``key`` at ``path``, or None to compute
-    anew."""
+) -> tuple[list[str], dict[str, str], tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]] | None:
+    """(names, versions, result) kept under ``key`` at ``path``, or None to compute anew."""
     try:
         # Only this user's own file, which nobody else could have written: a cache that says
         # "nothing found" could otherwise hide an advisory.
@@ -556,10 +482,9 @@ def _read_cache(
         )
         names = [str(n) for n in kept["names"]]
         versions = {str(k): str(v) for k, v in kept["versions"].items()}
-        where = kept["where"]  # only compared with _scan's, never read
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    return names, versions, where, result
+    return names, versions, result
 
 
 def _write_cache(
@@ -567,11 +492,9 @@ def _write_cache(
     key: str,
     names: Iterable[str],
     versions: dict[str, str],
-    where: list[Any] | None,
     result: tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
 ) -> None:
-    """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored.
-    ``versions`` and ``where`` are what _scan found: the versions and their fingerprint."""
+    """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored."""
     import tempfile
 
     info, found = result
@@ -579,7 +502,6 @@ def _write_cache(
         "key": key,
         "names": sorted(names),
         "versions": versions,
-        "where": where,
         "info": {
             **as_dict(info),
             "date": info.date.isoformat() if info.date else "",
@@ -597,7 +519,7 @@ def _write_cache(
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(kept, out)
         Path(temporary).replace(path)
-    except (OSError, TypeError, ValueError):  # TypeError, ValueError: what json cannot write
+    except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)  # noqa: PTH108
 
