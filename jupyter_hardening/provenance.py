@@ -12,7 +12,7 @@ import ast
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +85,61 @@ def is_secret(setting: str) -> bool:
     return trait in SECRET_TRAITS or "secret" in trait
 
 
-def shown(setting: str, text: str) -> str:
-    """The value as written, or (hidden) for a secret; long values shortened."""
+# Keys of a dict-valued setting whose values are secrets (tornado_settings' cookie_secret, a
+# service's api_token, a spawner environment's *_TOKEN or *_PASSWORD ...).
+_SECRET_KEYS = ("secret", "token", "password", "passwd", "credential", "private", "api_key")
+_NO_VALUE: Any = object()
+
+
+def _secret_key(key: Any) -> bool:
+    return isinstance(key, str) and any(word in key.lower() for word in _SECRET_KEYS)
+
+
+def _holds_secret(value: Any, depth: int = 0) -> bool:
+    """True when a dict anywhere in ``value`` has a key whose value is a secret."""
+    if depth > 20:
+        return True  # deeper than any config writes: show nothing of it
+    if isinstance(value, Mapping):
+        return any(_secret_key(k) or _holds_secret(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_secret(v, depth + 1) for v in value)
+    return False
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` with the values of its dicts' secret keys replaced by (hidden)."""
+    if isinstance(value, Mapping):
+        return {k: HIDDEN if _secret_key(k) else _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def _parsed(text: str) -> Any:
+    """A command-line value as traitlets would read a container (JSON or a Python literal)."""
+    import ast
+
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return _NO_VALUE
+
+
+def shown(setting: str, text: str, raw: Any = _NO_VALUE) -> str:
+    """The value as written, or (hidden) for a secret; long values shortened. A container that
+    holds a secret under a key (``raw``, the value loaded) is shown with that key's value
+    hidden instead of as written."""
     if is_secret(setting):
         return HIDDEN
+    if raw is _NO_VALUE:
+        raw = _parsed(text) if text.lstrip()[:1] in ("{", "[") else _NO_VALUE
+        if raw is _NO_VALUE and text.lstrip()[:1] in ("{", "["):
+            if any(word in text.lower() for word in _SECRET_KEYS):
+                return HIDDEN  # a container we cannot read, and it may hold a secret
+    if raw is not _NO_VALUE and _holds_secret(raw):
+        text = repr(_redacted(raw))
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -236,7 +287,7 @@ def file_sources_of(paths: Iterable[Path]) -> Iterator[Source]:
             yield Source(
                 setting,
                 "file" if path.suffix == ".py" else "json",
-                shown(setting, text or repr(value)),
+                shown(setting, text or repr(value), value),
                 file=str(path.absolute()),
                 line=line,
                 key=setting if path.suffix == ".json" else "",

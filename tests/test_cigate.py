@@ -458,6 +458,37 @@ def test_provenance_flag_environment_default(home: JupyterHome, tmp_path: Path) 
     }
 
 
+def test_provenance_hides_a_secret_inside_a_dict_setting(home: JupyterHome, tmp_path: Path) -> None:
+    """A cookie secret inside c.ServerApp.tornado_settings (a .py file, a .json file, the
+    command line) is shown as (hidden) wherever the setting is: the CSP next to it is shown."""
+    csp = {"Content-Security-Policy": "frame-ancestors *"}
+    settings = {"cookie_secret": "SEKRET-COOKIE-0123456789abcdef", "headers": csp}
+    home.write_config(f"c.ServerApp.tornado_settings = {settings!r}\n")
+    as_json = JupyterHome(tmp_path / "json")
+    as_json.write_config(
+        json.dumps({"ServerApp": {"tornado_settings": settings}}), "jupyter_server_config.json"
+    )
+    flag = JupyterHome(tmp_path / "flag")
+    runs = [
+        Run(["check", *form], h, {})
+        for h, extra in (
+            (home, []),
+            (as_json, []),
+            (flag, [f"--ServerApp.tornado_settings={json.dumps(settings)}"]),
+        )
+        for form in (["--format", "json", *extra], ["--format", "sarif", *extra], extra)
+    ]
+    results = run_all(runs)
+    for out in results:
+        assert out.returncode == 1, out.stderr
+        assert "SEKRET" not in out.stdout + out.stderr, out.stdout
+        assert "JH602" in out.stdout, out.stdout
+    assert "--ServerApp.tornado_settings={'cookie_secret': '(hidden)'" in results[-1].stdout
+    for out in results[::3]:  # the JSON reports
+        (where,) = where_of(report_in(out), "JH602")
+        assert "'cookie_secret': '(hidden)'" in str(where["value"]) + str(where.get("key", ""))
+
+
 def test_provenance_tornado_settings_and_lab_settings(home: JupyterHome) -> None:
     """A key of c.ServerApp.tornado_settings or c.LabApp.settings: that dict, at its line."""
     path = home.write_config(
