@@ -13,14 +13,13 @@ import datetime as dt
 import importlib
 import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from .printable import printable
+from .printable import hide_secret_value, printable
 
 VERDICTS = ("ok", "warn", "refuse")
 SEVERITIES = ("error", "warning", "info")
@@ -192,13 +191,9 @@ def entries_of(users: list[Any]) -> list[Entry]:
     return found
 
 
-_REJECTED_VALUE = re.compile(r"^(The '\w+' trait of .*?, not the [\w.]+) .*$", re.DOTALL)
-
-
 def _without_value(message: str) -> str:
     """traitlets' "The 'x' trait ... not the str 'VALUE'" without the value, printable."""
-    match = _REJECTED_VALUE.match(message)
-    return printable(f"{match[1]} (value not shown)." if match else message)
+    return printable(hide_secret_value(message))
 
 
 def hub_check_section(config_file: str | None, logger: Any = None) -> HubSection:

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlparse
@@ -59,6 +59,7 @@ HUB_SECRETS = (
     "SharedPasswordAuthenticator.user_password",
     "SharedPasswordAuthenticator.admin_password",
 )
+_HUB_SECRET_TRAITS = frozenset(setting.rpartition(".")[2] for setting in HUB_SECRETS)
 # Variables JupyterHub reads for a setting when the config does not set it.
 ENVIRONMENT = {
     "JupyterHub.cookie_secret": "JPY_COOKIE_SECRET",
@@ -233,13 +234,24 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _redacted_arg(arg: str) -> str:
+def _redacted_args(args: Iterable[Any]) -> list[str]:
+    """Command-line arguments with the values of secret options hidden: ``--X.token=VALUE``,
+    and ``--X.token VALUE`` (traitlets takes the next item as the value)."""
     from .provenance import is_secret
 
-    name, has_value, _ = arg.partition("=")
-    if has_value and is_secret(name.lstrip("-")):
-        return f"{name}={HIDDEN}"
-    return arg
+    shown: list[str] = []
+    hide_next = False
+    for arg in map(str, args):
+        name, has_value, _ = arg.partition("=")
+        if hide_next:
+            shown.append(HIDDEN)
+            hide_next = False
+        elif arg.startswith("-") and is_secret(name.lstrip("-")):
+            shown.append(f"{name}={HIDDEN}" if has_value else arg)
+            hide_next = not has_value
+        else:
+            shown.append(arg)
+    return shown
 
 
 def take_hub_snapshot(hub: Any) -> HubSnapshot:
@@ -390,7 +402,7 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
         subdomain_host=str(hub.subdomain_host or ""),
         internal_ssl=bool(hub.internal_ssl),
         cookie_host_prefix=bool(getattr(hub, "cookie_host_prefix_enabled", False)),
-        spawner_args=tuple(_redacted_arg(a) for a in args),
+        spawner_args=tuple(_redacted_args(args)),
         advisories=info,
         vulnerable=vulnerable,
     )
@@ -502,12 +514,11 @@ def spawner_findings(
     for f in run_rules(judged):
         if (f.id, f.message) in before:
             continue
-        setting_args = [
-            a
-            for a in args
-            if any(t.rpartition(".")[2] in a.replace("-", "_") for t in f.traits if "." in t)
-        ]
-        shown = ", ".join(_redacted_arg(a) for a in setting_args)
+        names = [t.rpartition(".")[2] for t in f.traits if "." in t]
+        chosen = [i for i, a in enumerate(args) if any(n in a.replace("-", "_") for n in names)]
+        setting_args = [args[i] for i in chosen]
+        shown_args = _redacted_args(args)
+        shown = ", ".join(shown_args[i] for i in chosen)
         trait = (
             "Spawner.cmd"
             if setting_args and set(setting_args) <= (from_cmd or set())
@@ -519,7 +530,7 @@ def spawner_findings(
                 f,
                 traits=(trait,),
                 message=f"c.{trait} starts every user server with "
-                f"{shown or ' '.join(_redacted_arg(a) for a in args)}: {f.message}",
+                f"{shown or ' '.join(shown_args)}: {f.message}",
                 fix=f"{fix} ({SPAWNER_WHERE})" if shown else f"{f.fix} ({SPAWNER_WHERE})",
                 remedy=(),
             )
@@ -585,11 +596,13 @@ class HubProvenance(Provenance):
 
 
 def _hide(source: Source) -> Source:
-    """``source`` without the value of a hub secret (tokens in services, db passwords)."""
-    if source.setting not in HUB_SECRETS and not source.setting.endswith(".args"):
+    """``source`` without the value of a hub secret (tokens in services, db passwords), under
+    whichever class it is set (c.MyProxy.auth_token for a subclass of ConfigurableHTTPProxy)."""
+    trait = source.setting.rpartition(".")[2]
+    if trait not in _HUB_SECRET_TRAITS and not source.setting.endswith(".args"):
         return source
     if source.setting.endswith(".args") and isinstance(source.raw, list | tuple):
-        value = repr([_redacted_arg(str(a)) for a in source.raw])
+        value = repr(_redacted_args(source.raw))
     else:
         value = HIDDEN
     key = source.key

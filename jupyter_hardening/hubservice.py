@@ -227,13 +227,17 @@ class HubServiceApp(StrictCommand):
         except ImportError:
             self.fail("needs JupyterHub in this environment: pip install 'jupyter_hardening[hub]'")
         service_url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
-        if service_url.scheme not in ("http", "https") or not service_url.port:
+        try:
+            port = service_url.port  # raises ValueError on 99999 or 'abc'
+        except ValueError:
+            port = None
+        if service_url.scheme not in ("http", "https") or not port:
             self.fail(
                 f"JUPYTERHUB_SERVICE_URL must be http://HOST:PORT, not "
                 f"{printable(os.environ['JUPYTERHUB_SERVICE_URL'])!r}: set the service's 'url' "
                 "with a port"
             )
-        asyncio.run(self._serve(service_url.hostname or "127.0.0.1", service_url.port))
+        asyncio.run(self._serve(service_url.hostname or "127.0.0.1", port))
 
     async def _serve(self, host: str, port: int) -> None:
         from .fleet import Fleet, hub_check_section

@@ -8,9 +8,10 @@ import re
 # Patterns stay strings, compiled (and cached by re) on first use: every server start
 # imports this module, most never print a control character or a rejected secret.
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-# Traits whose value must not be repeated when traitlets rejects it ("..., not the str 'abc'").
+# Traits whose values are secrets (provenance hides them, check refuses them on its command line).
 SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret")
-_REJECTED_VALUE = r"^(The '(\w+)' trait of .*?, not the [\w.]+) .*$"
+# traitlets' message for a rejected value ("..., not the str 'abc'"), which repeats the value.
+_REJECTED_VALUE = r"^(The '\w+' trait of .*?, not the [\w.]+) .*$"
 
 
 def printable(text: str) -> str:
@@ -21,8 +22,8 @@ def printable(text: str) -> str:
 
 
 def hide_secret_value(message: str) -> str:
-    """traitlets' message for a rejected value, without the value when the trait is a secret."""
+    """traitlets' message for a rejected value, without the value, whatever the trait: a list
+    of API tokens, a service's dict or a spawner's environment holds secrets under other names
+    than the secret traits'."""
     match = re.match(_REJECTED_VALUE, message, re.DOTALL)
-    if match and match[2] in SECRET_TRAITS:
-        return f"{match[1]} (value not shown)."
-    return message
+    return f"{match[1]} (value not shown)." if match else message

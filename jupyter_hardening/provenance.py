@@ -134,10 +134,10 @@ def shown(setting: str, text: str, raw: Any = _NO_VALUE) -> str:
     if is_secret(setting):
         return HIDDEN
     if raw is _NO_VALUE:
-        raw = _parsed(text) if text.lstrip()[:1] in ("{", "[") else _NO_VALUE
-        if raw is _NO_VALUE and text.lstrip()[:1] in ("{", "["):
-            if any(word in text.lower() for word in _SECRET_KEYS):
-                return HIDDEN  # a container we cannot read, and it may hold a secret
+        container = text.lstrip()[:1] in ("{", "[")
+        raw = _parsed(text) if container else _NO_VALUE
+        if container and raw is _NO_VALUE and any(w in text.lower() for w in _SECRET_KEYS):
+            return HIDDEN  # a container we cannot read, and it may hold a secret
     if raw is not _NO_VALUE and _holds_secret(raw):
         text = repr(_redacted(raw))
     return text if len(text) <= 120 else text[:117] + "..."

@@ -172,6 +172,11 @@ REJECTED_SECRETS = [
     ),
     pytest.param("c.IdentityProvider.token = 914276530811\n", "914276530811", id="token-as-int"),
     pytest.param(
+        "c.ServerApp.tornado_settings = 'cookie_secret=S3CRET-in-a-str'\n",
+        "S3CRET-in-a-str",
+        id="tornado-settings-as-str",
+    ),
+    pytest.param(
         "c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n",
         "hunter2x",
         id="public-url-with-password",

@@ -335,7 +335,14 @@ def test_no_secret_in_any_output(tmp_path: Path, hub_check_here) -> None:
             f"c.DummyAuthenticator.password = {password!r}\n"
             f"c.ConfigurableHTTPProxy.auth_token = {TOKEN[::-1]!r}\n"
             f"c.JupyterHub.db_url = 'postgresql://hub:{password}x@db/hub'\n"
-            f"c.Spawner.args = ['--IdentityProvider.token={TOKEN[:40]}']\n"
+            # A secret option's value as the next item, as traitlets also takes it.
+            f"c.Spawner.args = ['--IdentityProvider.token={TOKEN[:40]}', "
+            f"'--ServerApp.token', {TOKEN[8:48]!r}]\n"
+            # Under a subclass's own section name.
+            "from jupyterhub.proxy import ConfigurableHTTPProxy\n"
+            "class MyProxy(ConfigurableHTTPProxy): pass\n"
+            "c.JupyterHub.proxy_class = MyProxy\n"
+            f"c.MyProxy.auth_token = {TOKEN[4:44]!r}\n"
         },
         tmp_path,
     )
@@ -355,9 +362,36 @@ def test_no_secret_in_any_output(tmp_path: Path, hub_check_here) -> None:
     ]
     assert all(outputs)
     for text in outputs:
-        for secret in (TOKEN, TOKEN[::-1], TOKEN[:40], GOOD_SECRET, password):
-            assert secret not in text
+        for secret in (
+            TOKEN,
+            TOKEN[::-1],
+            TOKEN[:40],
+            TOKEN[8:48],
+            TOKEN[4:44],
+            GOOD_SECRET,
+            password,
+        ):
+            assert secret not in text, secret
     assert "(set, 64 characters)" in outputs[0]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        f"c.JupyterHub.api_tokens = [{TOKEN!r}]\n",
+        f"c.JupyterHub.services = {{'name': 'grader', 'api_token': {TOKEN!r}}}\n",
+        f"c.Spawner.environment = ['GRADER_TOKEN={TOKEN}']\n",
+    ],
+    ids=["api-tokens-as-list", "services-as-dict", "environment-as-list"],
+)
+def test_a_rejected_value_is_not_repeated(tmp_path: Path, hub_check_here, config: str) -> None:
+    """traitlets' refusal of a wrong-typed value repeats it; hub-check's one line does not,
+    whatever the setting (a list of API tokens, a service, an environment)."""
+    path = tmp_path / "jupyterhub_config.py"
+    path.write_text(config)
+    out = hub_check_here(tmp_path, {}, "--config", str(path))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "(value not shown)" in out.stderr and TOKEN not in out.stdout + out.stderr, out.stderr
 
 
 @pytest.mark.timeout(600)

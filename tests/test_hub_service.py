@@ -551,6 +551,23 @@ def test_a_role_without_read_servers_is_named() -> None:
     assert state.listing_problem.endswith("the service's role needs read:servers")
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/", "http://127.0.0.1:abc/", "ftp://x:1/"])
+def test_an_unusable_service_url_is_one_line(tmp_path: Path, url: str) -> None:
+    """A JUPYTERHUB_SERVICE_URL whose port Python cannot read: one line naming it, no traceback."""
+    from .cli import hardening
+    from .servers import JupyterHome
+
+    env = {
+        "JUPYTERHUB_SERVICE_URL": url,
+        "JUPYTERHUB_API_URL": "http://127.0.0.1:1/hub/api",
+        "JUPYTERHUB_API_TOKEN": "t" * 32,
+    }
+    out = hardening("hub-service", home=JupyterHome(tmp_path / "jhome"), env=env, timeout=60)
+    assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "JUPYTERHUB_SERVICE_URL must be http://HOST:PORT" in out.stderr, out.stderr
+
+
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
