@@ -111,8 +111,18 @@ def write_atomically(path: str, text: str) -> None:
                 errno.EISDIR, "is a folder; give a file name such as jupyter.conf"
             )
         if end and (stat.S_ISFIFO(end.st_mode) or stat.S_ISCHR(end.st_mode)):
-            # /dev/stdout, a pipe, a terminal: write through, never replace.
-            with given.open("w") as out:
+            # /dev/stdout, a pipe, a terminal: write through, never replace. A named pipe
+            # nothing reads would block open() forever: opened without blocking, refused then.
+            try:
+                fd = os.open(given, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                if e.errno == errno.ENXIO:
+                    raise OSError(
+                        errno.ENXIO, "is a named pipe (FIFO) that nothing reads"
+                    ) from None
+                raise
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "w") as out:
                 out.write(text)
             return
     target = Path(os.path.realpath(given)) if follow else given

@@ -718,6 +718,10 @@ def test_output_to_a_pipe_writes_into_it(
     assert status == 0, err
     assert fifo.is_fifo()
     assert received and received[0].startswith("# Jupyter behind nginx")
+    # A named pipe nothing reads: refused at once in one line, not a wait without end.
+    status, out, err = run([*OUTPUT_ARGS, f"--output={fifo}"], capsys)
+    assert status == 2 and out == "", err
+    assert err.splitlines()[-1].endswith("is a named pipe (FIFO) that nothing reads"), err
 
 
 @pytest.mark.parametrize(
