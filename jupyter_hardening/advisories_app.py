@@ -17,17 +17,39 @@ from traitlets import Unicode
 from . import __version__, advisories
 from .apperrors import config_errors_as
 
+# An OSV record is small (the shipped snapshot holds 90 in 84 KiB): a member larger than this
+# is refused before it is read (a zip of a few MB can unpack to GiBs).
+RECORD_LIMIT = 16 * 1024 * 1024
+
 
 def _entries(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of every .json file in a zip or a folder (osv.dev's per-ecosystem export)."""
+    """(name, bytes) of every .json file in a zip or a folder (osv.dev's per-ecosystem export);
+    only regular files, each of at most RECORD_LIMIT bytes (SnapshotError naming it)."""
+    from .safefile import read_bounded
+
     if path.is_dir():
         for file in sorted(path.rglob("*.json")):
-            yield str(file.relative_to(path)), file.read_bytes()
+            if file.is_dir():
+                continue  # a folder named like a record holds none itself
+            name = str(file.relative_to(path))
+            try:
+                yield name, read_bounded(str(file), RECORD_LIMIT)
+            except OSError as e:
+                raise advisories.SnapshotError(f"{name} {e.strerror or e}") from None
         return
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if info.filename.endswith(".json") and not info.is_dir():
-                yield info.filename, archive.read(info)
+                if info.file_size > RECORD_LIMIT:
+                    raise advisories.SnapshotError(
+                        f"{info.filename} is larger than {RECORD_LIMIT // 2**20} MiB unpacked: "
+                        "not an OSV record"
+                    )
+                with archive.open(info) as member:
+                    data = member.read(RECORD_LIMIT + 1)  # the size a zip states can lie
+                if len(data) > RECORD_LIMIT:
+                    raise advisories.SnapshotError(f"{info.filename} is larger than it says")
+                yield info.filename, data
 
 
 def _timestamp(value: Any, what: str) -> dt.datetime:
@@ -151,6 +173,8 @@ class AdvisoriesApp(JupyterApp):
         """Validate an OSV export and write it atomically as the installed snapshot."""
         if not path.exists():
             self.fail(f"--update {path}: no such file or folder")
+        if not (path.is_file() or path.is_dir()):  # a FIFO would block the read forever
+            self.fail(f"--update {path}: not a zip file or a folder of OSV records")
         _, _, shipped = advisories.load(advisories.SHIPPED)
         keep = advisories.package_names(shipped) | _installed_names()
         try:

@@ -280,12 +280,22 @@ def test_update_good_then_corrupt(home: JupyterHome, tmp_path: Path) -> None:
     bad_json = tmp_path / "bad"
     (bad_json / "PyPI").mkdir(parents=True)
     (bad_json / "PyPI" / "X.json").write_text("{not json")
-    for bad in (corrupt, bad_json, tmp_path / "missing.zip"):
+    # A zip of 17 KB whose one member unpacks to 17 MiB, and a named pipe: refused at once.
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("PyPI/GHSA-big.json", b" " * (17 * 2**20))
+    fifo = tmp_path / "export.fifo"
+    os.mkfifo(fifo)
+    messages = []
+    for bad in (corrupt, bad_json, tmp_path / "missing.zip", bomb, fifo):
         result = run(home, "advisories", "--update", str(bad))
         assert result.returncode == 2, result
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
         assert installed.read_bytes() == before
+        messages.append(result.stderr)
+    assert "GHSA-big.json is larger than 16 MiB unpacked" in messages[3], messages[3]
+    assert "not a zip file or a folder of OSV records" in messages[4], messages[4]
 
 
 @pytest.fixture(scope="module")
