@@ -62,6 +62,8 @@ def load_error(path: Path) -> tuple[int | None, str] | None:
         return e.lineno, f"SyntaxError: {e.msg}"
     except json.JSONDecodeError as e:
         return e.lineno, f"not valid JSON: {e.msg}"
+    except SystemExit as e:  # exit() in a config file: traitlets does not catch it either
+        return _line_in(path, e), "SystemExit: the file calls exit()"
     except Exception as e:
         line = _line_in(path, e)
         detail = f": {e}" if isinstance(e, _NAMED) else ""
@@ -92,8 +94,12 @@ def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
             continue
         line, reason = error
         where = f"{path}:{line}" if line else str(path)
+        then = (
+            "jupyter_server exits at startup without a message"
+            if reason.startswith("SystemExit")
+            else "jupyter_server would skip it and start without its settings"
+        )
         yield (
-            f"the config file {where} fails to load ({reason}): jupyter_server would skip it and "
-            "start without its settings",
+            f"the config file {where} fails to load ({reason}): {then}",
             f"correct {where}, or remove the file",
         )

@@ -27,3 +27,10 @@ def hide_secret_value(message: str) -> str:
     than the secret traits'."""
     match = re.match(_REJECTED_VALUE, message, re.DOTALL)
     return f"{match[1]} (value not shown)." if match else message
+
+
+def redacted_url(text: str) -> str:
+    """A URL as a message may repeat it: without a user:password@ and without its query (the
+    ``?token=...`` of the URL Jupyter prints at startup)."""
+    text = re.sub(r"(^|//)[^/@]*@", r"\1<user>@", text)
+    return re.sub(r"\?.*", "?<query not shown>", text, flags=re.DOTALL)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .facts import default_port, valid_port
+from .printable import redacted_url
 from .safefile import SECRET_LIMIT, read_bounded
 
 
@@ -194,7 +195,7 @@ def choose_server(
         for part in (
             f"--port {port}" if port is not None else "",
             f"--pid {pid}" if pid is not None else "",
-            f"--url {url}" if url else "",
+            f"--url {redacted_url(url)}" if url else "",
         )
         if part
     )

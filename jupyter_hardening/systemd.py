@@ -140,7 +140,10 @@ def resolve_options(
     if not USER_NAME.match(user):
         raise ValueError(f"--user {user!r} is not a valid user name")
     if command not in COMMANDS:
-        raise ValueError(f"--command {command!r} must be one of: {', '.join(COMMANDS)}")
+        # Not repeated whole: a command line may carry a token (--ServerApp.token=...).
+        words = command.split(None, 1) or [command]
+        shown = repr(words[0]) + (" ..." if len(words) > 1 else "")
+        raise ValueError(f"--command {shown} must be one of: {', '.join(COMMANDS)}")
     try:
         entry = pwd.getpwnam(user)
     except KeyError:

@@ -132,6 +132,13 @@ USAGE_ERRORS = [
         id="syntax-error",
     ),
     pytest.param(
+        [],
+        "c.ServerApp.ip = '127.0.0.1'\nraise SystemExit(4)\n",
+        "jupyter_server_config.py:2 fails to load (SystemExit: the file calls exit()): "
+        "jupyter_server exits at startup without a message",
+        id="config-calls-exit",
+    ),
+    pytest.param(
         [], "c.Hardening.refuse_at = 'sometimes'\n", "refuse_at", id="bad-hardening-value"
     ),
     pytest.param([], "c.ServerApp.port = 'eighty'\n", "invalid: The 'port' trait", id="wrong-type"),

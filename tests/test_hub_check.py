@@ -375,6 +375,15 @@ def test_no_secret_in_any_output(tmp_path: Path, hub_check_here) -> None:
     assert "(set, 64 characters)" in outputs[0]
 
 
+def test_a_config_that_calls_exit_is_named(tmp_path: Path, hub_check_here) -> None:
+    """raise SystemExit in jupyterhub_config.py: one line naming the file and line, exit 2."""
+    path = tmp_path / "jupyterhub_config.py"
+    path.write_text("c.JupyterHub.ip = '127.0.0.1'\nraise SystemExit(3)\n")
+    out = hub_check_here(tmp_path, {}, "--config", str(path))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert f"{path}:2 fails to load (SystemExit: the file calls exit())" in out.stderr, out.stderr
+
+
 @pytest.mark.parametrize(
     "config",
     [

@@ -346,6 +346,30 @@ def test_choose_server(tmp_path: Path) -> None:
         choose_server(servers, port=1234)
     with pytest.raises(DiscoveryError, match="no running Jupyter server matches"):
         choose_server(servers, url="http://localhost:8888/other/")
+    # The URL Jupyter prints at startup carries the token: the message does not repeat it.
+    with pytest.raises(DiscoveryError) as info:
+        choose_server(servers, url="http://localhost:1/lab?token=abcdef0123456789")
+    assert "abcdef0123456789" not in str(info.value)
+    assert "--url http://localhost:1/lab?<query not shown>" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--upstream", "http://u:TOPSECRET@[::1"),
+        ("--upstream", "http://u:TOPSECRET@127.0.0.1:99999"),
+        ("--upstream", "http://u:TOPSECRET@127.0.0.1:8888/path"),
+        ("--auth-request", "http://u:TOPSECRET@auth.example.com/check"),
+        ("--auth-request", "http://auth.example.com/check?key=TOPSECRET x"),
+    ],
+)
+def test_a_refused_url_does_not_repeat_its_credentials(option: str, value: str) -> None:
+    """A user:password@ or a query in a refused URL is not repeated in the one-line message."""
+    from jupyter_hardening.proxy.options import SnippetError, check_url, parse_upstream
+
+    with pytest.raises(SnippetError) as info:
+        (parse_upstream if option == "--upstream" else check_url)(value, option)
+    assert "TOPSECRET" not in str(info.value) and option in str(info.value), info.value
 
 
 # ----------------------------------------------------------------------------- the command

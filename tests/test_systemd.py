@@ -176,6 +176,11 @@ REFUSED_VALUES = [
     pytest.param(["--working-dir=/"], "is a system folder", id="root-folder"),
     pytest.param(["--working-dir=/etc/"], "is a system folder", id="etc"),
     pytest.param(["--command=bash"], "must be one of: lab, server, notebook", id="command"),
+    pytest.param(
+        ["--command=jupyter lab --ServerApp.token=TOPSECRETSYS"],
+        "--command 'jupyter' ... must be one of",
+        id="command-with-a-token",
+    ),
     pytest.param(["--working-dir=/srv/a:/etc"], "contains ':', which systemd reads", id="colon"),
 ]
 
@@ -188,6 +193,7 @@ def test_refused_values_exit_2_with_one_line(args, message, batched):
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stderr.startswith("jupyter hardening systemd-unit: ")
+    assert "TOPSECRET" not in result.stderr
 
 
 REFUSED_USERS = [
@@ -246,6 +252,7 @@ def test_option_without_value_or_twice_is_one_line(args, message, batched):
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stderr.startswith("jupyter hardening systemd-unit: ")
+    assert "TOPSECRET" not in result.stderr
 
 
 def test_specifiers_and_variables_are_escaped():

@@ -21,6 +21,7 @@ from ..facts import (
     local_address,
     valid_port,
 )
+from ..printable import redacted_url
 
 # Default body limit: jupyter_server's own ServerApp.max_body_size (512 MiB). A notebook is saved
 # in one PUT of the whole file; a bigger nginx limit would only buffer bodies Jupyter refuses.
@@ -63,7 +64,8 @@ def _unsafe(option: str, value: str, fix: str) -> SnippetError:
     bad = sorted({c for c in value if UNSAFE.match(c)})
     shown = " and ".join(names.get(c, repr(c)) for c in bad)
     return SnippetError(
-        f"{option} {value!r} contains {shown or 'characters nginx cannot take'}, which nginx would "
+        f"{option} {redacted_url(value)!r} contains {shown or 'characters nginx cannot take'}, "
+        "which nginx would "
         f"read as config syntax; {fix}"
     )
 
@@ -168,7 +170,7 @@ def check_url(value: str, option: str) -> str:
         or (match.group(3) and not valid_port(int(match.group(3))))
     ):
         raise SnippetError(
-            f"{option} {value!r} is not an http(s) URL; write e.g. https://host/path"
+            f"{option} {redacted_url(value)!r} is not an http(s) URL; write e.g. https://host/path"
         )
     return value
 
@@ -282,13 +284,18 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
     if match is None:
         if re.fullmatch(r"(?:https?://)?[^/]+:\d+/.+", value):
             raise SnippetError(
-                f"{option} {value!r} has a path: give only http://HOST:PORT and set --base-url "
+                f"{option} {redacted_url(value)!r} has a path: give only http://HOST:PORT and set "
+                "--base-url "
                 "(nginx then passes paths to Jupyter unchanged)"
             )
-        raise SnippetError(f"{option} {value!r} is not http://HOST:PORT or unix:/path/to.sock")
+        raise SnippetError(
+            f"{option} {redacted_url(value)!r} is not http://HOST:PORT or unix:/path/to.sock"
+        )
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
     if not host_ok(host) or not valid_port(port):
-        raise SnippetError(f"{option} {value!r} is not http://HOST:PORT or unix:/path/to.sock")
+        raise SnippetError(
+            f"{option} {redacted_url(value)!r} is not http://HOST:PORT or unix:/path/to.sock"
+        )
     return Upstream(scheme, host.lower(), port)
 
 
