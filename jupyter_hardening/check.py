@@ -343,15 +343,11 @@ class CheckApp(StrictCommand):
                 self.fail(f"the server's configuration is invalid: {e.message}")
             except SystemExit as e:
                 if e.code:
-                    # A config file that calls exit() (traitlets lets it through) names itself.
-                    broken = [] if errors.messages else config_file_errors(serverapp)
-                    reason = (
-                        hide_secret_value(errors.messages[0])
-                        if errors.messages
-                        else "; fix: ".join(broken[0])
-                        if broken
-                        else "see the message above"
-                    )
+                    if errors.messages:
+                        reason = hide_secret_value(errors.messages[0])
+                    else:  # a config file that calls exit() (traitlets lets it through)
+                        broken = config_file_errors(serverapp)
+                        reason = "; fix: ".join(broken[0]) if broken else "see the message above"
                     self.fail(f"the server's configuration is invalid: {reason}")
                 raise
             except Exception as e:  # a broken config file: one line, not a traceback

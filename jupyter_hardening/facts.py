@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .printable import without_userinfo
 from .record import Record
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def parse_public_url(url: str) -> PublicURL:
 
     parts = urlsplit(url.strip())
     # Messages are logged and printed: never repeat a user:password written into the URL.
-    url = re.sub(r"(^|//)[^/]*@", r"\1<user>@", url)
+    url = without_userinfo(url)
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"{url!r} must start with https:// (or http://)")
     if parts.query or parts.fragment or parts.username or parts.password:

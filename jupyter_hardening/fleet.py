@@ -191,11 +191,6 @@ def entries_of(users: list[Any]) -> list[Entry]:
     return found
 
 
-def _without_value(message: str) -> str:
-    """traitlets' "The 'x' trait ... not the str 'VALUE'" without the value, printable."""
-    return printable(hide_secret_value(message))
-
-
 def hub_check_section(config_file: str | None, logger: Any = None) -> HubSection:
     """The hub's own report from ``jupyter_hardening.hubcheck.hub_report``, guarded.
 
@@ -218,7 +213,9 @@ def hub_check_section(config_file: str | None, logger: Any = None) -> HubSection
     except (Exception, SystemExit) as e:
         # Its message may quote a config value (an api_token): the log gets it without the
         # value traitlets quotes, the page only the kind of failure.
-        logger.warning("hub-check failed on %s: %s", config_file, _without_value(str(e)))
+        logger.warning(
+            "hub-check failed on %s: %s", config_file, printable(hide_secret_value(str(e)))
+        )
         return HubSection(
             None, f"hub-check failed ({type(e).__name__}); see the service's log", checked
         )

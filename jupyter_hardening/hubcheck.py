@@ -511,13 +511,13 @@ def spawner_findings(
         return ()
     before = {(f.id, f.message) for f in run_rules(base)}
     found = []
+    shown_args = _redacted_args(args)
     for f in run_rules(judged):
         if (f.id, f.message) in before:
             continue
         names = [t.rpartition(".")[2] for t in f.traits if "." in t]
         chosen = [i for i, a in enumerate(args) if any(n in a.replace("-", "_") for n in names)]
         setting_args = [args[i] for i in chosen]
-        shown_args = _redacted_args(args)
         shown = ", ".join(shown_args[i] for i in chosen)
         trait = (
             "Spawner.cmd"

@@ -29,8 +29,12 @@ def hide_secret_value(message: str) -> str:
     return f"{match[1]} (value not shown)." if match else message
 
 
+def without_userinfo(url: str) -> str:
+    """``url`` with a user:password@ written as <user>@."""
+    return re.sub(r"(^|//)[^/]*@", r"\1<user>@", url)
+
+
 def redacted_url(text: str) -> str:
     """A URL as a message may repeat it: without a user:password@ and without its query (the
     ``?token=...`` of the URL Jupyter prints at startup)."""
-    text = re.sub(r"(^|//)[^/@]*@", r"\1<user>@", text)
-    return re.sub(r"\?.*", "?<query not shown>", text, flags=re.DOTALL)
+    return re.sub(r"\?.*", "?<query not shown>", without_userinfo(text), flags=re.DOTALL)

@@ -117,8 +117,6 @@ def _redacted(value: Any) -> Any:
 
 def _parsed(text: str) -> Any:
     """A command-line value as traitlets would read a container (JSON or a Python literal)."""
-    import ast
-
     for parse in (json.loads, ast.literal_eval):
         try:
             return parse(text)

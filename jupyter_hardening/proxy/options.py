@@ -65,8 +65,7 @@ def _unsafe(option: str, value: str, fix: str) -> SnippetError:
     shown = " and ".join(names.get(c, repr(c)) for c in bad)
     return SnippetError(
         f"{option} {redacted_url(value)!r} contains {shown or 'characters nginx cannot take'}, "
-        "which nginx would "
-        f"read as config syntax; {fix}"
+        f"which nginx would read as config syntax; {fix}"
     )
 
 
@@ -281,21 +280,22 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
     match = re.fullmatch(
         r"(?:(https?)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})(/?)", value.strip()
     )
+
+    def wrong() -> SnippetError:
+        return SnippetError(
+            f"{option} {redacted_url(value)!r} is not http://HOST:PORT or unix:/path/to.sock"
+        )
+
     if match is None:
         if re.fullmatch(r"(?:https?://)?[^/]+:\d+/.+", value):
             raise SnippetError(
                 f"{option} {redacted_url(value)!r} has a path: give only http://HOST:PORT and set "
-                "--base-url "
-                "(nginx then passes paths to Jupyter unchanged)"
+                "--base-url (nginx then passes paths to Jupyter unchanged)"
             )
-        raise SnippetError(
-            f"{option} {redacted_url(value)!r} is not http://HOST:PORT or unix:/path/to.sock"
-        )
+        raise wrong()
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
     if not host_ok(host) or not valid_port(port):
-        raise SnippetError(
-            f"{option} {redacted_url(value)!r} is not http://HOST:PORT or unix:/path/to.sock"
-        )
+        raise wrong()
     return Upstream(scheme, host.lower(), port)
 
 
