@@ -510,7 +510,7 @@ def fleet_json(state: State) -> dict[str, Any]:
 
 
 def _metric_families(state: State) -> Iterator[Any]:
-    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.metrics_core import GaugeMetricFamily
 
     labels = ["user", "server"]
     verdict = GaugeMetricFamily(

@@ -20,6 +20,7 @@ NOT_AT_ANY_DEFAULT_START = (
     "crossplane",  # nginx-snippet / nginx-check
     "difflib",  # "did you mean" of the commands
     "jupyterhub",  # only under a hub (read without importing it even then)
+    "prometheus_client.core",  # a module of re-exports: the metric families are metrics_core's
     "jupyter_hardening.diagnosis",  # the proxy watcher: imported by the first request
     "jupyter_hardening.page",  # the HTML page: imported by the first /hardening request
     "jupyter_hardening.origins",
