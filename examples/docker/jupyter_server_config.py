@@ -15,7 +15,7 @@ c.IdentityProvider.secure_cookie = True
 c.PasswordIdentityProvider.hashed_password = os.environ.get("JUPYTER_PASSWORD_HASH", "")
 c.PasswordIdentityProvider.password_required = True
 c.Hardening.public_url = "https://jupyter.example.com:8443/jp/"
-# What listening on 0.0.0.0 costs, and why it is acceptable with the README's `docker run` line.
+# What listening on 0.0.0.0 costs, and why it is acceptable with the `docker run` line of docs/deployment.md.
 _ONLY_NGINX = (
     "the port is published on the host's loopback only (-p 127.0.0.1:8888:8888) and the "
     "container has a Docker network of its own, so only the host's nginx reaches Jupyter"
