@@ -336,6 +336,23 @@ def test_token_file_that_is_not_text_is_one_line(home: JupyterHome, tmp_path: Pa
     assert "secret-bytes" not in out.stderr and "0xff" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"), [('{"ServerApp": 5}', "a number"), ('{"ServerApp": [1]}', "a list")]
+)
+def test_json_section_that_is_not_an_object_is_named(
+    home: JupyterHome, text: str, kind: str
+) -> None:
+    """`{"ServerApp": 5}` in a .json config file: traitlets loads it and jupyter_server stops
+    with a traceback; check names the file and what is wrong in one line (not 'AttributeError'),
+    and so does `check FILE`, which judged it OK (--config dropped the section unread)."""
+    path = home.write_config(text, name="jupyter_server_config.json")
+    needle = f"{path} fails to load (ServerApp must be an object ({{...}}), not {kind})"
+    for out in (check(home), check(home, str(path))):
+        assert out.returncode == 2, (out.stdout, out.stderr)
+        assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
 # -- the batch ---------------------------------------------------------------------------------
 
 Checked = Callable[[Setup], "Result | subprocess.CompletedProcess[str]"]
