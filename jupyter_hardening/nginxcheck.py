@@ -29,6 +29,7 @@ from .printable import redacted_url
 from .proxy.nginx import PROXY_TIMEOUT, TLS12_CIPHERS
 from .proxy.options import DEFAULT_MAX_BODY_SIZE, HSTS
 from .rules.base import Severity
+from .safefile import not_a_file
 
 Stmt = dict[str, Any]
 
@@ -152,7 +153,7 @@ def read_files(paths: list[str]) -> list[dict[str, Any]]:
     configs: list[dict[str, Any]] = []
     for path in paths:
         if not Path(path).is_file():
-            raise CheckError(f"{path}: no such file")
+            raise CheckError(f"{path}: {not_a_file(path)}")
         configs += _parse_file(path, follow=True)
     return configs
 

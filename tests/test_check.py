@@ -125,6 +125,7 @@ USAGE_ERRORS = [
     pytest.param(
         ["--format", "xml"], "", "--format must be one of text, json, sarif", id="bad-format"
     ),
+    pytest.param(["--config=."], "", "--config .: a folder, not a file", id="config-is-a-folder"),
     pytest.param(
         [],
         "c.ServerApp.ip = (\n",

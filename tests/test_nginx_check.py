@@ -170,6 +170,7 @@ def test_usage_errors_are_one_line() -> None:
     """A missing file, an unknown option or a bad format: exit 2, one line, no traceback."""
     for args, text in (
         (["/nonexistent/jupyter.conf"], "/nonexistent/jupyter.conf: no such file"),
+        ([str(CONFIGS)], f"{CONFIGS}: a folder, not a file"),
         (["--format", "yaml"], "--format must be text, json or sarif"),
         (["--bogus"], "unknown option '--bogus'"),
         (["--port", "x"], "--port 'x' is not a port number"),

@@ -26,6 +26,7 @@ from ..command import STANDARD_OPTIONS, StrictCommand, configurable_classes, did
 from ..config import Hardening
 from ..facts import HTTP_PORT, HTTPS_PORT, PublicURL, parse_public_url, valid_port
 from ..runtime import DiscoveryError, RunningServer, choose_server, running_servers
+from ..safefile import not_a_file
 from . import apache, caddy, nginx, probe
 from .options import (
     DEFAULT_MAX_BODY_SIZE,
@@ -210,7 +211,7 @@ class ProxySnippetApp(StrictCommand):
             except Exception as e:  # a config file that does not run: one line, not a traceback
                 self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
         if self.config_file and not Path(self.config_file).is_file():
-            self.fail(f"--config {self.config_file}: no such file")
+            self.fail(f"--config {self.config_file}: {not_a_file(self.config_file)}")
 
     def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or discovery error: one line on stderr, then exit."""
