@@ -87,8 +87,15 @@ def argv_problem(
         if not value.strip():
             # An unset shell variable (--listen "$PORT") would silently give the default.
             return f"--{name} is empty; give it a value, or leave the option out"
-        if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
-            return f"--{name} {value!r} is not a number"
+        if name in NUMERIC_OPTIONS:
+            digits = value.lstrip("+-")
+            if not (digits.isascii() and digits.isdigit()):
+                return f"--{name} {value!r} is not a number"
+            # 0 would mean "not given": say what the value must be, not that it is no number.
+            if name == "pid" and (digits != value or int(value) < 1):
+                return f"--pid {value!r}: a pid is a whole number above 0"
+            if name != "pid" and (digits != value or not valid_port(int(value))):
+                return f"--{name} {value!r}: a port is 1-65535"
     return ""
 
 
