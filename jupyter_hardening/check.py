@@ -71,7 +71,8 @@ def split_argv(
             files.append(arg)
         else:
             server.append(arg)
-            if name.lstrip("-") in (server_valued or set()) and "=" not in arg:
+            valued = "." in name or name.lstrip("-") in (server_valued or set())
+            if valued and "=" not in arg:  # --Class.trait VALUE, --ip VALUE
                 server.append(next(args, ""))
     return own, server, files
 

@@ -227,6 +227,33 @@ def test_repeated_secret_option_is_not_repeated(checked: Checked, option: str) -
     assert "s3cret" not in out.stdout + out.stderr, out.stderr
 
 
+def _spaced(option: str) -> Setup:
+    return Setup(("--format", "json", "--ServerApp.ip=0.0.0.0", option, "s3cret-1234"))
+
+
+@pytest.mark.parametrize("option", SECRET_OPTIONS)
+def test_secret_option_and_value_apart_is_taken_unshown(checked: Checked, option: str) -> None:
+    """`--IdentityProvider.token VALUE`, as `jupyter server` takes it (not 'needs a value'):
+    the value is read, a short token judged weak, and it is in no output."""
+    out = checked(_spaced(option))
+    assert "s3cret" not in out.stdout + out.stderr, out.stdout + out.stderr
+    code, report = report_from(out)
+    if option == "--IdentityProvider.token":
+        assert code == 1 and "JH201" in ids(report), report["findings"]
+        assert report["settings"]["IdentityProvider.token"] == "set (11 characters)"
+
+
+def test_secret_value_that_reads_as_an_option_is_not_shown(home: JupyterHome) -> None:
+    """A value after a space that starts with '-' is an option to traitlets' parser: the one
+    line says to write it with '=', and repeats nothing of it."""
+    out = check(home, "--IdentityProvider.token", "-s3cret-1234")
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert out.stderr == (
+        "jupyter hardening check: --IdentityProvider.token needs a value: "
+        "--IdentityProvider.token=VALUE\n"
+    )
+
+
 def test_list_rules(home: JupyterHome) -> None:
     """--list-rules prints every documented id: the rules, the live ones and nginx-check's."""
     out = check(home, "--list-rules")
@@ -389,6 +416,10 @@ SETUPS: dict[str, Setup] = {
     ),
     **{
         f"test_repeated_secret_option_is_not_repeated[{option}]": _given_twice(option)
+        for option in SECRET_OPTIONS
+    },
+    **{
+        f"test_secret_option_and_value_apart_is_taken_unshown[{option}]": _spaced(option)
         for option in SECRET_OPTIONS
     },
     **{f"test_seed_recipe_verdict[{p.stem}]": _seed_setup(p) for p in SEEDS},
