@@ -25,6 +25,7 @@ from .configfiles import config_file_errors
 from .printable import SECRET_TRAITS, hide_secret_value
 from .report import Report, render_text
 from .rules import DOCUMENTED, HUB_RULES, LIVE_RULES, NGINX_RULES
+from .safefile import not_a_file
 
 
 def repeated_secret(argv: list[str]) -> str:
@@ -70,7 +71,8 @@ def split_argv(
             files.append(arg)
         else:
             server.append(arg)
-            if name.lstrip("-") in (server_valued or set()) and "=" not in arg:
+            valued = "." in name or name.lstrip("-") in (server_valued or set())
+            if valued and "=" not in arg:  # --Class.trait VALUE, --ip VALUE
                 server.append(next(args, ""))
     return own, server, files
 
@@ -231,7 +233,7 @@ class CheckApp(StrictCommand):
             self.fail(f"{secret} is given twice; give it once (values not shown)")
         config_file = config_option(self.server_argv)
         if config_file and not Path(config_file).is_file():
-            self.fail(f"--config {config_file}: no such file")
+            self.fail(f"--config {config_file}: {not_a_file(config_file)}")
         report = self.audit()
         if self.output_format == "json":
             print(json.dumps(report.to_json(), indent=2))

@@ -25,6 +25,13 @@ from .printable import hide_secret_value
 STANDARD_OPTIONS = ("help", "help-all", "version")
 # --Class.trait (or --Parent.Class.trait): what traitlets' parser accepts as a dotted option.
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+# What argparse (traitlets' parser) takes for a value although it starts with '-'.
+NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")
+
+
+def _an_option(arg: str) -> bool:
+    """True when argparse reads ``arg`` as an option, not as the value of the one before."""
+    return arg.startswith("-") and not NEGATIVE_NUMBER.fullmatch(arg)
 
 
 def did_you_mean(name: str, candidates: Iterable[str], prefix: str = "--") -> str:
@@ -141,12 +148,14 @@ class StrictCommand(JupyterApp):
                 continue
             name, has_value, _ = arg.lstrip("-").partition("=")
             if "." in name:
-                if not DOTTED.match(name) or not has_value:
+                if not DOTTED.match(name):
                     fixed = name.replace("-", "_")
                     hint = f"; did you mean --{fixed}=VALUE?" if DOTTED.match(fixed) else ""
-                    if DOTTED.match(name):
-                        return f"--{name} needs a value: --{name}=VALUE"
                     return f"unknown option --{name}{hint}"
+                if not has_value:  # --Class.trait VALUE, as traitlets' applications take it
+                    following = next(args, None)
+                    if following is None or _an_option(following):
+                        return f"--{name} needs a value: --{name}=VALUE"
                 if known is not None:
                     problem = unknown_trait(arg, known)
                     if problem:

@@ -56,7 +56,7 @@ def load_error(path: Path) -> tuple[int | None, str] | None:
     loader_class = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
     loader = loader_class(path.name, path=str(path.parent))
     try:
-        loader.load_config()
+        config = loader.load_config()
     except SyntaxError as e:
         # e.text is the line itself, which may hold a secret: only the parser's words.
         return e.lineno, f"SyntaxError: {e.msg}"
@@ -68,6 +68,28 @@ def load_error(path: Path) -> tuple[int | None, str] | None:
         line = _line_in(path, e)
         detail = f": {e}" if isinstance(e, _NAMED) else ""
         return line, f"{type(e).__name__}{detail}"
+    return _not_an_object(config)
+
+
+# What a JSON value is called in a message: never the value itself, which may be a secret.
+_JSON_TYPES = {
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+}
+
+
+def _not_an_object(config: Any) -> tuple[None, str] | None:
+    """A ``.json`` section that is not an object (``{"ServerApp": 5}``): traitlets loads it, and
+    the server fails on it later with a traceback (or drops it under a command-line option)."""
+    for key, value in config.items():
+        # traitlets' own test for a section (a Class name): first letter upper case, no "_"
+        section = key and key[0].upper() == key[0] and not key.startswith("_")
+        if section and not isinstance(value, dict):
+            kind = _JSON_TYPES.get(type(value), "null")
+            return None, f"{key} must be an object ({{...}}), not {kind}"
     return None
 
 
@@ -94,11 +116,12 @@ def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
             continue
         line, reason = error
         where = f"{path}:{line}" if line else str(path)
-        then = (
-            "jupyter_server exits at startup without a message"
-            if reason.startswith("SystemExit")
-            else "jupyter_server would skip it and start without its settings"
-        )
+        if reason.startswith("SystemExit"):
+            then = "jupyter_server exits at startup without a message"
+        elif "must be an object" in reason:
+            then = "jupyter_server stops at startup with a traceback, or drops its settings"
+        else:
+            then = "jupyter_server would skip it and start without its settings"
         yield (
             f"the config file {where} fails to load ({reason}): {then}",
             f"correct {where}, or remove the file",

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .safefile import not_a_file
+
 
 def check_each(files: list[str], server_argv: list[str], output_format: str) -> int:
     """Audit each file; print the reports (one SARIF log, a JSON list, or text); worst status."""
@@ -22,7 +24,7 @@ def check_each(files: list[str], server_argv: list[str], output_format: str) -> 
     for name in files:
         path = Path(name)
         if not path.is_file():
-            print(f"jupyter hardening check: {name}: no such file", file=sys.stderr)
+            print(f"jupyter hardening check: {name}: {not_a_file(name)}", file=sys.stderr)
             worst = 2
             continue
         command = [

@@ -34,6 +34,7 @@ from .record import replace
 from .report import Report, evaluate, render_text, run_rules
 from .rules import HUB_RULES, RULES, RULES_BY_ID, Finding, Rule, Severity
 from .rules.hubconfig import HUB_PACKAGES, HubRule
+from .safefile import not_a_file
 
 NEEDS_JUPYTERHUB = "hub-check needs JupyterHub: pip install 'jupyter_hardening[hub]'"
 FORMATS = ("text", "json", "sarif")
@@ -90,7 +91,7 @@ def load_hub(argv: list[str]) -> Any:
         raise NoJupyterHub(NEEDS_JUPYTERHUB) from None
     given = config_file_option(argv)
     if given and not Path(given).is_file():
-        raise HubConfigError(f"--config {given}: no such file")
+        raise HubConfigError(f"--config {given}: {not_a_file(given)}")
     hub = JupyterHub(log_level="CRITICAL")
     # traitlets' catch_config_error turns a bad value into a log line and exit(1): call the
     # methods it wraps, so that the error is one line of ours and exit 2.
@@ -745,7 +746,7 @@ class HubCheckApp(StrictCommand):
         argv = list(self.hub_argv)
         if self.config_path:
             if not Path(self.config_path).is_file():
-                self.fail(f"--config {self.config_path}: no such file")
+                self.fail(f"--config {self.config_path}: {not_a_file(self.config_path)}")
             argv = [f"--JupyterHub.config_file={self.config_path}", *argv]
         try:
             report = audit(argv)

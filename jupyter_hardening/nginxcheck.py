@@ -25,9 +25,11 @@ from typing import Any
 from jupyter_core.application import JupyterApp
 
 from .facts import HTTP_PORT, default_port, valid_port
+from .printable import redacted_url
 from .proxy.nginx import PROXY_TIMEOUT, TLS12_CIPHERS
 from .proxy.options import DEFAULT_MAX_BODY_SIZE, HSTS
 from .rules.base import Severity
+from .safefile import not_a_file
 
 Stmt = dict[str, Any]
 
@@ -137,7 +139,12 @@ def _parse_file(path: str, follow: bool) -> list[dict[str, Any]]:
     errors = [e for conf in result["config"] for e in conf["errors"]]
     if errors:
         first = errors[0]
-        raise CheckError(f"{first.get('file', path)}:{first.get('line', 0)}: {first['error']}")
+        line = first.get("line")  # None where crossplane does not know it
+        where = f"{first.get('file', path)}:{line}" if line else str(first.get("file", path))
+        error = first["error"]
+        if "maximum recursion depth exceeded" in error:  # crossplane recurses once per level
+            error = "blocks nest too deep to be read (about 900 levels or more); nest them less"
+        raise CheckError(f"{where}: {error}")
     return list(result["config"])
 
 
@@ -146,7 +153,7 @@ def read_files(paths: list[str]) -> list[dict[str, Any]]:
     configs: list[dict[str, Any]] = []
     for path in paths:
         if not Path(path).is_file():
-            raise CheckError(f"{path}: no such file")
+            raise CheckError(f"{path}: {not_a_file(path)}")
         configs += _parse_file(path, follow=True)
     return configs
 
@@ -943,10 +950,15 @@ def target_from(port: int, upstream: str, runtime_dir: str | None = None) -> Tar
     if upstream:
         if upstream.startswith("unix:"):
             return Target(socks=frozenset({upstream[5:].rstrip(":")}))
-        match = re.search(r":([0-9]{1,5})/?$", upstream)
+        match = re.search(r":([0-9]+)/?$", upstream)
         if not match:
-            raise CheckError(f"--upstream {upstream!r} is not HOST:PORT or unix:/path.sock")
-        return Target(frozenset({int(match.group(1))}))
+            shown = redacted_url(upstream)
+            raise CheckError(f"--upstream {shown!r} is not HOST:PORT or unix:/path.sock")
+        port = int(match.group(1))
+        if not valid_port(port):
+            shown = redacted_url(upstream)
+            raise CheckError(f"--upstream {shown!r}: a port is 1-65535, not {port}")
+        return Target(frozenset({port}))
     from .runtime import running_servers
 
     servers = running_servers(runtime_dir)

@@ -314,6 +314,8 @@ def command_line_sources(serverapp: Any) -> Iterator[Source]:
         alias = lookup(aliases, name) if "." not in name else None
         if "." in name:
             targets = [name.split(".", name.count(".") - 1)[-1]]
+            if not has_value:  # --Class.trait VALUE
+                value = next(args, "")
         elif alias is not None:
             targets = [alias[0] if isinstance(alias, tuple) else alias]
             if not has_value:

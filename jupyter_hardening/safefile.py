@@ -40,6 +40,15 @@ def kind_of(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
+def not_a_file(path: str | Path) -> str:
+    """Why ``path``, given as a file, is none: "no such file", "a folder, not a file" ..."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return "no such file"
+    return f"{kind_of(mode)}, not a file"
+
+
 def _size(limit: int) -> str:
     return f"{limit // (KIB * KIB)} MiB" if limit >= KIB * KIB else f"{limit // KIB} KiB"
 

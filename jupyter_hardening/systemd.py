@@ -246,7 +246,7 @@ def render_unit(opts: UnitOptions) -> str:
 # Install it as /etc/systemd/system/jupyter.service, then:
 #   sudo systemctl daemon-reload && sudo systemctl enable --now jupyter
 # ip, port, base_url and the password live in {opts.home}/.jupyter/jupyter_server_config.py;
-# check them with: sudo -u {opts.user} -H {bindir}/jupyter hardening check
+# check them with: sudo -u {opts.user} -H {shlex.quote(bindir + "/jupyter")} hardening check
 # Rate the walls below with: systemd-analyze security jupyter.service
 
 [Unit]

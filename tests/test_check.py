@@ -125,6 +125,7 @@ USAGE_ERRORS = [
     pytest.param(
         ["--format", "xml"], "", "--format must be one of text, json, sarif", id="bad-format"
     ),
+    pytest.param(["--config=."], "", "--config .: a folder, not a file", id="config-is-a-folder"),
     pytest.param(
         [],
         "c.ServerApp.ip = (\n",
@@ -224,6 +225,33 @@ def test_repeated_secret_option_is_not_repeated(checked: Checked, option: str) -
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert f"{option} is given twice" in out.stderr
     assert "s3cret" not in out.stdout + out.stderr, out.stderr
+
+
+def _spaced(option: str) -> Setup:
+    return Setup(("--format", "json", "--ServerApp.ip=0.0.0.0", option, "s3cret-1234"))
+
+
+@pytest.mark.parametrize("option", SECRET_OPTIONS)
+def test_secret_option_and_value_apart_is_taken_unshown(checked: Checked, option: str) -> None:
+    """`--IdentityProvider.token VALUE`, as `jupyter server` takes it (not 'needs a value'):
+    the value is read, a short token judged weak, and it is in no output."""
+    out = checked(_spaced(option))
+    assert "s3cret" not in out.stdout + out.stderr, out.stdout + out.stderr
+    code, report = report_from(out)
+    if option == "--IdentityProvider.token":
+        assert code == 1 and "JH201" in ids(report), report["findings"]
+        assert report["settings"]["IdentityProvider.token"] == "set (11 characters)"
+
+
+def test_secret_value_that_reads_as_an_option_is_not_shown(home: JupyterHome) -> None:
+    """A value after a space that starts with '-' is an option to traitlets' parser: the one
+    line says to write it with '=', and repeats nothing of it."""
+    out = check(home, "--IdentityProvider.token", "-s3cret-1234")
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert out.stderr == (
+        "jupyter hardening check: --IdentityProvider.token needs a value: "
+        "--IdentityProvider.token=VALUE\n"
+    )
 
 
 def test_list_rules(home: JupyterHome) -> None:
@@ -336,6 +364,23 @@ def test_token_file_that_is_not_text_is_one_line(home: JupyterHome, tmp_path: Pa
     assert "secret-bytes" not in out.stderr and "0xff" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"), [('{"ServerApp": 5}', "a number"), ('{"ServerApp": [1]}', "a list")]
+)
+def test_json_section_that_is_not_an_object_is_named(
+    home: JupyterHome, text: str, kind: str
+) -> None:
+    """`{"ServerApp": 5}` in a .json config file: traitlets loads it and jupyter_server stops
+    with a traceback; check names the file and what is wrong in one line (not 'AttributeError'),
+    and so does `check FILE`, which judged it OK (--config dropped the section unread)."""
+    path = home.write_config(text, name="jupyter_server_config.json")
+    needle = f"{path} fails to load (ServerApp must be an object ({{...}}), not {kind})"
+    for out in (check(home), check(home, str(path))):
+        assert out.returncode == 2, (out.stdout, out.stderr)
+        assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
 # -- the batch ---------------------------------------------------------------------------------
 
 Checked = Callable[[Setup], "Result | subprocess.CompletedProcess[str]"]
@@ -371,6 +416,10 @@ SETUPS: dict[str, Setup] = {
     ),
     **{
         f"test_repeated_secret_option_is_not_repeated[{option}]": _given_twice(option)
+        for option in SECRET_OPTIONS
+    },
+    **{
+        f"test_secret_option_and_value_apart_is_taken_unshown[{option}]": _spaced(option)
         for option in SECRET_OPTIONS
     },
     **{f"test_seed_recipe_verdict[{p.stem}]": _seed_setup(p) for p in SEEDS},

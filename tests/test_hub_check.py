@@ -300,12 +300,17 @@ def test_bad_config_is_one_line_exit_2(
 
 
 def test_missing_file_and_unknown_option_are_one_line(tmp_path: Path, hub_check_here) -> None:
-    """--config to nowhere (the command's app here), and an option neither hub-check nor
-    JupyterHub knows (the console script)."""
+    """--config to nowhere or to a folder (the command's app here), and an option neither
+    hub-check nor JupyterHub knows (the console script)."""
     out = hub_check_here(tmp_path, {}, "--config", str(tmp_path / "nope.py"))
     assert (out.returncode, out.stderr.strip()) == (
         2,
         f"jupyter hardening hub-check: --config {tmp_path / 'nope.py'}: no such file",
+    )
+    out = hub_check_here(tmp_path, {}, "--config", str(tmp_path))
+    assert (out.returncode, out.stderr.strip()) == (
+        2,
+        f"jupyter hardening hub-check: --config {tmp_path}: a folder, not a file",
     )
     out = hardening("hub-check", "--formt", "json")
     assert out.returncode == 2 and "did you mean --format" in out.stderr

@@ -170,14 +170,30 @@ def test_usage_errors_are_one_line() -> None:
     """A missing file, an unknown option or a bad format: exit 2, one line, no traceback."""
     for args, text in (
         (["/nonexistent/jupyter.conf"], "/nonexistent/jupyter.conf: no such file"),
+        ([str(CONFIGS)], f"{CONFIGS}: a folder, not a file"),
         (["--format", "yaml"], "--format must be text, json or sarif"),
         (["--bogus"], "unknown option '--bogus'"),
         (["--port", "x"], "--port 'x' is not a port number"),
+        (["--upstream", "h:99999"], "--upstream 'h:99999': a port is 1-65535, not 99999"),
+        (["--upstream", "http://u:pw@h:0"], "--upstream 'http://<user>@h:0': a port is 1-65535"),
     ):
         done = nginx_check(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert done.stderr.count("\n") == 1 and text in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_blocks_nested_too_deep_are_one_line(tmp_path: Path) -> None:
+    """5000 blocks one inside another: crossplane gives up without a line; the message names
+    the file and says why, with no ':None' and no traceback."""
+    conf = tmp_path / "deep.conf"
+    conf.write_text("http {\n" + "location /a {\n" * 5000 + "}\n" * 5001)
+    done = nginx_check(str(conf), "--port", "8888")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr == (
+        f"jupyter hardening nginx-check: {conf}: blocks nest too deep to be read "
+        "(about 900 levels or more); nest them less\n"
+    )
 
 
 def test_accepted_risks_are_honoured(tmp_path: Path) -> None:

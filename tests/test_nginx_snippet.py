@@ -496,6 +496,10 @@ def test_command_refuses_injection(
         (["--listen"], "--listen needs a value"),
         (["--output", "--check"], "--output needs a value"),
         (["--http-port=\u00b2"], "--http-port '\u00b2' is not a number"),
+        (["--pid", "-1"], "--pid '-1': a pid is a whole number above 0"),
+        (["--pid=0"], "--pid '0': a pid is a whole number above 0"),
+        (["--port", "99999"], "--port '99999': a port is 1-65535"),
+        (["--http-port=-80"], "--http-port '-80': a port is 1-65535"),
         (["--check=yes"], "--check takes no value"),
         (["--listen=1", "--listen", "2"], "--listen is given twice"),
         (["--listen="], "--listen is empty"),
@@ -789,10 +793,13 @@ def test_broken_config_file_is_one_line(
 def test_config_option_naming_no_file_is_an_error(
     jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--config with a typo'd path is not silently ignored."""
+    """--config with a typo'd path, or a folder's, is not silently ignored."""
     status, out, err = run([*OUTPUT_ARGS, f"--config={tmp_path / 'nope.py'}"], capsys)
     assert (status, out) == (2, "")
     assert "nope.py: no such file" in one_error_line(err)
+    status, out, err = run([*OUTPUT_ARGS, f"--config={tmp_path}"], capsys)
+    assert (status, out) == (2, "")
+    assert f"--config {tmp_path}: a folder, not a file" in one_error_line(err)
 
 
 def test_port_mapping_in_front(

@@ -138,6 +138,13 @@ def test_addresses_nginx_would_resolve_as_names_are_refused(host: str) -> None:
         checks.check_url(f"http://{host}:4180/auth", "--auth-request")
 
 
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_upstream_port_outside_the_range_is_refused(port: str) -> None:
+    """A port nginx cannot connect to is refused as such, not as a malformed address."""
+    with pytest.raises(SnippetError, match=f"--upstream 'h:{port}': a port is 1-65535, not {port}"):
+        parse_upstream(f"h:{port}")
+
+
 def test_upstream_with_a_path_is_refused() -> None:
     """A URI part would make nginx rewrite paths; the message points at --base-url."""
     with pytest.raises(SnippetError, match="--base-url"):

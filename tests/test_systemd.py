@@ -280,6 +280,17 @@ def test_header_checks_with_this_environments_jupyter():
     )
 
 
+def test_header_check_command_quotes_a_path_with_a_space():
+    """A venv under a folder with a space: the copied check command runs that venv's jupyter."""
+    opts = UnitOptions(
+        "jupyter", "/srv/jupyter", "/srv/jupyter", "lab", "/opt/my env/bin/jupyter-lab"
+    )
+    (line,) = [x for x in render_unit(opts).splitlines() if x.startswith("# check them with: ")]
+    command = line.removeprefix("# check them with: ")
+    assert command == "sudo -u jupyter -H '/opt/my env/bin/jupyter' hardening check"
+    assert shlex.split(command)[4:] == ["/opt/my env/bin/jupyter", "hardening", "check"]
+
+
 def test_writable_paths_do_not_overlap():
     def paths(home: str, work: str) -> list[str]:
         return writable_paths(UnitOptions("jupyter", home, work, "lab", "/usr/bin/jupyter-lab"))

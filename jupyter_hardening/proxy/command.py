@@ -26,6 +26,7 @@ from ..command import STANDARD_OPTIONS, StrictCommand, configurable_classes, did
 from ..config import Hardening
 from ..facts import HTTP_PORT, HTTPS_PORT, PublicURL, parse_public_url, valid_port
 from ..runtime import DiscoveryError, RunningServer, choose_server, running_servers
+from ..safefile import not_a_file
 from . import apache, caddy, nginx, probe
 from .options import (
     DEFAULT_MAX_BODY_SIZE,
@@ -86,8 +87,15 @@ def argv_problem(
         if not value.strip():
             # An unset shell variable (--listen "$PORT") would silently give the default.
             return f"--{name} is empty; give it a value, or leave the option out"
-        if name in NUMERIC_OPTIONS and not (value.isascii() and value.isdigit()):
-            return f"--{name} {value!r} is not a number"
+        if name in NUMERIC_OPTIONS:
+            digits = value.lstrip("+-")
+            if not (digits.isascii() and digits.isdigit()):
+                return f"--{name} {value!r} is not a number"
+            # 0 would mean "not given": say what the value must be, not that it is no number.
+            if name == "pid" and (digits != value or int(value) < 1):
+                return f"--pid {value!r}: a pid is a whole number above 0"
+            if name != "pid" and (digits != value or not valid_port(int(value))):
+                return f"--{name} {value!r}: a port is 1-65535"
     return ""
 
 
@@ -210,7 +218,7 @@ class ProxySnippetApp(StrictCommand):
             except Exception as e:  # a config file that does not run: one line, not a traceback
                 self.fail(f"cannot load {_config_file_of(e)}: {type(e).__name__}: {e}")
         if self.config_file and not Path(self.config_file).is_file():
-            self.fail(f"--config {self.config_file}: no such file")
+            self.fail(f"--config {self.config_file}: {not_a_file(self.config_file)}")
 
     def fail(self, message: str, status: int = 2) -> NoReturn:
         """Usage or discovery error: one line on stderr, then exit."""

@@ -294,7 +294,9 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
             )
         raise wrong()
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
-    if not host_ok(host) or not valid_port(port):
+    if not valid_port(port):
+        raise SnippetError(f"{option} {redacted_url(value)!r}: a port is 1-65535, not {port}")
+    if not host_ok(host):
         raise wrong()
     return Upstream(scheme, host.lower(), port)
 
