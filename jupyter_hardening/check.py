@@ -145,6 +145,15 @@ def quiet_config_file_errors() -> Iterator[None]:
         logging.Logger.handle = handle  # type: ignore[method-assign]
 
 
+def enable_as_installed(serverapp: Any) -> None:
+    """Enable the extension as the file ``pip install`` puts in jupyter_server_config.d does:
+    only when the config does not name it (jupyter_server's find_server_extensions lets a
+    config's own entry win), so a judged file that disables it gets JH003."""
+    if "jupyter_hardening" not in serverapp.jpserver_extensions:
+        serverapp.config.ServerApp.jpserver_extensions.update({"jupyter_hardening": True})
+        serverapp.jpserver_extensions.update({"jupyter_hardening": True})
+
+
 class CheckApp(StrictCommand):
     """Audit the configuration a Jupyter server would start with, without starting it.
 
@@ -305,14 +314,16 @@ class CheckApp(StrictCommand):
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
         extra: dict[str, Any] = {}
-        if self.isolated:
-            extra["jpserver_extensions"] = {"jupyter_hardening": True}
-        elif singleuser:
+        if singleuser and not self.isolated:
             extra["jpserver_extensions"] = {"jupyterhub": True}
         factory = singleuser.make_serverapp if singleuser else ServerApp.instance
         serverapp = factory(
             log_level="WARN", open_browser=False, raise_config_file_errors=True, **extra
         )
+        if self.isolated:
+            extension.run_before(
+                serverapp, "init_server_extensions", lambda: enable_as_installed(serverapp)
+            )
         # The extension's preflight and audit, at the moment a served server runs them, whether
         # or not the extension is enabled; problems come back as AuditError, not an exit.
         offline = extension.OfflineAudit(serverapp)

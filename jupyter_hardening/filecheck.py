@@ -2,7 +2,8 @@
 
 Each file is audited in a fresh process (a ServerApp is set up once per process), with
 ``--isolated --config FILE``: the machine's own config folders do not count, and the extension
-is taken as enabled, as a server that installs it would load the file.
+is taken as enabled, as a server that installs it would load the file (unless the file itself
+names it in ``jpserver_extensions``: then JH003 says it is off).
 """
 
 from __future__ import annotations

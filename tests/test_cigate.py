@@ -577,6 +577,28 @@ def test_files_as_arguments_are_judged_alone(home: JupyterHome) -> None:
     assert log["runs"][1]["results"] == []
 
 
+def test_a_file_that_disables_the_extension_is_jh003(home: JupyterHome) -> None:
+    """check FILE takes the extension as installed (enabled), as jupyter_server does: unless the
+    file names it, so a file that switches it off gets JH003; one naming others does not."""
+    off = home.work_dir / "off" / "jupyter_server_config.py"
+    off.parent.mkdir()
+    off.write_text("c.ServerApp.jpserver_extensions = {'jupyter_hardening': False}\n")
+    others = home.work_dir / "others" / "jupyter_server_config.py"
+    others.parent.mkdir()
+    others.write_text("c.ServerApp.jpserver_extensions = {'jupyterlab': True}\n")
+    disabled, enabled = batched(
+        home,
+        (["check", "--format", "json", str(off)], {}),
+        (["check", "--format", "json", str(others)], {}),
+    )
+    assert disabled.returncode == 0, disabled.stderr  # a warning: the server would start
+    [report] = json.loads(disabled.stdout)
+    [finding] = report["findings"]
+    assert finding["id"] == "JH003"
+    assert (finding["where"][0]["file"], finding["where"][0]["line"]) == (str(off), 1)
+    assert enabled.returncode == 0 and json.loads(enabled.stdout)[0]["findings"] == []
+
+
 def test_pre_commit_hook_fails_a_bad_config_and_passes_a_good_one(
     home: JupyterHome, tmp_path: Path
 ) -> None:

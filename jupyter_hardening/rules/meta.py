@@ -87,7 +87,10 @@ class AuditDisabled(Rule):
     Fix::
 
         c.ServerApp.jpserver_extensions = {'jupyter_hardening': True}
-        # or: jupyter server extension enable jupyter_hardening
+        # or, when no config file names it: jupyter server extension enable jupyter_hardening
+
+    A config file's own entry wins over the extension's enabling file: ``jupyter server
+    extension enable`` (which rewrites that file) does not undo a ``False`` set in a config.
     """
 
     id = "JH003"
@@ -102,6 +105,8 @@ class AuditDisabled(Rule):
             yield self.finding(
                 "jupyter_hardening is disabled in ServerApp.jpserver_extensions: the server will "
                 "start without this audit and refuse nothing.",
+                "set 'jupyter_hardening': True in c.ServerApp.jpserver_extensions where a config "
+                "sets it to False (that entry wins over the enabling file); if no config names it: "
                 "jupyter server extension enable jupyter_hardening",
                 remedy={"extension_enabled": True},
             )
