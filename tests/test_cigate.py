@@ -339,6 +339,27 @@ def report_in(out: Result) -> dict[str, object]:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+def test_password_fixes_work_as_they_read(home: JupyterHome) -> None:
+    """JH203's fix applied as it reads: with the old line still there, the hash that `jupyter
+    server password` stores is overridden; removed first, the new one is used and nothing is
+    left. JH204's fix names the current setting, not the deprecated one written."""
+    from jupyter_server.auth.security import set_password  # what `jupyter server password` runs
+
+    sha1 = "sha1:67c9e60bb8b6:9ffede0825894254b2e042ea597d771089e11aed"
+    home.write_config(f"c.NotebookApp.password = {sha1!r}\n")
+    [before] = batched(home, (["check", "--format", "json"], {}))
+    fixes = {f["id"]: f["fix"] for f in report_in(before)["findings"]}  # type: ignore[attr-defined]
+    assert fixes["JH203"].startswith("remove c.NotebookApp.password where it is set, then run")
+    assert fixes["JH204"] == "rename it to c.PasswordIdentityProvider.hashed_password"
+
+    set_password("a new password", config_file=str(home.config_dir / "jupyter_server_config.json"))
+    [kept_line] = batched(home, (["check", "--format", "json"], {}))
+    assert "JH203" in {f["id"] for f in report_in(kept_line)["findings"]}  # type: ignore[attr-defined]
+    home.write_config("")
+    [after] = batched(home, (["check", "--format", "json"], {}))
+    assert report_in(after)["findings"] == []
+
+
 def test_provenance_of_a_legacy_py_line_and_the_name_as_written(home: JupyterHome) -> None:
     """c.NotebookApp.ip = '*' at line 3: the finding says so, in the user's words, file:line."""
     path = home.write_config(

@@ -9,8 +9,14 @@ from ..snapshot import Snapshot
 from .base import GENERATED_TOKEN, Finding, Rule, Severity, without_override
 
 MIN_TOKEN_BITS = 80
+# `jupyter server password` stores c.IdentityProvider.hashed_password in the user's
+# jupyter_server_config.json, which PasswordIdentityProvider.hashed_password and the deprecated
+# ServerApp/NotebookApp.password override: the old value goes first (provenance names it as the
+# user wrote it, at its file and line).
 FIX_PASSWORD = (
-    "run `jupyter server password` to store an argon2 hash (it writes the config for you)"
+    "remove c.PasswordIdentityProvider.hashed_password where it is set, then run `jupyter server "
+    "password` to store an argon2 hash (it writes jupyter_server_config.json, which a hash set "
+    "elsewhere overrides)"
 )
 ARGON2 = {"password_kind": "argon2"}
 
@@ -97,9 +103,9 @@ class PasswordNotHashed(Rule):
     jupyter_server then disables the token and no password can ever match: nobody can log in,
     and the secret sits in plain text in the config file.
 
-    Fix::
+    Fix: remove the line, then::
 
-        jupyter server password      # replaces it with an argon2 hash
+        jupyter server password      # stores an argon2 hash in jupyter_server_config.json
     """
 
     id = "JH202"
@@ -135,9 +141,9 @@ class WeakPasswordHash(Rule):
 
     A leaked config file is cracked in seconds on a GPU. argon2 is the default since notebook 6.
 
-    Fix::
+    Fix: remove the line (the hash it sets would override the new one), then::
 
-        jupyter server password      # writes an argon2 hash instead
+        jupyter server password      # stores an argon2 hash in jupyter_server_config.json
     """
 
     id = "JH203"
@@ -182,7 +188,9 @@ class DeprecatedPasswordName(Rule):
             yield self.finding(
                 f"The password is set with the deprecated c.{snap.password_deprecated_name}.",
                 "rename it to c.PasswordIdentityProvider.hashed_password",
-                traits=(snap.password_deprecated_name, "PasswordIdentityProvider.hashed_password"),
+                # The deprecated name alone: provenance would rewrite the current name in the
+                # fix into the one the user wrote.
+                traits=(snap.password_deprecated_name,),
                 remedy={"password_deprecated_name": ""},
             )
 
