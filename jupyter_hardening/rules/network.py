@@ -190,6 +190,7 @@ class RootRemote(Rule):
                 f"Running as root with ServerApp.allow_root = True, and {_where(snap)}: every "
                 "kernel is a root shell.",
                 "run Jupyter as an unprivileged user (useradd jupyter; a systemd unit with "
-                "User=jupyter) and drop --allow-root",
+                "User=jupyter) and drop allow_root (c.ServerApp.allow_root = True in a config "
+                "file, or --allow-root)",
                 remedy={"running_as_root": False, "allow_root": False},
             )
