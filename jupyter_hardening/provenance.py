@@ -430,13 +430,25 @@ _MISSING = object()
 
 
 def _effective(serverapp: Any) -> dict[str, Any]:
+    """The values in effect, to tell which source set them: the ServerApp's, and its identity
+    provider's under both class names (where a subclass's setting and the deprecated
+    ServerApp/NotebookApp.password it is given beat IdentityProvider's, whatever the load order)."""
     values: dict[str, Any] = {}
-    for trait in serverapp.trait_names(config=True):
-        try:
-            values[f"ServerApp.{trait}"] = getattr(serverapp, trait)
-        except Exception:  # noqa: S112 - an unreadable trait has no effective value to match
-            continue
+    try:
+        idp = serverapp.identity_provider
+    except Exception:  # not made yet (a ServerApp before initialize): ServerApp's alone
+        idp = None
+    for prefixes, obj in ((("ServerApp",), serverapp), (IDENTITY_CLASSES, idp)):
+        for trait in obj.trait_names(config=True) if obj is not None else ():
+            try:
+                value = getattr(obj, trait)
+            except Exception:  # noqa: S112 - an unreadable trait has no effective value to match
+                continue
+            values.update((f"{prefix}.{trait}", value) for prefix in prefixes)
     return values
+
+
+IDENTITY_CLASSES = ("IdentityProvider", "PasswordIdentityProvider")
 
 
 def jpserver_extension_source(serverapp: Any, name: str) -> str:
