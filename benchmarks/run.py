@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -68,25 +69,46 @@ _Handler.open = _open_nodelay
 # after every extension linked, the load, the audit). Wrapped by module attribute, as
 # jupyter_server and the hooks look them up.
 OWN_COST = """
-import json, sys, time
+import gc, importlib, json, os, sys, time
 from jupyter_server.serverapp import ServerApp
 
 assert "jupyter_hardening.extension" not in sys.modules
-spent = {"import": 0.0, "audit": 0.0}
+# A warm run imports the modules a cold run ended with first: what is left is the audit's work.
+for name in filter(None, os.environ.get("OWN_COST_PREIMPORT", "").split(",")):
+    importlib.import_module(name)
+spent = {"import": 0.0, "audit": 0.0, "gc": 0.0}
+inside, collecting = [False], [0.0]
+
+
+def collections(phase, info):
+    # The garbage collections that fall inside the extension's own work, and their time.
+    if phase == "start":
+        collecting[0] = time.perf_counter()
+    elif inside[0]:
+        spent["gc"] += time.perf_counter() - collecting[0]
+
+
+gc.callbacks.append(collections)
+inside[0] = True
 began = time.perf_counter()
 from jupyter_hardening import extension
 spent["import"] = time.perf_counter() - began
+inside[0] = False
 
 
 def timed(name):
     original = getattr(extension, name)
 
     def hook(*args, **kwargs):
+        outer = not inside[0]  # all_problems runs inside _link: time it once
+        inside[0] = True
         began = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
-            spent["audit"] += time.perf_counter() - began
+            if outer:
+                spent["audit"] += time.perf_counter() - began
+                inside[0] = False
 
     setattr(extension, name, hook)
 
@@ -97,7 +119,8 @@ for name in ("_link_jupyter_server_extension", "_load_jupyter_server_extension",
 app = ServerApp()
 app.initialize(argv=sys.argv[1:])
 assert app.web_app.settings.get("jupyter_hardening") is not None, "the extension did not audit"
-print(json.dumps(spent))
+modules = sorted(name for name in sys.modules if name.startswith("jupyter_hardening"))
+print(json.dumps({**spent, "modules": modules}))
 """
 
 # Benchmark-only instrumentation for the watcher phase: the time Diagnosis.observe takes, summed
@@ -349,26 +372,40 @@ def phase_startup(bench: Bench) -> list[Figure]:
     # On a shared machine, start times wander by more than the extension costs. Its own work
     # (importing it, auditing) is small and steady, so it is timed apart, in a server process
     # set up like the ones above, and set against the baseline start.
-    own: dict[str, list[float]] = {"import": [], "audit": []}
     argv = [f"--port={free_port()}", "--port-retries=0", "--allow-root", extension_flag(True)]
     env = home.env(JUPYTER_TOKEN=bench.token)
-    for _ in range(bench.plan.own_cost_runs):
-        done = subprocess.run(
-            [sys.executable, "-c", OWN_COST, *argv],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=home.work_dir,
-            timeout=180,
-            check=True,
-        )
-        for name, seconds in json.loads(done.stdout.splitlines()[-1]).items():
-            own[name].append(seconds)
-    imported, audited = clients.median(own["import"]), clients.median(own["audit"])
+
+    def own_cost(preimport: str = "") -> dict[str, Any]:
+        """Each figure's median over own_cost_runs server processes, and the modules imported."""
+        runs = []
+        for _ in range(bench.plan.own_cost_runs):
+            done = subprocess.run(
+                [sys.executable, "-c", OWN_COST, *argv],
+                capture_output=True,
+                text=True,
+                env={**env, "OWN_COST_PREIMPORT": preimport},
+                cwd=home.work_dir,
+                timeout=180,
+                check=True,
+            )
+            runs.append(json.loads(done.stdout.splitlines()[-1]))
+        medians = {k: clients.median([r[k] for r in runs]) for k in ("import", "audit", "gc")}
+        return {**medians, "modules": runs[-1]["modules"]}
+
+    cold = own_cost()
+    # The same with the extension's modules imported beforehand: what is left is the audit's
+    # work, so the difference is what importing them costs (issue 11's breakdown).
+    warm = own_cost(",".join(cold["modules"]))
+    imported, audited = cold["import"], cold["audit"]
     say(
         f"  the extension's own work: import {fmt_s(imported)}, preflights and audit "
-        f"{fmt_s(audited)} "
-        f"(medians of {bench.plan.own_cost_runs} server processes)"
+        f"{fmt_s(audited)} (medians of {bench.plan.own_cost_runs} server processes); "
+        f"garbage collections inside it {fmt_s(cold['gc'])}"
+    )
+    say(
+        f"  with its {len(cold['modules'])} modules imported beforehand: preflights and audit "
+        f"{fmt_s(warm['audit'])}, collections {fmt_s(warm['gc'])}; so importing them costs "
+        f"about {fmt_s(imported + audited - warm['audit'])}"
     )
     total = imported + audited
     return [
