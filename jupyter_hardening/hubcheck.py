@@ -28,7 +28,7 @@ from traitlets import Enum, Unicode
 from . import __version__
 from .command import StrictCommand, option_names
 from .hubsnapshot import HubFile, HubSnapshot, WrittenSecret
-from .printable import hide_secret_value
+from .printable import hide_secret_value, without_userinfo
 from .provenance import HIDDEN, Provenance, Source, attach, command_line_sources, file_sources_of
 from .record import replace
 from .report import Report, evaluate, render_text, run_rules
@@ -251,7 +251,7 @@ def _redacted_args(args: Iterable[Any]) -> list[str]:
             shown.append(f"{name}={HIDDEN}" if has_value else arg)
             hide_next = not has_value
         else:
-            shown.append(arg)
+            shown.append(without_userinfo(arg) if "@" in arg else arg)
     return shown
 
 
@@ -368,12 +368,12 @@ def take_hub_snapshot(hub: Any) -> HubSnapshot:
     snap = HubSnapshot(
         hub_version=jupyterhub.__version__,
         config_file=", ".join(str(Path(f).absolute()) for f in hub._loaded_config_files),
-        bind_url=hub.bind_url,
+        bind_url=without_userinfo(hub.bind_url),  # the snapshot is shown: no user:password@
         public_host=public_host,
         public_is_loopback=bool(public_host) and binds_loopback(public_host),
         public_socket=public_socket,
         ssl_cert=str(hub.ssl_cert or ""),
-        hub_public_url=str(hub.public_url or ""),
+        hub_public_url=without_userinfo(str(hub.public_url or "")),
         hub_bind_setting=hub_setting,
         hub_host=hub_host,
         hub_is_loopback=hub_socket or (bool(hub_host) and binds_loopback(hub_host)),
@@ -601,7 +601,12 @@ def _hide(source: Source) -> Source:
     whichever class it is set (c.MyProxy.auth_token for a subclass of ConfigurableHTTPProxy)."""
     trait = source.setting.rpartition(".")[2]
     if trait not in _HUB_SECRET_TRAITS and not source.setting.endswith(".args"):
-        return source
+        if "@" not in source.value and "@" not in source.key:
+            return source
+        # A URL's user:password@ (bind_url, public_url, a proxy's api_url ...).
+        return replace(
+            source, value=without_userinfo(source.value), key=without_userinfo(source.key)
+        )
     if source.setting.endswith(".args") and isinstance(source.raw, list | tuple):
         value = repr(_redacted_args(source.raw))
     else:

@@ -9,9 +9,13 @@ import re
 # imports this module, most never print a control character or a rejected secret.
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 # Traits whose values are secrets (provenance hides them, check refuses them on its command line).
-SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret")
+# GatewayClient's auth_token and http_pwd are its credentials for the gateway.
+SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret", "auth_token", "http_pwd")
 # traitlets' message for a rejected value ("..., not the str 'abc'"), which repeats the value.
 _REJECTED_VALUE = r"^(The '\w+' trait of .*?, not the [\w.]+) .*$"
+# traitlets' message for a command-line option it cannot load ("Error loading argument
+# NAME=['value'], reason"), whose reason may list the values again.
+_UNLOADABLE_ARGUMENT = r"^Error loading argument ([^=\s]+)=.*$"
 
 
 def printable(text: str) -> str:
@@ -26,15 +30,30 @@ def hide_secret_value(message: str) -> str:
     of API tokens, a service's dict or a spawner's environment holds secrets under other names
     than the secret traits'."""
     match = re.match(_REJECTED_VALUE, message, re.DOTALL)
-    return f"{match[1]} (value not shown)." if match else message
+    if match:
+        return f"{match[1]} (value not shown)."
+    match = re.match(_UNLOADABLE_ARGUMENT, message, re.DOTALL)
+    if match:
+        return (
+            f"the option --{match[1]} cannot be loaded (traitlets' message, which repeats the "
+            "value, is not shown): write it as --Class.trait=VALUE, with the class named as in "
+            "c.Class.trait, once"
+        )
+    return message
 
 
 def without_userinfo(url: str) -> str:
-    """``url`` with a user:password@ written as <user>@."""
-    return re.sub(r"(^|//)[^/]*@", r"\1<user>@", url)
+    """``url`` with a user:password@ written as <user>@: everything from ``//`` (or the start,
+    when there is none) to the next ``@``. A password may hold a ``/`` that URL parsers read as
+    the start of the path, so the ``/`` does not stop it: a path with an ``@`` in it is hidden
+    too, which shows less, never a secret."""
+    if "//" in url:
+        return re.sub(r"//[^@\s]*@", "//<user>@", url)
+    return re.sub(r"^[^@\s]*@", "<user>@", url)
 
 
 def redacted_url(text: str) -> str:
-    """A URL as a message may repeat it: without a user:password@ and without its query (the
-    ``?token=...`` of the URL Jupyter prints at startup)."""
-    return re.sub(r"\?.*", "?<query not shown>", without_userinfo(text), flags=re.DOTALL)
+    """A URL as a message may repeat it: without a user:password@, its query (the
+    ``?token=...`` of the URL Jupyter prints at startup) and its fragment (``#token=...``)."""
+    text = re.sub(r"#.*", "#<fragment not shown>", without_userinfo(text), flags=re.DOTALL)
+    return re.sub(r"\?.*", "?<query not shown>", text, flags=re.DOTALL)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import grp
+import os
 import posixpath
 import pwd
 import re
@@ -26,7 +27,7 @@ from .command import StrictCommand, configurable_classes
 COMMANDS = ("lab", "server", "notebook")
 USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 # Characters that could end a unit line, start a quoted string or an escape: refused outright.
-FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\"'\\]")
+FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\"'\\]")
 # Writable paths that would switch ProtectSystem=strict off for the system itself.
 SYSTEM_DIRS = frozenset(
     {
@@ -35,6 +36,11 @@ SYSTEM_DIRS = frozenset(
         "/usr/local/bin", "/usr/sbin", "/var", "/var/lib",
         "/tmp",  # noqa: S108 - refused as a working folder, never used
     }
+)  # fmt: skip
+# Trees that stay read-only for the system's sake: no writable path inside them either.
+SYSTEM_TREES = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr",
+    "/var/log",
 )  # fmt: skip
 USERADD_HINT = "useradd --system --create-home --home-dir /srv/jupyter --shell /bin/bash jupyter"
 # What ProtectHome=tmpfs hides: a path below them is seen only when the unit binds it.
@@ -67,6 +73,13 @@ def check_value(label: str, value: str) -> str:
     """Refuse a value that could break out of its unit line; return it unchanged otherwise."""
     if not value:
         raise ValueError(f"{label} is empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"{label} {value!r} is not UTF-8 text (a name in another encoding): a unit file is "
+            "UTF-8; rename it, or use another folder"
+        ) from None
     bad = FORBIDDEN.search(value)
     if bad:
         raise ValueError(
@@ -76,8 +89,9 @@ def check_value(label: str, value: str) -> str:
     return value
 
 
-def check_path(label: str, value: str) -> str:
-    """An absolute, normalized path that is safe in a unit and is not a system folder."""
+def check_path(label: str, value: str, *, writable: bool = True) -> str:
+    """An absolute, normalized path that is safe in a unit; a ``writable`` one (a folder the
+    unit binds writable) is neither a system folder nor inside one, nor a link to one."""
     check_value(label, value)
     if not value.startswith("/"):
         raise ValueError(f"{label} {value!r} is not an absolute path")
@@ -89,12 +103,25 @@ def check_path(label: str, value: str) -> str:
     path = posixpath.normpath(value)
     if path.startswith("//"):
         path = "/" + path.lstrip("/")
-    if path in SYSTEM_DIRS:
+    system = system_folder(path) if writable else ""
+    if system:
         raise ValueError(
-            f"{label} {path!r} is a system folder: making it writable would undo "
-            "ProtectSystem=strict; use a folder of its own such as /srv/jupyter"
+            f"{label} {system}: making it writable would undo ProtectSystem=strict; use a "
+            "folder of its own such as /srv/jupyter"
         )
     return path
+
+
+def system_folder(path: str) -> str:
+    """Why ``path`` (normalized) must not be writable: "'/etc' is a system folder", "... is
+    inside the system folder /usr", also where a symbolic link leads; '' when it may be."""
+    for seen in dict.fromkeys((path, os.path.realpath(path))):
+        inside = next((t for t in SYSTEM_TREES if seen.startswith(t + "/")), "")
+        if seen in SYSTEM_DIRS or seen in SYSTEM_TREES or inside:
+            link = f" (where {path!r} leads)" if seen != path else ""
+            what = f"inside the system folder {inside}" if inside else "a system folder"
+            return f"{seen!r}{link} is {what}"
+    return ""
 
 
 def escape(value: str, *, dollar: bool = False) -> str:
@@ -165,7 +192,7 @@ def resolve_options(
     workdir = check_path("--working-dir", working_dir or home)
     check_folder("--working-dir", workdir, entry)
     executable = executable or str(Path(sys.executable).with_name(f"jupyter-{command}"))
-    executable = check_path("the Jupyter executable", executable)
+    executable = check_path("the Jupyter executable", executable, writable=False)
     opts = UnitOptions(
         user,
         home,
@@ -181,7 +208,7 @@ def resolve_options(
         owned = False
     # The user's own environment stays theirs: `%pip install` in a notebook works as it does
     # outside the unit. A root-owned one (/opt/jupyter) stays read-only, as it is outside.
-    writable = owned and opts.environment not in SYSTEM_DIRS
+    writable = owned and not system_folder(opts.environment)
     return dataclasses.replace(opts, environment_writable=writable)
 
 

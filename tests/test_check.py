@@ -209,6 +209,8 @@ SECRET_OPTIONS = [
     "--PasswordIdentityProvider.hashed_password",
     "--ServerApp.password",
     "--ServerApp.cookie_secret",
+    "--GatewayClient.auth_token",
+    "--GatewayClient.http_pwd",
 ]
 
 
@@ -224,6 +226,17 @@ def test_repeated_secret_option_is_not_repeated(checked: Checked, option: str) -
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert f"{option} is given twice" in out.stderr
+    assert "s3cret" not in out.stdout + out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("option", ["--identityprovider.token", "--serverapp.cookie_secret"])
+def test_an_option_traitlets_cannot_load_is_not_repeated(checked: Checked, option: str) -> None:
+    """A class name in lower case: traitlets' message repeats the value ("Error loading argument
+    identityprovider.token=['...']"); one line names the option instead, exit 2."""
+    out = checked(Setup((f"{option}=s3cret-value-1234",)))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"the option {option} cannot be loaded" in out.stderr, out.stderr
     assert "s3cret" not in out.stdout + out.stderr, out.stderr
 
 

@@ -342,7 +342,12 @@ def test_no_secret_in_any_output(tmp_path: Path, hub_check_here) -> None:
             f"c.JupyterHub.db_url = 'postgresql://hub:{password}x@db/hub'\n"
             # A secret option's value as the next item, as traitlets also takes it.
             f"c.Spawner.args = ['--IdentityProvider.token={TOKEN[:40]}', "
-            f"'--ServerApp.token', {TOKEN[8:48]!r}]\n"
+            f"'--ServerApp.token', {TOKEN[8:48]!r}, '--GatewayClient.auth_token', "
+            f"{TOKEN[2:42]!r}, '--GatewayClient.http_pwd={TOKEN[6:46]}', "
+            f"'--GatewayClient.url=https://gw:{TOKEN[10:50]}@gateway.example.org/']\n"
+            # A URL's user:password@, with a / in the password as parsers read it wrongly.
+            f"c.JupyterHub.bind_url = 'http://hub:{TOKEN[12:30]}/{TOKEN[30:52]}@0.0.0.0:8000/'\n"
+            f"c.JupyterHub.public_url = 'https://hub:{TOKEN[14:54]}@hub.example.org/'\n"
             # Under a subclass's own section name.
             "from jupyterhub.proxy import ConfigurableHTTPProxy\n"
             "class MyProxy(ConfigurableHTTPProxy): pass\n"
@@ -373,6 +378,12 @@ def test_no_secret_in_any_output(tmp_path: Path, hub_check_here) -> None:
             TOKEN[:40],
             TOKEN[8:48],
             TOKEN[4:44],
+            TOKEN[2:42],
+            TOKEN[6:46],
+            TOKEN[10:50],
+            TOKEN[12:30],
+            TOKEN[30:52],
+            TOKEN[14:54],
             GOOD_SECRET,
             password,
         ):

@@ -176,6 +176,8 @@ def test_usage_errors_are_one_line() -> None:
         (["--port", "x"], "--port 'x' is not a port number"),
         (["--upstream", "h:99999"], "--upstream 'h:99999': a port is 1-65535, not 99999"),
         (["--upstream", "http://u:pw@h:0"], "--upstream 'http://<user>@h:0': a port is 1-65535"),
+        # A / in the password: URL parsers end the host there; it is hidden all the same.
+        (["--upstream", "http://u:p/w@h:0"], "--upstream 'http://<user>@h:0': a port is 1-65535"),
     ):
         done = nginx_check(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)

@@ -351,6 +351,11 @@ def test_choose_server(tmp_path: Path) -> None:
         choose_server(servers, url="http://localhost:1/lab?token=abcdef0123456789")
     assert "abcdef0123456789" not in str(info.value)
     assert "--url http://localhost:1/lab?<query not shown>" in str(info.value)
+    # ... nor the #token=... fragment some copy from a browser's address bar.
+    with pytest.raises(DiscoveryError) as info:
+        choose_server(servers, url="http://localhost:1/lab#token=abcdef0123456789")
+    assert "abcdef0123456789" not in str(info.value)
+    assert "--url http://localhost:1/lab#<fragment not shown>" in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,11 @@ REFUSED_VALUES = [
     pytest.param(["--working-dir=/srv/a\\b"], "contains '\\\\'", id="backslash"),
     pytest.param(["--working-dir=/"], "is a system folder", id="root-folder"),
     pytest.param(["--working-dir=/etc/"], "is a system folder", id="etc"),
+    pytest.param(
+        ["--working-dir=/etc/systemd"], "is inside the system folder /etc", id="below-etc"
+    ),
+    pytest.param(["--working-dir=/usr/local/lib"], "inside the system folder /usr", id="usr-lib"),
+    pytest.param(["--working-dir=/var/log"], "is a system folder", id="var-log"),
     pytest.param(["--command=bash"], "must be one of: lab, server, notebook", id="command"),
     pytest.param(
         ["--command=jupyter lab --ServerApp.token=TOPSECRETSYS"],
@@ -194,6 +199,26 @@ def test_refused_values_exit_2_with_one_line(args, message, batched):
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stderr.startswith("jupyter hardening systemd-unit: ")
     assert "TOPSECRET" not in result.stderr
+
+
+def test_a_link_to_a_system_folder_or_a_name_not_in_utf8_is_refused(tmp_path: Path) -> None:
+    """A link to /etc is judged by where it leads; a folder whose name is not UTF-8 cannot be
+    written into a unit (it raised UnicodeEncodeError while writing): one line each, exit 2,
+    and no unit written."""
+    user = unprivileged_user()
+    link = tmp_path / "etc-link"
+    link.symlink_to("/etc")
+    odd = os.fsdecode(bytes(tmp_path) + b"/w\xff")
+    Path(odd).mkdir()
+    unit = tmp_path / "jupyter.service"
+    for folder, message in (
+        (link, f"'/etc' (where '{link}' leads) is a system folder"),
+        (odd, "is not UTF-8 text"),
+    ):
+        result = run_unit("--user", user.pw_name, f"--working-dir={folder}", f"--output={unit}")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+        assert not unit.exists()
 
 
 REFUSED_USERS = [
