@@ -14,8 +14,8 @@ SECRET_TRAITS = ("token", "password", "hashed_password", "cookie_secret", "auth_
 # traitlets' message for a rejected value ("..., not the str 'abc'"), which repeats the value.
 _REJECTED_VALUE = r"^(The '\w+' trait of .*?, not the [\w.]+) .*$"
 # traitlets' message for a command-line option it cannot load ("Error loading argument
-# NAME=['value'], reason"), whose reason may list the values again.
-_UNLOADABLE_ARGUMENT = r"^Error loading argument ([^=\s]+)=.*$"
+# NAME=['value'], reason"), whose reason may list the values again ("..., got 2: [...]").
+_UNLOADABLE_ARGUMENT = r"^Error loading argument ([^=\s]+)=(\[.*?\]), (.*)$"
 
 
 def printable(text: str) -> str:
@@ -34,22 +34,36 @@ def hide_secret_value(message: str) -> str:
         return f"{match[1]} (value not shown)."
     match = re.match(_UNLOADABLE_ARGUMENT, message, re.DOTALL)
     if match:
-        return (
-            f"the option --{match[1]} cannot be loaded (traitlets' message, which repeats the "
-            "value, is not shown): write it as --Class.trait=VALUE, with the class named as in "
-            "c.Class.trait, once"
-        )
+        return f"the option --{match[1]} cannot be loaded: {_reason(match[2], match[3])}"
     return message
+
+
+def _reason(values: str, reason: str) -> str:
+    """traitlets' reason for refusing an option, without the values given (``values``, their
+    list as traitlets writes it): kept only when none of them is in it."""
+    import ast
+
+    if "LazyConfigValue" in reason:  # --lowercase.trait: no config section of that name
+        return "no class of that name; write --Class.trait=VALUE, the class as in c.Class.trait"
+    reason = re.sub(r":\s*\[.*$", "", reason, flags=re.DOTALL).rstrip(". ")
+    try:
+        given = [str(v) for v in ast.literal_eval(values)]
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        given = [values]
+    if any(v and v in reason for v in given):
+        return "(traitlets' reason, which repeats the value, is not shown)"
+    return f"{reason} (value not shown)"
 
 
 def without_userinfo(url: str) -> str:
     """``url`` with a user:password@ written as <user>@: everything from ``//`` (or the start,
-    when there is none) to the next ``@``. A password may hold a ``/`` that URL parsers read as
-    the start of the path, so the ``/`` does not stop it: a path with an ``@`` in it is hidden
-    too, which shows less, never a secret."""
+    when there is none) to the last ``@`` before a space or a quote. A password may hold a
+    ``/`` or an ``@`` that URL parsers (and JupyterHub, which derives its base_url from
+    bind_url's path) read as the path, so neither stops it: a path with an ``@`` in it is
+    hidden too, which shows less, never a secret."""
     if "//" in url:
-        return re.sub(r"//[^@\s]*@", "//<user>@", url)
-    return re.sub(r"^[^@\s]*@", "<user>@", url)
+        return re.sub(r"//[^\s'\"]*@", "//<user>@", url)
+    return re.sub(r"^[^\s'\"]*@", "<user>@", url)
 
 
 def redacted_url(text: str) -> str:
