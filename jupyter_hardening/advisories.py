@@ -97,17 +97,70 @@ class SnapshotError(ValueError):
 
 
 def parse_snapshot(data: Any) -> tuple[dt.date, str, list[dict[str, Any]]]:
-    """(date, source, records) of a snapshot document, or SnapshotError naming the problem."""
+    """(date, source, records) of a snapshot document, or SnapshotError naming the problem.
+
+    The newest snapshot is the one used, so a date in the future (or a record that matching
+    would skip, being of the wrong shape) would keep the shipped advisories out unseen: both
+    make the whole file unusable instead, which the report says (JH903).
+    """
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SnapshotError(f"not a jupyter_hardening advisory snapshot (format {FORMAT!r})")
     try:
-        date = dt.date.fromisoformat(str(data["date"]))
-    except (KeyError, ValueError):
+        date = dt.date.fromisoformat(data["date"])
+    except (KeyError, ValueError, TypeError):
         raise SnapshotError("its 'date' is not a date (YYYY-MM-DD)") from None
+    if date > dt.date.today() + dt.timedelta(days=1):
+        raise SnapshotError(f"its 'date' {date} is in the future")
     records = data.get("advisories")
     if not isinstance(records, list):
         raise SnapshotError("its 'advisories' is not a list of OSV records")
+    for i, record in enumerate(records):
+        problem = record_problem(record)
+        if problem:
+            raise SnapshotError(f"advisories[{i}] {problem}")
     return date, str(data.get("source", "")), records
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def record_problem(record: Any) -> str:
+    """Why an OSV record cannot be matched as it is ('affected[0].ranges[0]: its events are
+    not a list of objects'), or ''. What matching reads: the id, aliases, and each affected
+    package's name, ranges and versions."""
+    if not isinstance(record, Mapping) or not isinstance(record.get("id"), str):
+        return "is not an OSV record (an object with a string 'id')"
+    name = record["id"]
+    if not _strings(record.get("aliases", [])):
+        return f"({name}): 'aliases' is not a list of strings"
+    affected = record.get("affected", [])
+    if not isinstance(affected, list):
+        return f"({name}): 'affected' is not a list"
+    for i, entry in enumerate(affected):
+        where = f"({name}): affected[{i}]"
+        if not isinstance(entry, Mapping):
+            return f"{where} is not an object"
+        package = entry.get("package", {})
+        if not isinstance(package, Mapping) or not all(
+            isinstance(package.get(k, ""), str) for k in ("name", "ecosystem")
+        ):
+            return f"{where}: 'package' is not an object with a string name and ecosystem"
+        if not _strings(entry.get("versions", [])):
+            return f"{where}: 'versions' is not a list of strings"
+        ranges = entry.get("ranges", [])
+        if not isinstance(ranges, list):
+            return f"{where}: 'ranges' is not a list"
+        for j, span in enumerate(ranges):
+            events = span.get("events") if isinstance(span, Mapping) else None
+            if not isinstance(events, list) or not all(
+                isinstance(e, Mapping)
+                and len(e) == 1
+                and all(isinstance(v, str) for v in e.values())
+                for e in events
+            ):
+                return f"{where}.ranges[{j}]: 'events' is not a list of {{kind: version}} objects"
+    return ""
 
 
 @functools.cache

@@ -62,8 +62,9 @@ def _timestamp(value: Any, what: str) -> dt.datetime:
 def read_export(path: Path, keep: set[str]) -> dict[str, Any]:
     """A snapshot document from an OSV export, keeping the PyPI records for ``keep`` names.
 
-    Every record is validated (an object with an id, a modified time and an affected list);
-    anything else raises SnapshotError naming the entry.
+    Every record is validated (an object with an id, a modified time that is not in the future,
+    and what matching reads of the right types: advisories.record_problem); anything else
+    raises SnapshotError naming the entry.
     """
     records = []
     newest: dt.datetime | None = None
@@ -80,10 +81,15 @@ def read_export(path: Path, keep: set[str]) -> dict[str, Any]:
             modified = _timestamp(record.get("modified"), f"{name}: 'modified'")
             if modified.tzinfo is None:
                 modified = modified.replace(tzinfo=dt.timezone.utc)
+            if modified > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1):
+                # The snapshot's date is its newest record's: it would outdate every other.
+                raise advisories.SnapshotError(
+                    f"{name}: 'modified' {modified:%Y-%m-%d} is in the future"
+                )
             newest = modified if newest is None or modified > newest else newest
-            affected = record.get("affected", [])
-            if not isinstance(affected, list):
-                raise advisories.SnapshotError(f"{name}: 'affected' is not a list")
+            problem = advisories.record_problem(record)
+            if problem:
+                raise advisories.SnapshotError(f"{name} {problem}")
             if advisories.package_names([record]) & keep:
                 records.append(record)
     except zipfile.BadZipFile:

@@ -286,8 +286,24 @@ def test_update_good_then_corrupt(home: JupyterHome, tmp_path: Path) -> None:
         archive.writestr("PyPI/GHSA-big.json", b" " * (17 * 2**20))
     fifo = tmp_path / "export.fifo"
     os.mkfifo(fifo)
+    # A record dated in the future would date the snapshot and outdate the shipped one for
+    # good; one whose events are not a list would be installed and never match.
+    future, shapeless = tmp_path / "future", tmp_path / "shapeless"
+    for folder, record in (
+        (future, {**EVERY_SERVER, "modified": "2999-11-01T00:00:00Z"}),
+        (
+            shapeless,
+            {
+                **EVERY_SERVER,
+                "modified": f"{today}T00:00:00Z",
+                "affected": [{**EVERY_SERVER["affected"][0], "ranges": [{"events": "x"}]}],
+            },
+        ),
+    ):
+        (folder / "PyPI").mkdir(parents=True)
+        (folder / "PyPI" / "TEST-0001.json").write_text(json.dumps(record))
     messages = []
-    for bad in (corrupt, bad_json, tmp_path / "missing.zip", bomb, fifo):
+    for bad in (corrupt, bad_json, tmp_path / "missing.zip", bomb, fifo, future, shapeless):
         result = run(home, "advisories", "--update", str(bad))
         assert result.returncode == 2, result
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -296,6 +312,45 @@ def test_update_good_then_corrupt(home: JupyterHome, tmp_path: Path) -> None:
         messages.append(result.stderr)
     assert "GHSA-big.json is larger than 16 MiB unpacked" in messages[3], messages[3]
     assert "not a zip file or a folder of OSV records" in messages[4], messages[4]
+    assert "TEST-0001.json: 'modified' 2999-11-01 is in the future" in messages[5], messages[5]
+    assert "affected[0].ranges[0]: 'events' is not a list" in messages[6], messages[6]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"date": 20990101}, "its 'date' is not a date"),
+        ({"date": "2999-01-01"}, "its 'date' 2999-01-01 is in the future"),
+        ({"advisories": [5]}, "advisories[0] is not an OSV record"),
+        ({"advisories": [{"id": "X", "aliases": "Y"}]}, "(X): 'aliases' is not a list of strings"),
+        (
+            {"advisories": [{"id": "X", "affected": [{"versions": "2.0"}]}]},
+            "(X): affected[0]: 'versions' is not a list of strings",
+        ),
+        (
+            {"advisories": [{"id": "X", "affected": [{"ranges": [{"events": [{"a": 1}]}]}]}]},
+            "(X): affected[0].ranges[0]: 'events' is not a list",
+        ),
+    ],
+)
+def test_an_installed_snapshot_matching_would_misread_is_unusable(
+    change: dict[str, Any], problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest snapshot is used: one dated in the future, or with records of the wrong
+    shape (which matching skips), would hide the shipped advisories without a word. It is
+    refused whole instead, and choose() then says so (JH903) and uses the shipped one."""
+    good = {"format": advisories.FORMAT, "date": "2026-01-01", "source": "t", "advisories": []}
+    advisories.parse_snapshot(good)
+    with pytest.raises(advisories.SnapshotError) as refused:
+        advisories.parse_snapshot({**good, **change})
+    assert problem in str(refused.value), refused.value
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path))
+    installed = advisories.installed_path()
+    installed.parent.mkdir(parents=True)
+    installed.write_text(json.dumps({**good, **change}))
+    info, records = advisories.choose()
+    assert info.kind == "shipped" and len(records) == len(shipped())
+    assert f"{installed} is unusable" in info.problem and problem in info.problem
 
 
 @pytest.fixture(scope="module")
