@@ -145,7 +145,41 @@ def _parse_file(path: str, follow: bool) -> list[dict[str, Any]]:
         if "maximum recursion depth exceeded" in error:  # crossplane recurses once per level
             error = "blocks nest too deep to be read (about 900 levels or more); nest them less"
         raise CheckError(f"{where}: {error}")
-    return list(result["config"])
+    configs = list(result["config"])
+    if follow:
+        _refuse_include_loop(configs)
+    return configs
+
+
+def _refuse_include_loop(configs: list[dict[str, Any]]) -> None:
+    """CheckError on an include that leads back to a file including it: crossplane reads each
+    file once, but nginx includes it again and again, until it crashes (nginx -t: a segfault)."""
+
+    def includes(stmts: list[Stmt]) -> Iterator[tuple[Stmt, int]]:
+        for stmt in stmts:
+            for index in stmt.get("includes", ()):
+                yield stmt, index
+            yield from includes(stmt.get("block", []))
+
+    edges = [list(includes(conf.get("parsed", []))) for conf in configs]
+    done: set[int] = set()
+
+    def visit(index: int, path: list[int]) -> None:
+        for stmt, target in edges[index]:
+            if target in path:
+                raise CheckError(
+                    f"{configs[index]['file']}:{stmt.get('line')}: include "
+                    f"{' '.join(stmt.get('args', []))} leads back to {configs[target]['file']}, "
+                    "which nginx would include again and again until it crashes; fix: remove "
+                    "that include"
+                )
+            if target not in done:
+                visit(target, [*path, target])
+        done.add(index)
+
+    for start in range(len(configs)):
+        if start not in done:
+            visit(start, [start])
 
 
 def read_files(paths: list[str]) -> list[dict[str, Any]]:

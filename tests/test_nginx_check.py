@@ -166,6 +166,26 @@ def test_generated_config_is_clean(tmp_path: Path) -> None:
     )
 
 
+def test_an_include_loop_is_one_line_and_a_shared_include_is_not(tmp_path: Path) -> None:
+    """A file that includes itself, or two that include each other: nginx -t recurses until it
+    crashes (a segfault here), crossplane reads each file once and nothing was judged. Exit 2
+    naming the include; a file included twice without a loop is read as usual."""
+    (tmp_path / "self.conf").write_text("http { include self.conf; }\n")
+    (tmp_path / "a.conf").write_text("http { include b.conf; }\n")
+    (tmp_path / "b.conf").write_text("include a.conf;\n")
+    (tmp_path / "twice.conf").write_text("http { include one.conf; include one.conf; }\n")
+    (tmp_path / "one.conf").write_text("server { listen 80; }\n")
+    for name, text in (
+        ("self.conf", "self.conf:1: include self.conf leads back to"),
+        ("a.conf", "b.conf:1: include a.conf leads back to"),
+    ):
+        done = nginx_check(str(tmp_path / name), "--no-gixy")
+        assert done.returncode == 2, (name, done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and text in done.stderr, done.stderr
+    done = nginx_check(str(tmp_path / "twice.conf"), "--no-gixy")
+    assert done.returncode == 0 and "JH768" in done.stdout, (done.stdout, done.stderr)
+
+
 def test_usage_errors_are_one_line() -> None:
     """A missing file, an unknown option or a bad format: exit 2, one line, no traceback."""
     for args, text in (
