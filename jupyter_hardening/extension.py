@@ -143,6 +143,7 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
     token_file = _unreadable_token_file(serverapp)
     if token_file:
         problems.append(token_file)
+    problems += _repeated_secrets(serverapp)
     problems += atrest.preflight_problems(serverapp)
     error = pattern_invalid(serverapp.allow_origin_pat)
     if error:
@@ -154,6 +155,28 @@ def preflight(serverapp: Any) -> list[tuple[str, str]]:
             )
         )
     return problems
+
+
+def _repeated_secrets(serverapp: Any) -> list[tuple[str, str]]:
+    """A secret option given more than once on the command line (--IdentityProvider.token=A
+    --IdentityProvider.token=B): the configurable that reads it would raise "token only accepts
+    one value, got 2: [A, B]", a traceback with both values in the log. (A ServerApp secret given
+    twice is refused by jupyter_server itself, before any extension runs.)"""
+    from traitlets.config.loader import DeferredConfigList
+
+    from .printable import SECRET_TRAITS
+
+    return [
+        (
+            f"--{section}.{trait} is given {len(value)} times on the command line (values not "
+            "shown)",
+            f"give --{section}.{trait} once",
+        )
+        for section, traits in serverapp.cli_config.items()
+        if isinstance(traits, dict)
+        for trait, value in traits.items()
+        if trait in SECRET_TRAITS and isinstance(value, DeferredConfigList) and len(value) > 1
+    ]
 
 
 def _unresolvable_ip(ip: str) -> tuple[str, str] | None:

@@ -225,6 +225,18 @@ def test_token_file_with_a_newline_is_flagged(home: JupyterHome, tmp_path) -> No
     assert token not in log
 
 
+@pytest.mark.parametrize(
+    "option", ["--IdentityProvider.token", "--PasswordIdentityProvider.hashed_password"]
+)
+def test_a_secret_given_twice_refuses_without_the_values(home: JupyterHome, option: str) -> None:
+    """jupyter_server would end in a traceback whose last line lists both values ("token only
+    accepts one value, got 2: [...]"): a refusal naming the option instead, nothing repeated."""
+    server, was_open = run_until_exit(home, f"{option}=first-s3cret", f"{option}=second-s3cret")
+    assert server.proc.returncode == 1 and not was_open, server.log
+    assert f"Refusing to start: {option} is given 2 times on the command line" in server.log
+    assert "s3cret" not in server.log and "Traceback" not in server.log, server.log
+
+
 def test_public_url_password_is_not_logged(home: JupyterHome) -> None:
     """A public_url with user:password in it is refused without writing the password to the log."""
     home.write_config("c.Hardening.public_url = 'https://admin:hunter2x@jupyter.example.com/'\n")
