@@ -99,9 +99,9 @@ class SnapshotError(ValueError):
 def parse_snapshot(data: Any) -> tuple[dt.date, str, list[dict[str, Any]]]:
     """(date, source, records) of a snapshot document, or SnapshotError naming the problem.
 
-    The newest snapshot is the one used, so a date in the future (or a record that matching
-    would skip, being of the wrong shape) would keep the shipped advisories out unseen: both
-    make the whole file unusable instead, which the report says (JH903).
+    A record that matching would skip, being of the wrong shape, makes the whole file unusable
+    (the report says so: JH903): choose() would otherwise prefer a newer snapshot that hides
+    advisories without a word.
     """
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SnapshotError(f"not a jupyter_hardening advisory snapshot (format {FORMAT!r})")
@@ -109,8 +109,6 @@ def parse_snapshot(data: Any) -> tuple[dt.date, str, list[dict[str, Any]]]:
         date = dt.date.fromisoformat(data["date"])
     except (KeyError, ValueError, TypeError):
         raise SnapshotError("its 'date' is not a date (YYYY-MM-DD)") from None
-    if date > dt.date.today() + dt.timedelta(days=1):
-        raise SnapshotError(f"its 'date' {date} is in the future")
     records = data.get("advisories")
     if not isinstance(records, list):
         raise SnapshotError("its 'advisories' is not a list of OSV records")
@@ -183,7 +181,13 @@ def choose() -> tuple[SnapshotInfo, tuple[dict[str, Any], ...]]:
     installed = installed_path()
     if installed.exists():
         try:
-            candidates.append(("installed", installed, *load(installed)))
+            loaded = load(installed)
+            # The newest snapshot wins: one dated in the future would outdate the shipped one
+            # for good. (The shipped one is not judged by the clock: a machine whose clock is
+            # behind would lose every advisory.)
+            if loaded[0] > dt.date.today() + dt.timedelta(days=1):
+                raise SnapshotError(f"its 'date' {loaded[0]} is in the future")
+            candidates.append(("installed", installed, *loaded))
         except (OSError, ValueError) as e:  # JSONDecodeError and SnapshotError are ValueErrors
             problem = f"{installed} is unusable ({e}); the shipped snapshot is used"
     try:
