@@ -251,7 +251,7 @@ def _redacted_args(args: Iterable[Any]) -> list[str]:
             shown.append(f"{name}={HIDDEN}" if has_value else arg)
             hide_next = not has_value
         else:
-            shown.append(without_userinfo(arg) if "@" in arg else arg)
+            shown.append(without_userinfo(arg))
     return shown
 
 
@@ -601,8 +601,6 @@ def _hide(source: Source) -> Source:
     whichever class it is set (c.MyProxy.auth_token for a subclass of ConfigurableHTTPProxy)."""
     trait = source.setting.rpartition(".")[2]
     if trait not in _HUB_SECRET_TRAITS and not source.setting.endswith(".args"):
-        if "@" not in source.value and "@" not in source.key:
-            return source
         # A URL's user:password@ (bind_url, public_url, a proxy's api_url ...).
         return replace(
             source, value=without_userinfo(source.value), key=without_userinfo(source.key)
