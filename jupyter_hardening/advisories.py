@@ -30,7 +30,7 @@ EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 SNAPSHOT_LIMIT = 16 * KIB * KIB  # the shipped one is ~84 KiB; an update keeps Jupyter's packages
 CACHE_NAME = "jupyter_hardening-advisories.json"  # in the server's runtime folder
 CACHE_LIMIT = KIB * KIB
-_CACHE_FORMAT = "jupyter_hardening.advisories-match/1"
+_CACHE_FORMAT = "jupyter_hardening.advisories-match/2"
 
 
 # Records (record.py), not dataclasses or NamedTuples: this module is imported at every start.
@@ -315,8 +315,14 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
     importlib.metadata.version() parses the whole METADATA file as e-mail (long descriptions
     included), ~8 ms for eight packages; reading every distribution's metadata costs ~200 ms.
     """
+    return _installed(names)[0]
+
+
+def _installed(names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """installed_versions(names), and every metadata folder it read (a version or not)."""
     wanted = set(names)
     found: dict[str, str] = {}
+    consulted = []
     for entry in sys.path:
         try:
             listing = os.listdir(entry or ".")  # noqa: PTH208 - names only, no Path per entry
@@ -330,10 +336,12 @@ def installed_versions(names: Iterable[str]) -> dict[str, str]:
                 continue
             name = normalize(stem.split("-", 1)[0])
             if name in wanted and name not in found:
-                version = _version_header(os.path.join(entry or ".", item))  # noqa: PTH118
+                folder = os.path.join(entry or ".", item)  # noqa: PTH118
+                consulted.append(folder)
+                version = _version_header(folder)
                 if version:
                     found[name] = version
-    return found
+    return found, consulted
 
 
 def _version_header(folder: str) -> str:
@@ -438,12 +446,15 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     """The snapshot in use and the installed packages it finds vulnerable on this platform.
 
     With ``cache_dir`` (a server's runtime folder), the result is kept in a file there and
-    reused while everything it is a function of is unchanged: the bytes of both snapshots, the
-    installed version of every package they name (read anew every time), the platform, and this
-    module's own file and version. A start then skips parsing the snapshot and matching it,
-    ~5 ms of a server's start (issue 11). A cache file that is not this user's own regular
-    file, that others could write, or that does not parse is ignored and rewritten; failing to
-    write it changes nothing but the time.
+    reused while everything it is a function of is unchanged: both snapshots, the installed
+    version of every package they name, the platform, and this module's own file and version.
+    A start then skips parsing the snapshot and matching it, ~5 ms of a server's start (issue
+    11). Files are known unchanged by their :func:`_stamp` (as Python knows a ``.pyc`` still
+    matches its source), or by their bytes while a stamp cannot tell yet; the installed
+    versions by the stamps of every sys.path folder and metadata file they were read from (an
+    install, upgrade or removal changes a folder), else read anew. A cache file that is not this
+    user's own regular file, that others could write, or that does not parse is ignored and
+    rewritten; failing to write it changes nothing but the time.
     """
     # Ownership is what makes the file trustworthy: without uids (Windows), no cache.
     key = _cache_key() if cache_dir and hasattr(os, "geteuid") else ""
@@ -451,16 +462,60 @@ def audit(cache_dir: str = "") -> tuple[SnapshotInfo, tuple[VulnerablePackage, .
     if cache:
         kept = _read_cache(cache, key)
         if kept is not None:
-            kept_names, kept_versions, result = kept
-            if installed_versions(kept_names) == kept_versions:
+            names, versions, folders, stamps, result = kept
+            if stamps is not None and stamps == _install_stamps(folders):
+                return result
+            now, folders = _installed(names)
+            if now == versions:
+                if stamps != (fresh := _install_stamps(folders)) and fresh is not None:
+                    _write_cache(cache, key, names, versions, folders, fresh, result)
                 return result
     info, records = choose()
-    names = package_names(records)
-    versions = installed_versions(names) if records else {}
+    names = sorted(package_names(records))
+    versions, folders = _installed(names) if records else ({}, [])
     found = match(records, versions) if records else ()
     if cache:
-        _write_cache(cache, key, names, versions, (info, found))
+        stamps = _install_stamps(folders)
+        _write_cache(cache, key, names, versions, folders, stamps, (info, found))
     return info, found
+
+
+# A file changed this recently may change again without its stamp changing (timestamps are
+# coarse on some file systems): its stamp is not trusted yet, as git treats a "racy" index.
+_RACY_NS = 3_000_000_000
+
+
+def _stamp(path: Any) -> list[int] | None:
+    """[device, inode, size, mtime, ctime] of ``path`` (ns); None when it cannot be stat'ed or
+    changed too recently to tell a later change by its stamp. Any write or replacement changes
+    the ctime, which no user can set back."""
+    import time
+
+    try:
+        st = os.stat(path)  # noqa: PTH116 - sys.path entries may be str or Path
+    except (OSError, TypeError, ValueError):
+        return None
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _RACY_NS:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _install_stamps(folders: Iterable[str]) -> list[Any] | None:
+    """The stamps :func:`_installed` depends on: each sys.path folder (its listing), and each
+    metadata folder it read with its METADATA and PKG-INFO. None when one cannot tell."""
+    stamps: list[Any] = []
+    for entry in sys.path:
+        stamp = _stamp(entry or ".")
+        if stamp is None and os.path.exists(entry or "."):  # noqa: PTH110
+            return None  # there, but too recent (or odd) to be judged by its stamp
+        stamps.append([str(entry), stamp])
+    for folder in folders:
+        for path in (folder, os.path.join(folder, "METADATA"), os.path.join(folder, "PKG-INFO")):  # noqa: PTH118
+            stamp = _stamp(path)
+            if stamp is None and os.path.exists(path):  # noqa: PTH110
+                return None
+            stamps.append([path, stamp])
+    return stamps
 
 
 def _cache_key() -> str:
@@ -473,23 +528,32 @@ def _cache_key() -> str:
 
     digest = hashlib.sha256(_CACHE_FORMAT.encode())
     own = Path(__file__).stat()
-    parts = [sys.platform, __version__, packaging.__version__, own.st_mtime_ns, own.st_size]
+    parts = [sys.platform, __version__, packaging.__version__, own.st_mtime_ns, own.st_ctime_ns]
+    parts += [own.st_size, own.st_ino]
     digest.update(repr(parts).encode())
     for path in (installed_path(), SHIPPED):
-        try:
-            data = read_bounded(str(path), SNAPSHOT_LIMIT)
-        except OSError as e:  # absent or unusable: choose() says which, the same every time
-            data = f"{path}: {type(e).__name__} {e.errno}".encode()
         # The path too: the report names the snapshot in use by its path.
         name = str(path).encode("utf-8", "surrogateescape")
+        stamp = _stamp(path)
+        if stamp is not None:
+            data = repr(stamp).encode()
+        else:  # absent, unusable, or just written: its bytes
+            try:
+                data = read_bounded(str(path), SNAPSHOT_LIMIT)
+            except OSError as e:  # absent or unusable: choose() says which, the same every time
+                data = f"{path}: {type(e).__name__} {e.errno}".encode()
         digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
 
+Result = tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]
+
+
 def _read_cache(
     path: str, key: str
-) -> tuple[list[str], dict[str, str], tuple[SnapshotInfo, tuple[VulnerablePackage, ...]]] | None:
-    """(names, versions, result) kept under ``key`` at ``path``, or None to compute anew."""
+) -> tuple[list[str], dict[str, str], list[str], list[Any] | None, Result] | None:
+    """(names, versions, metadata folders, their stamps, result) kept under ``key`` at ``path``,
+    or None to compute anew."""
     try:
         # Only this user's own file, which nobody else could have written: a cache that says
         # "nothing found" could otherwise hide an advisory.
@@ -533,9 +597,13 @@ def _read_cache(
         )
         names = [str(n) for n in kept["names"]]
         versions = {str(k): str(v) for k, v in kept["versions"].items()}
+        folders = [str(f) for f in kept["folders"]]
+        stamps = kept["stamps"]
+        if stamps is not None and not isinstance(stamps, list):
+            return None
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    return names, versions, result
+    return names, versions, folders, stamps, result
 
 
 def _write_cache(
@@ -543,7 +611,9 @@ def _write_cache(
     key: str,
     names: Iterable[str],
     versions: dict[str, str],
-    result: tuple[SnapshotInfo, tuple[VulnerablePackage, ...]],
+    folders: list[str],
+    stamps: list[Any] | None,
+    result: Result,
 ) -> None:
     """Keep ``result`` at ``path`` (mode 0600, replaced in one step); errors are ignored."""
     import tempfile
@@ -553,6 +623,8 @@ def _write_cache(
         "key": key,
         "names": sorted(names),
         "versions": versions,
+        "folders": folders,
+        "stamps": stamps,
         "info": {
             **as_dict(info),
             "date": info.date.isoformat() if info.date else "",

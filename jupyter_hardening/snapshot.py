@@ -13,10 +13,11 @@ import math
 import os
 import re
 import stat
+import sys
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .advisories import SnapshotInfo, VulnerablePackage
 from .atrest import (
@@ -28,9 +29,11 @@ from .atrest import (
 )
 from .exposure import OpenRoute
 from .facts import PublicURL, binds_loopback, public_url_or_none
-from .hubcontext import HubFacts, hub_facts
 from .record import Record, field, replace
 from .safefile import CERT_LIMIT, kind_of, read_bounded
+
+if TYPE_CHECKING:
+    from .hubcontext import HubFacts
 
 # Patterns are compiled (and cached by re) when a password is set, not at every server start.
 # jupyter_server.auth.security.passwd_check: 'algo:salt:hexdigest', compared to hexdigest().
@@ -528,7 +531,17 @@ def take_snapshot(serverapp: Any, public_url: str = "") -> Snapshot:
             deprecated = f"{section}.password"
             break
 
-    hub = hub_facts(serverapp, idp)
+    hub = None
+    extensions = getattr(serverapp, "jpserver_extensions", None) or {}
+    named = isinstance(extensions, Mapping) and any(
+        str(n).startswith("jupyterhub") for n in extensions
+    )
+    if "jupyterhub" in sys.modules or named:
+        # A hub user server imported jupyterhub (its extension, or the legacy app): only then is
+        # hubcontext imported, and it decides (issue 11: a start pays for what it uses).
+        from .hubcontext import hub_facts
+
+        hub = hub_facts(serverapp, idp)
     allow_unauthenticated = bool(getattr(serverapp, "allow_unauthenticated_access", True))
     open_routes = (
         _safe(

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,71 @@ def test_a_start_reuses_its_match_only_while_nothing_it_depends_on_changed(
 
     # No runtime folder to write in: computed every time, nothing raised.
     assert advisories.audit(str(tmp_path / "absent"))[1] == advisories.audit("")[1]
+
+
+def test_a_start_knows_the_installed_versions_unchanged_by_their_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once every sys.path folder and metadata file is older than the racy window, a start
+    compares their stamps instead of listing sys.path; each kind of change is still seen: a
+    version changed in place, a folder that had no version given one, a new install earlier on
+    sys.path, an uninstall. A file changed within the window is never judged by its stamp."""
+    site, early = tmp_path / "site", tmp_path / "early"
+    dist = site / "jupyter_server_proxy-4.1.0.dist-info"
+    dist.mkdir(parents=True)
+    early.mkdir()
+    meta = dist / "METADATA"
+    meta.write_text("Metadata-Version: 2.1\nName: jupyter-server-proxy\nVersion: 4.1.0\n\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(early))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    listed = []
+    installed = advisories._installed
+    monkeypatch.setattr(advisories, "_installed", lambda n: listed.append(1) or installed(n))
+    # 0.2 s instead of 3 s, so that the test can wait it out; a tick of the clock that sets
+    # ctimes is milliseconds.
+    monkeypatch.setattr(advisories, "_RACY_NS", 200_000_000)
+
+    def settled() -> set[str]:
+        """The ids found after the window has passed, and whether sys.path was listed."""
+        time.sleep(0.25)
+        listed.clear()
+        _, found = advisories.audit(str(runtime))
+        return {a.id for p in found if p.name == "jupyter-server-proxy" for a in p.advisories}
+
+    both = {"GHSA-w3vc-fx9p-wp4v", "GHSA-fvcq-4x64-hqxr"}
+    assert settled() == both and listed  # computed, and the stamps kept
+    assert settled() == both and not listed  # known unchanged by them
+    meta.write_text(meta.read_text().replace("4.1.0", "4.2.0"))  # in place: same folder
+    assert settled() == set() and listed
+    assert settled() == set() and not listed
+    # A folder without a version, earlier on sys.path: read, so its stamps are kept too.
+    (early / "jupyter_server_proxy.egg-info").mkdir()
+    pkg_info = early / "jupyter_server_proxy.egg-info" / "PKG-INFO"
+    pkg_info.write_text("Metadata-Version: 2.1\nName: jupyter-server-proxy\n\n")
+    assert settled() == set() and listed
+    assert settled() == set() and not listed
+    pkg_info.write_text("Metadata-Version: 2.1\nVersion: 4.1.0\n\n")
+    assert settled() == both and listed
+    assert settled() == both and not listed
+    # Removed: the folder's listing changed.
+    pkg_info.unlink()
+    (early / "jupyter_server_proxy.egg-info").rmdir()
+    assert settled() == set() and listed
+    assert settled() == set() and not listed
+    # Installed anew earlier on sys.path.
+    (early / "jupyter_server_proxy-4.1.0.dist-info").mkdir()
+    (early / "jupyter_server_proxy-4.1.0.dist-info" / "METADATA").write_text(
+        meta.read_text().replace("4.2.0", "4.1.0")
+    )
+    assert settled() == both and listed
+    # Within the window, never by stamps: the versions are read every time.
+    monkeypatch.setattr(advisories, "_RACY_NS", 3_000_000_000)
+    assert advisories._install_stamps([]) is None  # early/ changed under a second ago
+    listed.clear()
+    assert advisories.audit(str(runtime))[1] and listed
 
 
 def snap_with(*packages: advisories.VulnerablePackage, **changes: Any) -> Snapshot:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..facts import is_wildcard
-from ..hubcontext import WHERE_INTERNAL_SSL, WHERE_NETWORK_POLICY
 from ..snapshot import Snapshot
 from .base import GENERATED_TOKEN, LOOPBACK, Finding, Rule, Severity, without_override
 
@@ -46,6 +45,8 @@ class RemoteWithoutTLS(Rule):
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire when the server is remote and has no certificate."""
         if snap.hub is not None and snap.remote and not snap.has_tls:
+            from ..hubcontext import WHERE_INTERNAL_SSL, WHERE_NETWORK_POLICY  # only in a hub
+
             yield self.finding(
                 f"This JupyterHub user server listens on {snap.ip or 'all interfaces'!r} (set by "
                 "the spawner, above config files) over plain http: on the hop from the hub's "
