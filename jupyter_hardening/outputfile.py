@@ -68,18 +68,76 @@ def check_folder(folder: Path) -> None:
         )
 
 
-def _check_folder_links(path: Path) -> None:
-    """Refuse a symlink of another user among the folders of ``path`` (they choose the target)."""
-    for parent in reversed(path.parents):
+_MAX_LINKS = 40  # as the kernel's limit on links followed in one path
+
+
+def _link_refused(link: Path, uid: int) -> UnsafeOutput:
+    return UnsafeOutput(
+        f"{link} is a symlink of {_who(uid)}, who chooses where it leads; give the real path"
+    )
+
+
+def _real_folder(folder: Path) -> Path:
+    """``os.path.realpath(folder)``, resolved component by component so that every symlink met
+    on the way, in the path given or in the targets of links followed, is this user's or root's
+    (UnsafeOutput otherwise). What does not exist yet is kept as given."""
+    resolved = Path(folder.anchor or "/")
+    parts = list(folder.parts[1:])
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = resolved.parent
+            continue
+        candidate = resolved / part
         try:
-            st = parent.lstat()
+            st = candidate.lstat()
         except FileNotFoundError:
-            return  # the write fails with "No such file or directory"
-        if stat.S_ISLNK(st.st_mode) and not _trusted_owner(st.st_uid):
-            raise UnsafeOutput(
-                f"{parent} is a symlink of {_who(st.st_uid)}, who chooses where it leads; give "
-                "the real path"
-            )
+            return candidate.joinpath(*parts)  # the write fails with "No such file or directory"
+        if not stat.S_ISLNK(st.st_mode):
+            resolved = candidate
+            continue
+        if not _trusted_owner(st.st_uid):
+            raise _link_refused(candidate, st.st_uid)
+        links += 1
+        if links > _MAX_LINKS:
+            raise OSError(errno.ELOOP, "too many levels of symbolic links")
+        target = candidate.readlink()
+        if target.is_absolute():
+            resolved = Path(target.anchor)
+        parts = [*target.parts[1 if target.is_absolute() else 0 :], *parts]
+    return resolved
+
+
+def _landing(given: Path) -> tuple[Path, bool]:
+    """Where a write to ``given`` lands, and whether that is a symlink of another user (which is
+    replaced, never followed). Links of this user or root are followed one by one, each hop's
+    folders resolved by :func:`_real_folder`; under /proc (``/dev/stdout`` ->
+    /proc/self/fd/1, links the kernel makes for this process) the kernel resolves the rest."""
+    current = _real_folder(given.parent) / given.name
+    for _ in range(_MAX_LINKS):
+        if current.parts[1:2] == ("proc",):
+            return current, False
+        try:
+            st = current.lstat()
+        except FileNotFoundError:
+            return current, False
+        if not stat.S_ISLNK(st.st_mode):
+            return current, False
+        if not _trusted_owner(st.st_uid):
+            return current, True
+        hop = current.parent / current.readlink()
+        current = _real_folder(hop.parent) / hop.name
+    raise OSError(errno.ELOOP, "too many levels of symbolic links")
+
+
+def _check_ancestors(folder: Path) -> None:
+    """check_folder on ``folder`` and every folder above it: whoever can rename one of them
+    can put another file where this one was written."""
+    for ancestor in [*reversed(folder.parents), folder]:
+        check_folder(ancestor)
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -89,32 +147,31 @@ def write_atomically(path: str, text: str) -> None:
     half-written file in /etc/nginx would stop nginx at its next start. The new file always
     belongs to the user running the command, never to the previous file's owner. A symlink of
     this user or root (Debian's sites-enabled -> sites-available) is followed and its target
-    replaced; a symlink of anyone else is itself replaced by the new file, never followed. A
-    folder someone else could write into (without the sticky bit), or a symlink of someone
-    else among the folders, is refused (UnsafeOutput). A pipe or a terminal (``--output
+    replaced, hop by hop; a symlink of anyone else is itself replaced by the new file, never
+    followed. A folder, at any level above the file, that someone else owns or could write into
+    (without the sticky bit), or a symlink of someone else on the way to it (in the path given
+    or in a link followed), is refused (UnsafeOutput). A pipe or a terminal (``--output
     /dev/stdout``) is written to, not replaced.
     """
     given = Path(path).absolute()
-    _check_folder_links(given)
-    try:
-        link: os.stat_result | None = given.lstat()
-    except FileNotFoundError:
-        link = None
-    follow = link is not None and stat.S_ISLNK(link.st_mode) and _trusted_owner(link.st_uid)
-    if link is not None and (follow or not stat.S_ISLNK(link.st_mode)):
+    landing, theirs = _landing(given)
+    if not theirs:
         try:
-            end = given.stat()
+            end: os.stat_result | None = landing.stat()
         except FileNotFoundError:  # a dangling link of ours: its target is created
             end = None
         if end and stat.S_ISDIR(end.st_mode):
             raise IsADirectoryError(
                 errno.EISDIR, "is a folder; give a file name such as jupyter.conf"
             )
-        if end and (stat.S_ISFIFO(end.st_mode) or stat.S_ISCHR(end.st_mode)):
-            # /dev/stdout, a pipe, a terminal: write through, never replace. A named pipe
+        proc = landing.parts[1:2] == ("proc",)  # /dev/stdout: this process's own fd
+        if end and (stat.S_ISFIFO(end.st_mode) or stat.S_ISCHR(end.st_mode) or proc):
+            # /dev/stdout, a pipe, a terminal: write through, never replace (a file the shell
+            # opened for stdout is appended to, as `>` and `>>` leave it). A named pipe
             # nothing reads would block open() forever: opened without blocking, refused then.
+            append = os.O_APPEND if stat.S_ISREG(end.st_mode) else 0
             try:
-                fd = os.open(given, os.O_WRONLY | os.O_NONBLOCK)
+                fd = os.open(landing, os.O_WRONLY | os.O_NONBLOCK | append)
             except OSError as e:
                 if e.errno == errno.ENXIO:
                     raise OSError(
@@ -125,21 +182,27 @@ def write_atomically(path: str, text: str) -> None:
             with os.fdopen(fd, "w") as out:
                 out.write(text)
             return
-    target = Path(os.path.realpath(given)) if follow else given
+    target = landing
     try:
         old: os.stat_result | None = target.lstat()
     except FileNotFoundError:
         old = None
     if old and not stat.S_ISREG(old.st_mode) and not stat.S_ISLNK(old.st_mode):
         raise UnsafeOutput(f"is {kind_of(old.st_mode)}; give a file name such as jupyter.conf")
-    check_folder(target.parent)
+    _check_ancestors(target.parent)
     umask = os.umask(0)
     os.umask(umask)
     ours = old is not None and stat.S_ISREG(old.st_mode) and old.st_uid == os.geteuid()
     # Another user's file may be 0666: the new one takes the default mode instead of theirs.
     mode = stat.S_IMODE(old.st_mode) if old and ours else 0o666 & ~umask
     # The suffix keeps a leftover out of nginx's `include conf.d/*.conf`.
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except PermissionError as e:
+        # The file may be writable while its folder is not: the new file is made in the folder.
+        raise PermissionError(
+            e.errno, f"cannot create a file in the folder {target.parent} ({e.strerror})"
+        ) from None
     tmp = Path(name)
     try:
         with os.fdopen(fd, "w") as out:

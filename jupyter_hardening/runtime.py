@@ -126,8 +126,10 @@ def running_servers(
     """Servers of ``owner`` (default: this user), oldest pid first.
 
     A runtime folder may be shared (JUPYTER_RUNTIME_DIR=/tmp/...): only a regular file owned by
-    ``owner`` counts, and only when its pid is a live process of ``owner``. A FIFO or a huge
-    file in the folder is skipped, never read.
+    ``owner`` counts, and only when its pid is a live process of ``owner`` and its name is the
+    one jupyter_server gives it (``jpserver-<pid>.json``). A FIFO, a huge file, a symlink (which
+    someone else may have planted: jupyter_server never writes one) or a file others could
+    write is skipped, never read.
     """
     if runtime_dir is None:
         from jupyter_core.paths import jupyter_runtime_dir
@@ -142,11 +144,13 @@ def running_servers(
         return []
     for path in paths:
         try:
-            info = json.loads(read_bounded(str(path), SECRET_LIMIT, owner=uid))
+            info = json.loads(read_bounded(str(path), SECRET_LIMIT, owner=uid, private=True))
         except (OSError, ValueError):
             continue
         server = _server_from(info, path) if isinstance(info, dict) else None
-        if server is not None and pid_owned_by(server.pid, uid):
+        if server is None or path.name != f"jpserver-{server.pid}.json":
+            continue
+        if pid_owned_by(server.pid, uid):
             servers.append(server)
     return sorted(servers, key=lambda s: s.pid)
 

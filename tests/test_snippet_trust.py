@@ -151,7 +151,8 @@ def nobody_process() -> Iterator[int]:
 
 def test_runtime_files_of_other_users_are_not_trusted(tmp_path: Path, nobody_process: int) -> None:
     """In a shared runtime folder: a file of another user, a file of ours naming their pid, a
-    link of ours to their file, and a FIFO are all skipped (and nothing hangs)."""
+    link of ours to their file, their link to ours, and a FIFO are all skipped (and nothing
+    hangs)."""
     runtime = tmp_path / "runtime"
     write_runtime(runtime, os.getpid(), 8001)
     theirs = write_runtime(runtime, os.getppid(), 8002)
@@ -161,6 +162,10 @@ def test_runtime_files_of_other_users_are_not_trusted(tmp_path: Path, nobody_pro
     os.chown(target, NOBODY, NOBODY)
     (runtime / "jpserver-99.json").symlink_to(target)
     os.mkfifo(runtime / "jpserver-98.json")
+    # Their link to our own file, under another name: not a second server (nor any).
+    planted = runtime / "jpserver-2.json"
+    planted.symlink_to(runtime / f"jpserver-{os.getpid()}.json")
+    os.lchown(planted, NOBODY, NOBODY)
     assert [s.port for s in running_servers(str(runtime))] == [8001]
     # The same files judged for uid 65534: only what is theirs and names their process.
     os.chown(runtime / "jpserver-98.json", NOBODY, NOBODY)
@@ -268,6 +273,81 @@ def test_output_through_another_users_folder_link_is_refused(tmp_path: Path) -> 
     with pytest.raises(UnsafeOutput, match=f"{hop} is a symlink of nobody"):
         write_atomically(str(hop / "jupyter.conf"), TEXT)
     assert list((tmp_path / "real").iterdir()) == []
+
+
+def test_output_through_our_link_to_another_users_link_replaces_theirs(tmp_path: Path) -> None:
+    """Our link -> their link (in a sticky folder) -> a file of ours: the chain is followed only
+    as far as links we trust. Their link is replaced by a new file; what it named is untouched."""
+    sticky = tmp_path / "st"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    victim = tmp_path / "victim"
+    victim.write_text("# must stay\n")
+    theirs = sticky / "link2"
+    theirs.symlink_to(victim)
+    os.lchown(theirs, NOBODY, NOBODY)
+    ours = tmp_path / "jupyter.conf"
+    ours.symlink_to(theirs)
+    write_atomically(str(ours), TEXT)
+    assert victim.read_text() == "# must stay\n"
+    assert not theirs.is_symlink() and theirs.read_text() == TEXT
+    assert theirs.stat().st_uid == os.geteuid() and ours.is_symlink()
+
+
+def test_output_through_a_link_target_with_another_users_folder_link_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Our link whose target goes through a folder link of theirs: refused, as in the path."""
+    (tmp_path / "real").mkdir()
+    hop = tmp_path / "hop"
+    hop.symlink_to(tmp_path / "real")
+    os.lchown(hop, NOBODY, NOBODY)
+    ours = tmp_path / "jupyter.conf"
+    ours.symlink_to(hop / "x.conf")
+    with pytest.raises(UnsafeOutput, match=f"{hop} is a symlink of nobody"):
+        write_atomically(str(ours), TEXT)
+    assert list((tmp_path / "real").iterdir()) == []
+
+
+def test_output_under_a_folder_of_another_user_higher_up_is_refused(tmp_path: Path) -> None:
+    """Their folder above ours: they can rename ours away and put their own file in its place."""
+    theirs = tmp_path / "theirs"
+    (theirs / "sub").mkdir(parents=True)
+    os.chown(theirs, NOBODY, NOBODY)
+    with pytest.raises(UnsafeOutput, match=f"the folder {theirs} belongs to nobody"):
+        write_atomically(str(theirs / "sub" / "x.conf"), TEXT)
+    assert list((theirs / "sub").iterdir()) == []
+
+
+def test_output_through_a_relative_link_and_dev_stdout(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Debian's ../sites-available link is followed; /dev/stdout is written through."""
+    (tmp_path / "sites-available").mkdir()
+    (tmp_path / "sites-enabled").mkdir()
+    link = tmp_path / "sites-enabled" / "jupyter"
+    link.symlink_to("../sites-available/jupyter")
+    write_atomically(str(link), TEXT)
+    assert (tmp_path / "sites-available" / "jupyter").read_text() == TEXT and link.is_symlink()
+    write_atomically("/dev/stdout", TEXT)
+    assert capfd.readouterr().out == TEXT
+
+
+@pytest.mark.parametrize("kind", ["named pipe (FIFO)", "folder"])
+def test_a_tls_path_that_is_no_file_is_refused_before_nginx_runs(
+    kind: str, jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FIFO would make `nginx -t` wait until its timeout, a folder fails only in nginx: both
+    are one line naming the option (the same check runs before --check's nginx -t)."""
+    path = tmp_path / "cert.pem"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    argv = ["--upstream=127.0.0.1:1", "--server-name=j.example.com"]
+    status, out, err = run([*argv, f"--tls-cert={path}", "--tls-key=/k.pem"], capsys)
+    assert (status, out) == (2, "")
+    assert f"--tls-cert {path} is a {kind}, not a file" in one_error_line(err)
 
 
 # ----------------------------------------------------------------------------- certbot hosts

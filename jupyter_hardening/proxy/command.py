@@ -671,10 +671,19 @@ class NginxSnippetApp(CertbotSnippetApp):
         certbot keeps /etc/letsencrypt/live root-only (0700): the Jupyter user cannot even stat
         the files there, yet nginx, started as root, reads them. That is a note, not an error.
         """
+        import stat
+
+        from ..safefile import kind_of
+
         unreadable = ""
-        for path in () if opts.location_only else (opts.tls_cert, opts.tls_key):
+        files = (
+            ()
+            if opts.location_only
+            else (("--tls-cert", opts.tls_cert), ("--tls-key", opts.tls_key))
+        )
+        for option, path in files:
             try:
-                Path(path).stat()
+                st = Path(path).stat()
             except FileNotFoundError:
                 self.log.warning("%s does not exist here: nginx will not start without it", path)
             except OSError as e:
@@ -685,6 +694,14 @@ class NginxSnippetApp(CertbotSnippetApp):
                 )
                 unreadable = unreadable or path
             else:
+                if not stat.S_ISREG(st.st_mode):
+                    # A folder or a named pipe: nginx cannot use it (and nginx -t would wait on
+                    # a pipe forever).
+                    self.fail(
+                        f"{option} {path} is {kind_of(st.st_mode)}, not a file: give the "
+                        "PEM file itself (e.g. /etc/letsencrypt/live/NAME/fullchain.pem and "
+                        "privkey.pem)"
+                    )
                 if not os.access(path, os.R_OK):
                     self.log.warning(
                         "note: %s is not readable by this user; nginx reads it as root", path
