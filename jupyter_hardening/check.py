@@ -118,8 +118,13 @@ def quiet_info() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
-# What traitlets logs, with a traceback, for a config file it skips (the audit names file and line).
-_SKIPPED_FILE = ("Exception while loading config file", "Error loading config file")
+# What traitlets logs, with a traceback, for a config file it skips, and jupyter_server for a
+# jupyter_server_config.d file it skips (the audit names file and line).
+_SKIPPED_FILE = (
+    "Exception while loading config file",
+    "Error loading config file",
+    "Invalid JSON in ",
+)
 # traitlets' warning for an unknown --Class.trait, once per configurable: check says it once.
 _UNKNOWN_OPTION = "Config option `"
 

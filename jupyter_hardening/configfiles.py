@@ -8,6 +8,7 @@ each file again the same way and turns a failure into a refusal naming the file 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import traceback
@@ -105,8 +106,70 @@ def _line_in(path: Path, e: BaseException) -> int | None:
 
 
 def config_file_errors(serverapp: Any) -> list[tuple[str, str]]:
-    """(problem, fix) for each config file the server loads and traitlets cannot."""
-    return list(_problems(candidate_files(serverapp)))
+    """(problem, fix) for each config file the server loads and traitlets (or, for the
+    ``jupyter_server_config.d`` folders, jupyter_server) cannot."""
+    return [*_problems(candidate_files(serverapp)), *_folder_problems(serverapp)]
+
+
+# jupyter_server reads every *.json in this folder of each config folder (ExtensionConfigManager)
+# for jpserver_extensions: an extension's package enables itself with a file there.
+EXTENSIONS_FOLDER = "jupyter_server_config.d"
+_FOLDER_FILE_LIMIT = 1024 * 1024
+
+
+def extension_config_files(serverapp: Any) -> Iterator[Path]:
+    """The ``jupyter_server_config.d/*.json`` files jupyter_server reads, in its order."""
+    for folder in reversed(
+        [str(p) for p in getattr(serverapp, "config_file_paths", []) or [] if p]
+    ):
+        where = Path(folder, EXTENSIONS_FOLDER)
+        try:
+            names = sorted(os.listdir(where))  # noqa: PTH208
+        except OSError:
+            continue  # no such folder: jupyter_server's glob finds nothing either
+        for name in names:
+            path = where / name
+            # glob('*.json') leaves out dot files; jupyter_server skips what is no file, or empty.
+            if name.endswith(".json") and not name.startswith(".") and path.is_file():
+                with contextlib.suppress(OSError):
+                    if path.stat().st_size:
+                        yield path
+
+
+def folder_file_error(path: Path) -> tuple[int | None, str] | None:
+    """(line, reason) when jupyter_server cannot use the ``.d`` file at ``path``, else None."""
+    from .safefile import read_bounded
+
+    try:
+        text = read_bounded(str(path), _FOLDER_FILE_LIMIT).decode("utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except json.JSONDecodeError as e:
+        return e.lineno, f"not valid JSON: {e.msg}"
+    except OSError as e:
+        return None, f"cannot be read: {e.strerror or type(e).__name__}"
+    if not isinstance(data, dict):
+        return None, f"must be an object ({{...}}), not {_JSON_TYPES.get(type(data), 'null')}"
+    return _not_an_object(data)
+
+
+def _folder_problems(serverapp: Any) -> Iterator[tuple[str, str]]:
+    for path in extension_config_files(serverapp):
+        error = folder_file_error(path)
+        if error is None:
+            continue
+        line, reason = error
+        where = f"{path}:{line}" if line else str(path)
+        then = (
+            "jupyter_server skips it, and the extensions it enables or disables are not"
+            if reason.startswith("not valid JSON")
+            else "jupyter_server stops at startup with a traceback"
+        )
+        yield (
+            f"the config file {where} fails to load ({reason}): {then}",
+            f"correct {where}, or remove the file",
+        )
 
 
 def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:

@@ -144,6 +144,13 @@ BROKEN = {
     "lab-syntax": ("jupyter_lab_config.py", "c.ServerApp.ip = '127.0.0.1\n", ":1 ", "SyntaxError"),
     "server-json": ("jupyter_server_config.json", '{"ServerApp": {"ip": }\n', ":1 ", "JSON"),
     "base-config": ("jupyter_config.py", "\n\nraise RuntimeError('x')\n", ":3 ", "RuntimeError"),
+    # jupyter_server reads these for jpserver_extensions, and skips one that is not JSON.
+    "extension-folder-json": (
+        "jupyter_server_config.d/broken.json",
+        '{"ServerApp": {"jpserver_extensions": {"x": true,}}}\n',
+        ":1 ",
+        "JSON",
+    ),
 }
 
 
@@ -151,6 +158,7 @@ BROKEN = {
 def test_config_file_that_fails_to_load(home: JupyterHome, name: str) -> None:
     """check: exit 2, one line naming file and line; the server refuses instead of dropping it."""
     filename, text, line, reason = BROKEN[name]
+    (home.config_dir / filename).parent.mkdir(exist_ok=True)
     path = home.write_config(text, filename)
     result = check(home)
     assert result.returncode == 2, result

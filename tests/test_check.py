@@ -401,6 +401,19 @@ def test_json_section_that_is_not_an_object_is_named(
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
+def test_extension_folder_file_that_is_not_an_object_is_named(home: JupyterHome) -> None:
+    """A jupyter_server_config.d/*.json holding a list: jupyter_server stops with a traceback
+    (AttributeError in recursive_update) before any extension runs; check names the file."""
+    folder = home.config_dir / "jupyter_server_config.d"
+    folder.mkdir()
+    (folder / "list.json").write_text("[1]\n")
+    out = check(home)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    needle = f"{folder / 'list.json'} fails to load (must be an object ({{...}}), not a list)"
+    assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
 # -- the batch ---------------------------------------------------------------------------------
 
 Checked = Callable[[Setup], "Result | subprocess.CompletedProcess[str]"]
