@@ -8,7 +8,7 @@ from traitlets import Bool, Dict, Enum, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from .facts import parse_public_url
-from .printable import printable
+from .printable import one_line, printable
 
 
 class Hardening(Configurable):
@@ -70,7 +70,7 @@ class Hardening(Configurable):
                     f"c.Hardening.accepted_risks = {{{rule_id!r}: 'why this is acceptable here'}}"
                 )
         # Reasons are logged, printed and served: no control characters, no lone surrogates.
-        return {printable(str(k).strip().upper()): printable(str(v)) for k, v in value.items()}
+        return {printable(str(k).strip().upper()): one_line(str(v)) for k, v in value.items()}
 
     @validate("public_url")
     def _validate_public_url(self, proposal: Any) -> str:

@@ -25,6 +25,30 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def one_line(text: str) -> str:
+    """printable(text) with newlines escaped too: a value inside one line of a log or a report
+    (an accepted risk's reason) cannot start a line of its own."""
+    return printable(text).replace("\n", "\\n")
+
+
+def shell_word(word: str) -> str:
+    """``word`` quoted for a shell command a fix suggests, that still names it exactly once
+    printed: shlex.quote when every character is printable, else bash's $'...' with each byte
+    that is not printable ASCII written as \\xHH (file names are bytes)."""
+    import shlex
+
+    if word.isprintable():  # False for control characters, lone surrogates, NBSP
+        return shlex.quote(word)
+    try:
+        data = word.encode("utf-8", "surrogateescape")  # a name os.fsdecode() made
+    except UnicodeEncodeError:
+        data = word.encode("utf-8", "surrogatepass")
+    quoted = "".join(
+        chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\\'" else f"\\x{b:02x}" for b in data
+    )
+    return f"$'{quoted}'"
+
+
 def hide_secret_value(message: str) -> str:
     """traitlets' message for a rejected value, without the value, whatever the trait: a list
     of API tokens, a service's dict or a spawner's environment holds secrets under other names

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import stat
 import subprocess
 import time
 import urllib.error
@@ -19,6 +20,7 @@ import pytest
 from tornado.web import create_signed_value
 
 from jupyter_hardening.atrest import secret_strength
+from jupyter_hardening.printable import printable, shell_word
 from jupyter_hardening.safefile import CERT_LIMIT, SECRET_LIMIT, FileRefused, read_bounded
 
 from .certs import TLSFiles
@@ -266,3 +268,25 @@ def test_check_agrees_with_the_server(home: JupyterHome) -> None:
     assert out.returncode == 1, out.stderr
     assert "JH207" in {f["id"] for f in json.loads(out.stdout)["findings"]}
     assert "b'secret'" not in out.stdout and "b\\'secret" not in out.stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plain.key",
+        "with space's.key",
+        "esc\x1b[31mred\nnewline.key",
+        "bytes-\udcff.key",
+        "nbsp\xa0.key",
+    ],
+)
+def test_a_suggested_chmod_names_the_file_exactly(tmp_path: Path, name: str) -> None:
+    """The fix's file name, quoted for bash, is the file itself, and prints on one line with
+    nothing a terminal acts on (JH208, JH404, JH-hub's chmod lines share shell_word)."""
+    path = os.path.join(os.fsencode(tmp_path), os.fsencode(name))
+    Path(os.fsdecode(path)).write_text("x")
+    os.chmod(path, 0o644)
+    word = shell_word(os.fsdecode(path))
+    assert word.isprintable() and printable(word) == word
+    subprocess.run(["bash", "-c", f"chmod 600 {word}"], check=True)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -206,10 +206,11 @@ def test_legacy_origin_pattern_forwarded_after_we_link(home: JupyterHome) -> Non
 
 
 def test_hostile_text_in_a_reason_is_escaped_everywhere(home: JupyterHome) -> None:
-    """A lone surrogate and a terminal escape in an accepted-risk reason: the page is 200, the
-    log and `check` show them escaped (before: the page answered 500)."""
+    """A lone surrogate, a terminal escape and a newline in an accepted-risk reason: the page is
+    200, the log and `check` show them escaped (before: the page answered 500, and the newline
+    started a forged line of its own)."""
     home.write_config(
-        "c.Hardening.accepted_risks = {'JH101': 'lab only \\udc80 \\x1b[2J'}\n"
+        "c.Hardening.accepted_risks = {'JH101': 'lab only \\udc80 \\x1b[2J\\nJH999 forged'}\n"
         "c.IdentityProvider.token = 'a-long-random-test-token-0123456789abcdef'\n"
     )
     with running(home, "--ip=0.0.0.0") as server:
@@ -225,8 +226,12 @@ def test_hostile_text_in_a_reason_is_escaped_everywhere(home: JupyterHome) -> No
         )
         log = server.log
     assert page.status_code == 200, page.text
-    assert "lab only \\udc80 \\x1b[2J" in page.text
-    assert "\x1b" not in log and "lab only \\udc80 \\x1b[2J" in log, log
+    escaped = "lab only \\udc80 \\x1b[2J\\nJH999 forged"
+    assert escaped in page.text
+    assert "\x1b" not in log and escaped in log, log
+    assert not any(line.startswith("JH999") for line in log.splitlines()), log
     result = check(home, "--ip=0.0.0.0")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["findings"][0]["reason"] == "lab only \\udc80 \\x1b[2J"
+    assert json.loads(result.stdout)["findings"][0]["reason"] == escaped
+    text = hardening("check", "--ip=0.0.0.0", home=home)
+    assert escaped in text.stdout and "\nJH999" not in text.stdout, text.stdout

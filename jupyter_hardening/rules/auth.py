@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..printable import shell_word
 from ..record import replace
 from ..snapshot import Snapshot
 from .base import GENERATED_TOKEN, Finding, Rule, Severity, without_override
@@ -327,8 +328,6 @@ class SecretFileReadable(Rule):
 
     def check(self, snap: Snapshot) -> Iterator[Finding]:
         """Fire for each secret file whose mode grants read to group or others."""
-        import shlex
-
         for f in snap.secret_files:
             if f.group_or_world_readable:
                 holds, then = {
@@ -338,7 +337,7 @@ class SecretFileReadable(Rule):
                 yield self.finding(
                     f"{f.path!r} ({f.setting}) holds {holds} and has mode {f.mode:04o}: other "
                     f"local users can read it and {then}.",
-                    f"chmod 600 {shlex.quote(f.path)}",
+                    f"chmod 600 {shell_word(f.path)}",
                     traits=(f.setting if "." in f.setting else "IdentityProvider.token",),
                     remedy={
                         "secret_files": tuple(

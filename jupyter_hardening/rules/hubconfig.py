@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..atrest import secret_strength
+from ..printable import shell_word
 from ..snapshot import Snapshot
 from .auth import MIN_COOKIE_SECRET_BITS
 from .base import Finding, Rule, Severity
@@ -517,7 +518,7 @@ class HubFileReadable(HubRule):
                     if refused
                     else "."
                 ),
-                f"chmod 600 {f.path}",
+                f"chmod 600 {shell_word(f.path)}",
                 traits=(f.setting,),
                 severity=Severity.ERROR if refused else Severity.WARNING,
                 remedy={

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from ..printable import shell_word
 from ..record import replace
 from ..snapshot import FileFacts, Snapshot, TLSFacts
 from .base import Finding, Rule, Severity
@@ -140,7 +141,7 @@ class KeyPermissions(Rule):
         ):
             yield self.finding(
                 f"The private key {key.path!r} has mode {key.mode:04o}: other local users can read it.",
-                f"chmod 600 {key.path}",
+                f"chmod 600 {shell_word(key.path)}",
                 remedy={"tls": replace(snap.tls, keyfile=replace(key, mode=0o600))},
             )
 
