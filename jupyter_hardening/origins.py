@@ -249,7 +249,9 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
             if inner is not None:
                 _ilo, ihi, ibody = inner
                 info = an.seq(ibody)
-                long_enough = (hi >= 2 and ihi >= LONG) or (hi >= LONG and ihi >= 2)
+                # Bounded repeats multiply: ({1,31}){1,31} splits 961 characters as freely
+                # as (a+)+ (a 41-character Origin took 181 s).
+                long_enough = hi >= 2 and ihi >= 2 and hi * ihi >= LONG
                 # What is left of this iteration can take characters the inner repeat takes,
                 # and the next iteration starts with one: where an iteration ends is free, 2^n
                 # ways to fail. A mandatory item sharing nothing with it pins the boundary.
@@ -632,6 +634,8 @@ def _lookalikes(name: str) -> list[str]:
     """Host names next to ``name`` that someone else may register."""
     psl = _psl()
     suffix = psl.publicsuffix(name) or ""
+    if not suffix and "." in name:  # an unknown TLD ('example.aa' for [a-z]{2,3}): swapped too
+        suffix = name.rpartition(".")[2]
     reg = psl.privatesuffix(name) or name
     stem = name[: -len(suffix)] if suffix and name != suffix else name + "."
     hosts = [
@@ -649,8 +653,13 @@ def _lookalikes(name: str) -> list[str]:
         f"{stem}evil.com",
         f"{reg.partition('.')[0]}.evil.{suffix or 'net'}",
     ]
+    hosts += [f"a{name}", f"a{reg}"]  # one character more: '.?example\.com'
     for tld in ("net", "org", "co", "io", "xyz", "co.uk"):
         hosts.append(stem + tld)
+    # The last characters as a real TLD: 'example\.c.m' admits example.cam.
+    for tld in ("cam", "com", "net", "org", "io", "co"):
+        if len(name) > len(tld) + 1:
+            hosts.append(name[: -len(tld)] + tld)
     for i, ch in enumerate(name):
         if ch == ".":
             hosts.append(name[:i] + "-" + name[i + 1 :])
@@ -823,7 +832,7 @@ def frame_source_problem(source: str) -> tuple[str, str]:
     """(severity label, why) for one frame-ancestors source, or ('', '') when it is fine.
 
     ``error``: anyone can host a page it admits (``*``, ``https://*``, a scheme alone, a
-    wildcard directly under a public suffix). ``warning``: plain http (an on-path attacker can
+    wildcard directly under a public suffix, or above one: ``*.`` matches any depth). ``warning``: plain http (an on-path attacker can
     frame Jupyter from it), or a bare keyword that browsers read as a host name.
     """
     low = source.lower()
@@ -847,6 +856,13 @@ def frame_source_problem(source: str) -> tuple[str, str]:
             return "error", (
                 f"{source} admits every site under {parent}, where anyone can host one "
                 f"(e.g. evil.{parent})"
+            )
+        # A CSP wildcard matches any depth: *.amazonaws.com admits evil.s3.amazonaws.com.
+        hosted = hosted_under(parent, limit=1)
+        if hosted:
+            return "error", (
+                f"{source} admits every site under {parent}, at any depth, and anyone can host "
+                f"one there (e.g. {hosted[0]})"
             )
     if m["scheme"] == "http" and not browser_loopback(host.removeprefix("*.")):
         return "warning", f"{source} is plain http: an on-path network attacker can frame from it"

@@ -42,7 +42,11 @@ REAL_WORLD = [
     (r"https://.*\.github\.io", "JH302", "https://evil.github.io"),
     (r"https://[a-z0-9-]+\.appspot\.com", "JH302", "https://evil.appspot.com"),
     (r"https://.*example\.com", "JH302", "https://evil-example.com"),
-    (r"https://app\.example\.[a-z]+", "JH302", "https://app.example.net"),
+    (r"https://app\.example\.[a-z]+", "JH302", "https://app.example.co"),
+    # Found in review: a bounded TLD class, one optional character, a bare '.' in the TLD.
+    (r"^https://example\.[a-z]{2,3}$", "JH302", "https://example.co"),
+    (r"^https://.?example\.com$", "JH302", "https://aexample.com"),
+    (r"^https://example\.c.m$", "JH302", "https://example.cam"),
     (r"https://(app|admin)\.example\.co\.uk", None, None),
     (r"https://([a-z0-9-]+\.)+example\.com", None, None),
     (r"https://.*\.example\.com", None, None),
@@ -99,6 +103,9 @@ CATASTROPHIC = [
     r"(x+x+)+y",
     r"https://.*.*.*.*.*.*.*.*\.example\.com",
     r"https://([a-z]+[a-z0-9])+\.example\.com",
+    # Bounded repeats multiply: a 41-character Origin took 181 s, and 39 characters 42 s.
+    r"^https://([a-z]{1,31}){1,31}\.example\.com$",
+    r"^https://(a{1,20}){1,20}$",
 ]
 
 
@@ -124,6 +131,8 @@ def test_catastrophic_patterns_are_judged_without_running_them(pattern: str) -> 
         r"https://.*\.example\.com",
         # CPython merges one-character alternatives into a class: linear
         r"https://(\w|\d)+\.example\.com",
+        r"^https://([a-z0-9-]{1,63}\.){1,4}example\.com$",
+        r"^https://(a{1,3}){1,10}\.example\.com$",  # 30 characters at most: no stall
     ],
 )
 def test_linear_patterns_are_not_called_catastrophic(pattern: str) -> None:
@@ -142,6 +151,8 @@ def test_linear_patterns_are_not_called_catastrophic(pattern: str) -> None:
         ("https://*.github.io", "error"),
         ("https://*.web.app", "error"),
         ("https://*.co.uk", "error"),
+        # A public suffix below the wildcard: *. matches any depth (evil.s3.amazonaws.com).
+        ("https://*.amazonaws.com", "error"),
         ("https://*.example.com", ""),
         ("https://app.example.com", ""),
         ("http://app.example.com", "warning"),

@@ -339,7 +339,7 @@ class OriginPatternBacktracking(Rule):
                 "Origin against it, so one request with a long Origin can stall the server for "
                 "every user.",
                 snap.override_fix("allow_origin_pat")
-                + f"c.ServerApp.allow_origin_pat = r'{safe}' (list your origins; no repeat "
-                "inside a repeat)",
+                + f"c.ServerApp.allow_origin_pat = r'{safe}'  # list your origins; no repeat "
+                "inside a repeat",
                 remedy=_pattern_remedy(snap, safe),
             )
