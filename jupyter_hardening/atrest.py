@@ -50,7 +50,7 @@ class CookieSecretFacts(Record):
 
 def secret_strength(secret: bytes) -> float:
     """Estimated bits of a key: as a token when it is text, else from its distinct bytes."""
-    from .snapshot import token_strength
+    from .snapshot import repeated_unit, step_bits, token_strength
 
     if not secret:
         return 0.0
@@ -62,11 +62,14 @@ def secret_strength(secret: bytes) -> float:
         return token_strength(text)
     # Raw bytes (os.urandom in a config file): the frequency estimate tokens use undercounts a
     # short random sample, so count 8 bits a byte unless the bytes repeat.
+    # A unit repeated, or steps that barely vary, are weak whatever the counts say.
+    unit = repeated_unit(secret)
+    structure = min(secret_strength(unit) if unit else math.inf, step_bits(secret))
     if len(set(secret)) * 2 >= len(secret):
-        return 8.0 * len(secret)
+        return min(8.0 * len(secret), structure)
     counts = Counter(secret)
     shannon = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
-    return round(len(secret) * shannon, 1)
+    return min(round(len(secret) * shannon, 1), structure)
 
 
 def cookie_secret_file_in_use(serverapp: Any) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import math
 import os
 import re
@@ -263,7 +264,39 @@ def token_strength(token: str) -> float:
     # alphabet estimate by the Shannon entropy of its own character frequencies.
     counts = Counter(token)
     shannon = -sum(n / len(token) * math.log2(n / len(token)) for n in counts.values())
-    return round(len(token) * min(math.log2(alphabet), shannon), 1)
+    estimate = round(len(token) * min(math.log2(alphabet), shannon), 1)
+    unit = repeated_unit(token)
+    return min(estimate, token_strength(unit) if unit else estimate, step_bits(token))
+
+
+def repeated_unit(secret: Any) -> Any:
+    """The unit that ``secret`` (str or bytes) repeats when it is one repeated at least twice
+    (``'SECRET123' * 8``: 'SECRET123'), else None. The prefix function (Knuth-Morris-Pratt)
+    finds the smallest period in linear time; secrets are judged by their first 4096 items."""
+    data = secret[:4096]
+    n = len(data)
+    border = [0] * n
+    k = 0
+    for i in range(1, n):
+        while k and data[i] != data[k]:
+            k = border[k - 1]
+        if data[i] == data[k]:
+            k += 1
+        border[i] = k
+    period = n - border[-1] if n else 0
+    return data[:period] if 0 < period <= n // 2 else None
+
+
+def step_bits(secret: Any) -> float:
+    """Bits of a secret whose steps from one item to the next barely vary (``bytes(range(32))``,
+    ``'0123456789abcdef'``): its first item and the entropy of its steps; inf when the steps
+    vary as a generated secret's do (then character counts judge it)."""
+    data = [ord(c) for c in secret[:4096]] if isinstance(secret, str) else list(secret[:4096])
+    steps = [b - a for a, b in itertools.pairwise(data)]
+    if len(steps) < 4 or len(set(steps)) * 4 > len(steps):
+        return math.inf
+    counts = Counter(steps)
+    return round(8 - sum(c * math.log2(c / len(steps)) for c in counts.values()), 1)
 
 
 def password_kind(hashed: str) -> str:
