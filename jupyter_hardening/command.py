@@ -170,6 +170,11 @@ class StrictCommand(JupyterApp):
                     following = next(args, None)
                     if following is None or following.startswith("--"):
                         return f"--{name} needs a value, e.g. --{name}=VALUE"
+                    negative = re.fullmatch(r"-\d+|-\d*\.\d+", following)  # argparse's test
+                    if following.startswith("-") and following != "-" and not negative:
+                        # argparse reads it as an option: its whole usage, then "expected one
+                        # argument" under the trait's name
+                        return f"--{name} needs a value; one that starts with '-' is written --{name}=VALUE"
                 continue
             hint = did_you_mean(name, valued | switches)
             return f"unknown option --{name}{hint}; see `{self.usage_name} --help`"

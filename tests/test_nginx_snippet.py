@@ -509,6 +509,8 @@ def test_command_refuses_injection(
         (["--listen=1", "--listen", "2"], "--listen is given twice"),
         (["--listen="], "--listen is empty"),
         (["--server-name", ""], "--server-name is empty"),
+        # argparse would print its usage and name the trait, not the option
+        (["--server-name", "-a.com"], "one that starts with '-' is written --server-name=VALUE"),
         (["--tls-cert", " "], "--tls-cert is empty"),
     ],
 )

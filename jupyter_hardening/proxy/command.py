@@ -83,6 +83,10 @@ def argv_problem(
             following = next(args, None)
             if following is None or following.startswith("--"):
                 return f"--{name} needs a value, e.g. --{name}=VALUE"
+            negative = re.fullmatch(r"-\d+|-\d*\.\d+", following)  # argparse takes these
+            if following.startswith("-") and following != "-" and not negative:
+                # argparse would read it as an option: its usage, under the trait's name
+                return f"--{name} needs a value; one that starts with '-' is written --{name}=VALUE"
             value = following
         if not value.strip():
             # An unset shell variable (--listen "$PORT") would silently give the default.
