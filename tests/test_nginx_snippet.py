@@ -1149,3 +1149,16 @@ def test_address_as_server_name_gets_remote_access_not_local_hostnames(
     status, out, err = run([*base, "--server-name=jupyter.example.com"], capsys)
     assert "#   c.ServerApp.local_hostnames = ['localhost', 'jupyter.example.com']" in out
     assert "allow_remote_access" not in out
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("localhost", True), ("LocalHost", True), ("127.0.0.1", True), ("10.0.0.5", False)],
+)
+def test_localhost_upstream_is_this_machine(host: str, local: bool) -> None:
+    """'localhost' resolves to loopback here (and for the proxy): Jupyter is on this machine,
+    so the config binds it to loopback and trusts the proxy's headers; another host gets the
+    firewall note instead (review finding: localhost was called another host)."""
+    text = generate(options(upstream=Upstream(host=host, port=8888)), DEBIAN, "test")
+    assert ("runs on another host" not in text) is local, text
+    assert ("c.ServerApp.trust_xheaders = True" in text) is local, text

@@ -219,6 +219,8 @@ class Upstream:
         if self.sock:
             return True
         address = ip_literal(self.host)
+        if address is None and self.host.lower().rstrip(".") == "localhost":
+            return _resolves_to_loopback(self.host)
         return address is not None and address.is_loopback
 
     @property
@@ -336,6 +338,20 @@ class SnippetOptions:
     def public_url(self) -> str:
         """The value for c.Hardening.public_url."""
         return self.public_origin + self.base_url
+
+
+def _resolves_to_loopback(host: str) -> bool:
+    """True when every address ``host`` resolves to here is loopback (as the proxy will see it:
+    'localhost' is in /etc/hosts); a name is resolved, never trusted by its spelling."""
+    import ipaddress
+    import socket
+
+    try:
+        found = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
+    return bool(addresses) and all(a.is_loopback for a in addresses)
 
 
 def companion_settings(opts: SnippetOptions) -> list[str]:
