@@ -54,7 +54,7 @@ def _comment(text: str) -> Stmt:
 
 def _header(opts: SnippetOptions, source: str, nginx: NginxInfo) -> list[Stmt]:
     lines = header_lines(opts, "nginx", "nginx-snippet", source) + remote_lines(opts)
-    if opts.upstream.verify and not opts.upstream.loopback:
+    if opts.upstream.verify:
         lines.append(
             f"nginx checks Jupyter's certificate (name {opts.upstream.host}) against "
             f"{opts.upstream.ca}."

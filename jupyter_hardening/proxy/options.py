@@ -255,12 +255,14 @@ def upstream_with_ca(upstream: Upstream, ca: str) -> Upstream:
     network between nginx and Jupyter could pose as Jupyter and read passwords and code.
     """
     remote_https = upstream.scheme == "https" and not upstream.loopback
-    if ca and not remote_https:
+    # A name on this machine (localhost) can still be verified, when its own CA is given.
+    named_https = upstream.scheme == "https" and not upstream.sock
+    if ca and not (remote_https or (named_https and ip_literal(upstream.host) is None)):
         raise SnippetError(
-            "--upstream-ca is for an https Jupyter on another host (--upstream https://HOST:PORT); "
+            "--upstream-ca is for an https Jupyter reached by name (--upstream https://HOST:PORT); "
             "drop it"
         )
-    if not remote_https:
+    if not (remote_https or ca):
         return upstream
     if ip_literal(upstream.host) is not None:
         raise SnippetError(
