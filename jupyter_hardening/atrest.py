@@ -134,6 +134,21 @@ def _mode(path: str) -> int | None:
         return None
 
 
+def loaded_config_files(serverapp: Any) -> list[str]:
+    """Every config file the server's settings were read from: the ServerApp's own and each
+    extension app's. An extension app passes its files' ServerApp section on to the server
+    (``jupyter_lab_config.json``; ``jupyter_notebook_config.json``, whose ``NotebookApp.password``
+    notebook's app forwards, under plain ``jupyter server`` too)."""
+    files = [str(path) for path in getattr(serverapp, "loaded_config_files", None) or []]
+    manager = getattr(serverapp, "extension_manager", None)
+    for apps in (getattr(manager, "extension_apps", None) or {}).values():
+        for app in apps:
+            for path in getattr(app, "loaded_config_files", None) or []:
+                if str(path) not in files:
+                    files.append(str(path))
+    return files
+
+
 def secret_files(serverapp: Any, idp: Any, cookie_source: str) -> tuple[SecretFile, ...]:
     """The files this server read a secret from, with their modes."""
     found: list[tuple[str, str]] = []
@@ -147,7 +162,7 @@ def secret_files(serverapp: Any, idp: Any, cookie_source: str) -> tuple[SecretFi
         # `jupyter server password` writes the hash into jupyter_server_config.json, mode 0600;
         # any config file the server loaded that spells the hash out holds it as well.
         needle = hashed.encode()
-        for path in getattr(serverapp, "loaded_config_files", []):
+        for path in loaded_config_files(serverapp):
             try:
                 if needle in read_bounded(path, CONFIG_LIMIT):
                     found.append(("PasswordIdentityProvider.hashed_password", str(path)))

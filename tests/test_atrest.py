@@ -55,6 +55,24 @@ def forged_cookie(secret: bytes, port: int) -> str:
     return f"{name}={value}"
 
 
+def password_login(port: int, password: str) -> int:
+    """The status of posting ``password`` to the login form, as a browser posts it."""
+    import requests
+
+    origin = f"http://127.0.0.1:{port}"
+    with requests.Session() as session:
+        session.get(f"{origin}/login", timeout=10).raise_for_status()
+        form = {"password": password, "_xsrf": session.cookies.get("_xsrf", "")}
+        reply = session.post(
+            f"{origin}/login",
+            data=form,
+            headers={"Origin": origin},
+            allow_redirects=False,
+            timeout=10,
+        )
+        return int(reply.status_code)
+
+
 def findings(log: str, rule_id: str) -> list[str]:
     """The log lines of ``rule_id``'s findings."""
     return [line for line in log.splitlines() if f"[jupyter_hardening] {rule_id} " in line]
@@ -135,6 +153,40 @@ def test_secret_files_readable_by_others_and_the_chmod_fix(home: JupyterHome, pa
     with running(home, env=env) as server:
         assert findings(server.log, "JH208") == []
     assert "3f1c0ffee5d7" not in server.log and hashed not in server.log
+
+
+@pytest.mark.parametrize(
+    ("command", "file_name", "section"),
+    [
+        # The notebook 6 recipe (`jupyter notebook password`), still applied by plain
+        # `jupyter server`: notebook's app reads the file and forwards NotebookApp.password.
+        ("jupyter-server", "jupyter_notebook_config.json", "NotebookApp"),
+        ("jupyter-lab", "jupyter_lab_config.json", "ServerApp"),
+    ],
+)
+def test_password_hash_in_an_extension_apps_config_file(
+    home: JupyterHome, password, command: str, file_name: str, section: str
+) -> None:
+    """A hash in a config file an extension app loaded (not the ServerApp) is found too: the
+    server logs in with it, so that file readable by others is JH208, and its chmod clears it."""
+    secret, hashed = password
+    config = home.config_dir / file_name
+    config.write_text(json.dumps({section: {"password": hashed}}))
+    config.chmod(0o644)
+    home.write_config("c.Hardening.refuse_at = 'never'\n")
+    with running(home, command=command) as server:
+        lines = findings(server.log, "JH208")
+        # The password in that file is in force: it logs in, another one does not.
+        assert password_login(server.port, secret) == 302
+        assert password_login(server.port, secret + "x") != 302
+    assert len(lines) == 1, server.log
+    assert f"fix: chmod 600 {shlex.quote(str(config))}" in lines[0].lower(), lines[0]
+    out = hardening("check", "--format", "json", home=home)
+    assert "JH208" in {f["id"] for f in json.loads(out.stdout)["findings"]}, out.stdout
+    subprocess.run(["chmod", "600", str(config)], check=True)
+    with running(home, command=command) as server:
+        assert findings(server.log, "JH208") == []
+    assert hashed not in server.log and secret not in server.log
 
 
 @pytest.fixture
