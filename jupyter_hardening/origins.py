@@ -715,6 +715,13 @@ def _reps(pattern: str) -> list[_Rep]:
     return reps
 
 
+def _trusted_generic(candidate: str, trusted_domains: set[str]) -> bool:
+    """True when a GENERIC origin is under a domain the pattern names (a site at evil.net): it is
+    then judged as the pattern's own origins are (only plain http is a finding)."""
+    origin = parse_origin(candidate)
+    return origin is not None and registrable(origin.host) in trusted_domains
+
+
 @functools.lru_cache(maxsize=256)
 def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
     """Judge ``allow_origin_pat`` as this jupyter_server matches it (``fullmatch`` >= 2.18)."""
@@ -740,7 +747,7 @@ def judge_pattern(pattern: str, fullmatch: bool = True) -> Judgement:
     for candidate in _candidates(reps):
         if not match(candidate):
             continue
-        if candidate in GENERIC:
+        if candidate in GENERIC and not _trusted_generic(candidate, trusted_domains):
             why = (
                 "any page can send it (sandboxed iframes)"
                 if candidate == "null"

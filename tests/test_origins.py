@@ -59,6 +59,9 @@ REAL_WORLD = [
     (r"https://(.|\s)*\.example\.com", "JH304", None),
     (r"https://.*\..*\.example\.com", "JH304", None),
     (r"(.*)*", "JH304", None),
+    # A site whose own domain is one the generator tries as "unrelated" (found in review).
+    (r"https://(www\.)?evil\.net", None, None),
+    (r"https?://evil\.net", "JH302", "http://evil.net"),
 ]
 
 
