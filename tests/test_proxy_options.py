@@ -138,6 +138,25 @@ def test_addresses_nginx_would_resolve_as_names_are_refused(host: str) -> None:
         checks.check_url(f"http://{host}:4180/auth", "--auth-request")
 
 
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("0x7f.1", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("0127.0.0.1", "87.0.0.1")],
+)
+def test_addresses_in_octal_or_hex_are_refused_with_their_dotted_form(
+    host: str, address: str
+) -> None:
+    """nginx resolves these through getaddrinfo, which reads them as addresses (checked with
+    nginx: proxy_pass http://0x7f.1:PORT answers from 127.0.0.1): one line with the address."""
+    with pytest.raises(SnippetError) as refused:
+        parse_upstream(f"http://{host}:8888")
+    assert str(refused.value) == (
+        f"--upstream 'http://{host}:8888': {host} is the address {address} written another way "
+        f"(octal or hex parts; nginx connects there); write http://{address}:8888"
+    )
+    with pytest.raises(SnippetError, match="--auth-request"):
+        checks.check_url(f"http://{host}:4180/auth", "--auth-request")
+
+
 @pytest.mark.parametrize("port", ["0", "99999"])
 def test_upstream_port_outside_the_range_is_refused(port: str) -> None:
     """A port nginx cannot connect to is refused as such, not as a malformed address."""

@@ -72,8 +72,10 @@ def _unsafe(option: str, value: str, fix: str) -> SnippetError:
 def host_ok(host: str) -> bool:
     """A host nginx can take: a DNS name, a dotted IPv4 address or a bracketed IPv6 address.
 
-    nginx reads anything that is not an address as a name to resolve, so ``[:1]`` or
-    ``0127.0.0.1`` would fail at start-up instead of here.
+    nginx reads anything that is not an address as a name to resolve: ``[:1]`` or
+    ``1.2.3.256`` would fail at start-up instead of here, and ``0127.0.0.1`` or ``0x7f.1``, which
+    the resolver reads as addresses in octal or hex (87.0.0.1, 127.0.0.1), would connect where a
+    reader does not expect.
     """
     if host.startswith("[") and host.endswith("]") and "%" not in host:  # no zone ids in nginx
         try:
@@ -87,7 +89,18 @@ def host_ok(host: str) -> bool:
         except ValueError:
             return False
         return True
-    return is_host_name(host) and not UNSAFE.search(host)
+    return is_host_name(host) and not UNSAFE.search(host) and not numeric_ipv4(host)
+
+
+def numeric_ipv4(host: str) -> str:
+    """The dotted address of a host that the resolver reads as IPv4 in another form (``0x7f.1``,
+    ``0x7f000001``): nginx passes it to getaddrinfo, which takes it as 127.0.0.1. '' for a name."""
+    import socket
+
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except (OSError, UnicodeError, ValueError):
+        return ""
 
 
 def check_server_name(value: str, option: str = "--server-name") -> str:
@@ -300,6 +313,12 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
     if not valid_port(port):
         raise SnippetError(f"{option} {redacted_url(value)!r}: a port is 1-65535, not {port}")
+    address = numeric_ipv4(host)
+    if address and address != host:
+        raise SnippetError(
+            f"{option} {redacted_url(value)!r}: {host} is the address {address} written another "
+            f"way (octal or hex parts; nginx connects there); write {scheme}://{address}:{port}"
+        )
     if not host_ok(host):
         raise wrong()
     return Upstream(scheme, host.lower(), port)
