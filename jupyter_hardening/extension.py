@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -460,10 +460,40 @@ def watch_requests(
     settings["log_function"] = log_function
 
 
+class ScrapedReport:
+    """The live report on jupyter_server's /metrics (prometheus_client's default registry).
+
+    Registered once per process; the server loaded last is the one reported. The metrics are
+    made by metrics.py, imported by the first scrape rather than by every start (issue 11).
+    """
+
+    def __init__(self) -> None:
+        self.live: LiveReport | None = None
+        self.log: logging.Logger | logging.LoggerAdapter[Any] = logging.getLogger(__name__)
+
+    def describe(self) -> list[Any]:
+        """Nothing: called at registration, where prometheus_client would otherwise collect."""
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        """The current report's metrics; nothing before the extension has loaded."""
+        if self.live is not None:
+            from .metrics import collect
+
+            yield from collect(self.live, self.log)
+
+
+SCRAPED = ScrapedReport()
+
+
 def publish_live_report(serverapp: Any, live: LiveReport) -> None:
     """Serve the report at {base_url}hardening and on /metrics."""
-    from . import metrics
     from .handlers import routes
 
     serverapp.web_app.add_handlers(".*$", routes(serverapp.base_url, live))
-    metrics.publish(live, serverapp.log)
+    first = SCRAPED.live is None
+    SCRAPED.live, SCRAPED.log = live, serverapp.log
+    if first:
+        from prometheus_client import REGISTRY
+
+        REGISTRY.register(SCRAPED)

@@ -3,6 +3,8 @@
 A collector rather than gauges: each scrape asks the live report for its current state, which
 re-checks certificates and files at most once per ``c.Hardening.recheck_interval``. So the
 metrics follow the report even when nobody opens /hardening, and never show stale label sets.
+The collector registered at startup is extension.ScrapedReport, which imports this module on
+the first scrape.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import REGISTRY
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from .rules import Severity
@@ -82,30 +83,17 @@ def report_metrics(report: Report) -> list[Metric]:
     return metrics
 
 
-class HardeningCollector:
-    """Reports the live report of the server this process runs (the last one loaded)."""
-
-    def __init__(self) -> None:
-        self.live: LiveReport | None = None
-        self.log: logging.Logger | logging.LoggerAdapter[Any] = logging.getLogger(__name__)
-
-    def describe(self) -> list[Metric]:
-        """The metric names, without asking for the report (called at registration)."""
-        return list(_families().values())
-
-    def collect(self) -> Iterator[Metric]:
-        """The current report's metrics; nothing before the extension has loaded."""
-        if self.live is None:
-            return
-        try:
-            report = self.live.current()
-        except Exception:
-            # A failing re-check must not take jupyter_server's own metrics down with it; the
-            # last report computed (at worst the startup one) is still the best answer.
-            self.log.exception("[jupyter_hardening] re-checking the report failed")
-            report = self.live.last
-        yield from report_metrics(report)
-        yield from diagnosis_metrics(self.live)
+def collect(live: LiveReport, log: logging.Logger | logging.LoggerAdapter[Any]) -> Iterator[Metric]:
+    """The current report's metrics (extension.ScrapedReport calls this on each scrape)."""
+    try:
+        report = live.current()
+    except Exception:
+        # A failing re-check must not take jupyter_server's own metrics down with it; the last
+        # report computed (at worst the startup one) is still the best answer.
+        log.exception("[jupyter_hardening] re-checking the report failed")
+        report = live.last
+    yield from report_metrics(report)
+    yield from diagnosis_metrics(live)
 
 
 def diagnosis_metrics(live: LiveReport) -> list[Metric]:
@@ -122,16 +110,3 @@ def diagnosis_metrics(live: LiveReport) -> list[Metric]:
         for kind, seen in sorted(diagnosis.seen.items()):
             family.add_metric([kind, KINDS[kind].name], seen.count)
     return [family]
-
-
-COLLECTOR = HardeningCollector()
-_registered = False
-
-
-def publish(live: LiveReport, log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
-    """Expose ``live`` on /metrics; registers the collector once per process."""
-    global _registered
-    COLLECTOR.live, COLLECTOR.log = live, log
-    if not _registered:
-        REGISTRY.register(COLLECTOR)
-        _registered = True

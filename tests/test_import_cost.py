@@ -23,6 +23,7 @@ NOT_AT_ANY_DEFAULT_START = (
     "prometheus_client.core",  # a module of re-exports: the metric families are metrics_core's
     "jupyter_hardening.diagnosis",  # the proxy watcher: imported by the first request
     "jupyter_hardening.page",  # the HTML page: imported by the first /hardening request
+    "jupyter_hardening.metrics",  # /metrics: imported by the first scrape
     "jupyter_hardening.origins",
     "jupyter_hardening.nginx",
     "jupyter_hardening.command",
