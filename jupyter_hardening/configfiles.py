@@ -46,7 +46,7 @@ def candidate_files(serverapp: Any) -> Iterator[Path]:
         except OSError:
             continue  # no such folder: traitlets skips it too
         for file_name in files:
-            if file_name in present and os.path.isfile(os.path.join(folder, file_name)):  # noqa: PTH113, PTH118
+            if file_name in present:  # a file, or a name traitlets skips (see not_loaded)
                 yield Path(folder, file_name)
 
 
@@ -172,8 +172,33 @@ def _folder_problems(serverapp: Any) -> Iterator[tuple[str, str]]:
         )
 
 
+def not_loaded(path: Path) -> str:
+    """Why traitlets would skip a config file without a word ('' for a regular file): it loads
+    only what os.path.isfile accepts, as if nothing else existed, and the server starts without
+    the settings the user put there (a link whose target moved, a folder, a missing --config)."""
+    if os.path.isfile(path):  # noqa: PTH113 - traitlets' own test
+        return ""
+    if os.path.islink(path) and not os.path.exists(path):  # noqa: PTH110, PTH114
+        return "is a symbolic link to a missing file"
+    if not os.path.lexists(path):
+        return "does not exist"
+    from .safefile import not_a_file
+
+    return f"is {not_a_file(path)}"
+
+
 def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
     for path in paths:
+        why = not_loaded(path)
+        if why:
+            yield (
+                f"the config file {path} {why}: jupyter_server skips it without a word and starts "
+                "without its settings",
+                f"create {path}, or stop naming it (--config)"
+                if why == "does not exist"
+                else f"point {path} at the config file it should be, or remove it",
+            )
+            continue
         error = load_error(path)
         if error is None:
             continue

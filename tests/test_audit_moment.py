@@ -8,6 +8,7 @@ files that fail to load, an exception inside the audit, legacy names forwarded a
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 
@@ -173,6 +174,32 @@ def test_config_file_that_fails_to_load(home: JupyterHome, name: str) -> None:
     assert server.proc.returncode == 1, server.log
     assert not was_open
     assert f"{path}{line}" in server.log and "Refusing to start" in server.log, server.log
+
+
+@pytest.mark.parametrize("kind", ["broken-link", "folder", "fifo"])
+def test_config_file_that_is_no_file(home: JupyterHome, kind: str) -> None:
+    """A config file's name that traitlets skips without a word (it loads only regular files):
+    a link whose target moved, a folder, a FIFO. check exits 2 and the server refuses, each with
+    one line saying what is there; no hang on the FIFO."""
+    path = home.config_dir / "jupyter_server_config.py"
+    if kind == "broken-link":
+        path.symlink_to(home.root / "moved" / "jupyter_server_config.py")
+        what = "is a symbolic link to a missing file"
+    elif kind == "folder":
+        path.mkdir()
+        what = "is a folder, not a file"
+    else:
+        os.mkfifo(path)
+        what = "is a named pipe (FIFO), not a file"
+    problem = f"the config file {path} {what}: jupyter_server skips it without a word"
+    result = check(home)
+    assert result.returncode == 2, result
+    assert problem in result.stderr.strip().splitlines()[-1], result.stderr
+    server, was_open = run_until_exit(home)
+    assert server.proc.returncode == 1, server.log
+    assert not was_open
+    assert f"Refusing to start: {problem}" in server.log, server.log
+    assert f"Fix: point {path} at the config file it should be, or remove it" in server.log
 
 
 def test_an_exception_in_the_audit_refuses(home: JupyterHome) -> None:
