@@ -140,6 +140,15 @@ def _check_ancestors(folder: Path) -> None:
         check_folder(ancestor)
 
 
+def _check_stream_owner(path: Path, st: os.stat_result) -> None:
+    """Raise UnsafeOutput unless the pipe or device at ``path`` is this user's or root's."""
+    if not _trusted_owner(st.st_uid):
+        raise UnsafeOutput(
+            f"{path} is {kind_of(st.st_mode)} of {_who(st.st_uid)}, who would receive the "
+            "output (and could hand back another); write to a file of yours, or to stdout"
+        )
+
+
 def write_atomically(path: str, text: str) -> None:
     """Replace the file at ``path`` with a new file of this user holding ``text``, in one step.
 
@@ -150,8 +159,8 @@ def write_atomically(path: str, text: str) -> None:
     replaced, hop by hop; a symlink of anyone else is itself replaced by the new file, never
     followed. A folder, at any level above the file, that someone else owns or could write into
     (without the sticky bit), or a symlink of someone else on the way to it (in the path given
-    or in a link followed), is refused (UnsafeOutput). A pipe or a terminal (``--output
-    /dev/stdout``) is written to, not replaced.
+    or in a link followed), is refused (UnsafeOutput). A pipe or a terminal of this user or root
+    (``--output /dev/stdout``, /dev/tty) is written to, not replaced; another user's is refused.
     """
     given = Path(path).absolute()
     landing, theirs = _landing(given)
@@ -169,6 +178,11 @@ def write_atomically(path: str, text: str) -> None:
             # /dev/stdout, a pipe, a terminal: write through, never replace (a file the shell
             # opened for stdout is appended to, as `>` and `>>` leave it). A named pipe
             # nothing reads would block open() forever: opened without blocking, refused then.
+            # Another user's pipe or device (a FIFO planted in /tmp) hands them the config, and
+            # what root then installs from that path is theirs: only this user's or root's.
+            if not proc:
+                _check_ancestors(landing.parent)
+                _check_stream_owner(landing, end)
             append = os.O_APPEND if stat.S_ISREG(end.st_mode) else 0
             try:
                 fd = os.open(landing, os.O_WRONLY | os.O_NONBLOCK | append)
@@ -178,8 +192,10 @@ def write_atomically(path: str, text: str) -> None:
                         errno.ENXIO, "is a named pipe (FIFO) that nothing reads"
                     ) from None
                 raise
-            os.set_blocking(fd, True)
             with os.fdopen(fd, "w") as out:
+                if not proc:
+                    _check_stream_owner(landing, os.fstat(fd))  # what was opened, not a swap
+                os.set_blocking(fd, True)
                 out.write(text)
             return
     target = landing

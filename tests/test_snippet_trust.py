@@ -333,6 +333,40 @@ def test_output_through_a_relative_link_and_dev_stdout(
     assert capfd.readouterr().out == TEXT
 
 
+def _fifo_reader(path: Path) -> int:
+    """A reader's end of the FIFO at ``path``, open before anyone writes (as a planted FIFO's
+    owner would hold it); os.read on it returns what a writer wrote, or b'' when none came."""
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+
+
+def test_output_into_another_users_fifo_is_refused(tmp_path: Path) -> None:
+    """A FIFO another user planted in a sticky folder (/tmp) with a reader behind it: writing
+    through it handed them the config, and root then installed what they fed back (found in
+    review). Refused, nothing written; our own FIFO is still written through."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    planted = folder / "jupyter.conf"
+    os.mkfifo(planted, 0o622)
+    os.chown(planted, NOBODY, NOBODY)
+    theirs = _fifo_reader(planted)
+    try:
+        with pytest.raises(UnsafeOutput, match=r"is a named pipe \(FIFO\) of .*uid 65534"):
+            write_atomically(str(planted), TEXT)
+        assert os.read(theirs, 4096) == b""  # nothing reached them
+    finally:
+        os.close(theirs)
+    assert stat.S_ISFIFO(planted.lstat().st_mode)
+    mine = folder / "ours.fifo"
+    os.mkfifo(mine, 0o600)
+    ours = _fifo_reader(mine)
+    try:
+        write_atomically(str(mine), TEXT)
+        assert os.read(ours, 4096) == TEXT.encode()
+    finally:
+        os.close(ours)
+
+
 @pytest.mark.parametrize("kind", ["named pipe (FIFO)", "folder"])
 def test_a_tls_path_that_is_no_file_is_refused_before_nginx_runs(
     kind: str, jupyter_env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
