@@ -157,6 +157,25 @@ def test_addresses_in_octal_or_hex_are_refused_with_their_dotted_form(
         checks.check_url(f"http://{host}:4180/auth", "--auth-request")
 
 
+@pytest.mark.parametrize("host", ["unix", "UNIX", "Unix"])
+def test_a_host_named_unix_is_refused_wherever_nginx_reads_a_socket(host: str) -> None:
+    """nginx reads ``unix:`` (any case) in proxy_pass and listen as a unix socket: proxy_pass
+    http://unix:18779 made real nginx connect() to the socket file 18779 in its working folder
+    (its error log: ``connect() to unix:18779 failed``). Found in review; refused in one line."""
+    said = f"nginx reads a host named {host} as a unix socket"
+    for value, check in [
+        (f"http://{host}:8888", parse_upstream),
+        *([(f"{host}:8888", parse_upstream)] if host != "unix" else []),  # unix: is the socket form
+        (f"http://{host}:4180/oauth2/auth", lambda v: checks.check_url(v, "--auth-request")),
+        (f"{host}:8443", checks.parse_listen),
+    ]:
+        with pytest.raises(SnippetError, match=re.escape(said)):
+            check(value)
+    with pytest.raises(SnippetError, match="not a host and port nginx can reach"):
+        upstream_for(host, 8888)  # a runtime file's hostname
+    assert parse_upstream("http://unix.example.com:8888").host == "unix.example.com"
+
+
 @pytest.mark.parametrize("port", ["0", "99999"])
 def test_upstream_port_outside_the_range_is_refused(port: str) -> None:
     """A port nginx cannot connect to is refused as such, not as a malformed address."""

@@ -89,7 +89,28 @@ def host_ok(host: str) -> bool:
         except ValueError:
             return False
         return True
-    return is_host_name(host) and not UNSAFE.search(host) and not numeric_ipv4(host)
+    return (
+        is_host_name(host)
+        and not UNSAFE.search(host)
+        and not numeric_ipv4(host)
+        and not socket_prefix(host)
+    )
+
+
+def socket_prefix(host: str) -> bool:
+    """True for a host named ``unix`` (any case): nginx reads ``unix:`` in proxy_pass and listen
+    as a unix socket, so ``http://unix:8888`` is the socket file ``8888`` in nginx's working
+    folder, which whoever can create it there receives the logins through."""
+    return host.lower() == "unix"
+
+
+def _refuse_socket_prefix(option: str, value: str, host: str) -> None:
+    if socket_prefix(host):
+        raise SnippetError(
+            f"{option} {redacted_url(value)!r}: nginx reads a host named {host} as a unix socket "
+            f"({host}:PORT is a socket file in its working folder); give the host's full name "
+            "or its address"
+        )
 
 
 def numeric_ipv4(host: str) -> str:
@@ -118,6 +139,8 @@ def parse_listen(value: str, option: str = "--listen") -> tuple[str, int]:
         raise _unsafe(option, value, "write [ADDR:]PORT, e.g. 8443 or 0.0.0.0:443 or [::]:443")
     match = re.fullmatch(r"(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?([0-9]{1,5})", value)
     port = int(match.group(2)) if match else 0
+    if match and match.group(1):
+        _refuse_socket_prefix(option, value, match.group(1))
     if not match or not valid_port(port) or (match.group(1) and not host_ok(match.group(1))):
         raise SnippetError(f"{option} {value!r} is not [ADDR:]PORT; write e.g. 8443 or 0.0.0.0:443")
     return match.group(1) or "", port
@@ -175,6 +198,8 @@ def check_url(value: str, option: str) -> str:
     match = re.fullmatch(
         r"(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?(/.*)?", value
     )
+    if match:
+        _refuse_socket_prefix(option, value, match.group(2))
     if (
         not match
         or not host_ok(match.group(2))
@@ -313,6 +338,7 @@ def parse_upstream(value: str, option: str = "--upstream") -> Upstream:
     scheme, host, port = match.group(1) or "http", match.group(2), int(match.group(3))
     if not valid_port(port):
         raise SnippetError(f"{option} {redacted_url(value)!r}: a port is 1-65535, not {port}")
+    _refuse_socket_prefix(option, value, host)
     address = numeric_ipv4(host)
     if address and address != host:
         raise SnippetError(
