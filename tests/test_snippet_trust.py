@@ -14,6 +14,7 @@ import stat
 import subprocess
 import tempfile
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -382,6 +383,41 @@ def test_a_tls_path_that_is_no_file_is_refused_before_nginx_runs(
     status, out, err = run([*argv, f"--tls-cert={path}", "--tls-key=/k.pem"], capsys)
     assert (status, out) == (2, "")
     assert f"--tls-cert {path} is a {kind}, not a file" in one_error_line(err)
+
+
+@pytest.mark.parametrize("command", ["nginx", "caddy", "apache"])
+@pytest.mark.parametrize("option", ["--tls-cert", "--upstream-ca"])
+def test_a_fifo_the_proxy_reads_is_refused_before_check_runs_it(
+    command: str,
+    option: str,
+    jupyter_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--check with a FIFO as --upstream-ca made nginx -t wait 60 s, then a traceback; caddy
+    validate waited 60 s on a FIFO --tls-cert (found in review). Now one line, at once, for
+    every file each proxy reads, before its test runs."""
+    from jupyter_hardening.proxy.command import ApacheSnippetApp, CaddySnippetApp
+
+    from . import cli
+    from .cli import in_process
+
+    app = {"nginx": NginxSnippetApp, "caddy": CaddySnippetApp, "apache": ApacheSnippetApp}[command]
+    require_tool({"nginx": "nginx", "caddy": "caddy", "apache": "apache2"}[command], command)
+    fifo = tmp_path / "fifo.pem"
+    os.mkfifo(fifo)
+    cert, key = TLSFiles(tmp_path).pair("cert")
+    files = {"--tls-cert": str(cert), "--tls-key": str(key), "--upstream-ca": str(cert)}
+    files[option] = str(fifo)
+    argv = ["--server-name=j.example.com", "--upstream=https://jupyter.internal:8888", "--check"]
+    argv += [f"{name}={path}" for name, path in files.items()]
+    began = time.monotonic()
+    status, out, err = in_process(app(), argv, capsys)
+    assert time.monotonic() - began < 20
+    assert (status, out) == (2, "")
+    line = cli.one_error_line(err, f"{command}-snippet")
+    assert f"{option} {fifo} is a named pipe (FIFO), not a file" in line
+    assert "Traceback" not in err
 
 
 # ----------------------------------------------------------------------------- certbot hosts

@@ -419,6 +419,41 @@ class ProxySnippetApp(StrictCommand):
     def before_test(self, opts: SnippetOptions) -> None:
         """Notes (and refusals) on what the proxy will read, before --check runs."""
 
+    def proxy_files(self, opts: SnippetOptions) -> list[tuple[str, str]]:
+        """(option, path) of each file the proxy reads: its certificate and key, the CA it
+        checks an https Jupyter with."""
+        files = (
+            []
+            if opts.location_only
+            else [("--tls-cert", opts.tls_cert), ("--tls-key", opts.tls_key)]
+        )
+        if self.upstream_ca:
+            files.append(("--upstream-ca", opts.upstream.ca))
+        return [(option, path) for option, path in files if path]
+
+    def refuse_non_files(self, opts: SnippetOptions) -> None:
+        """One line for a file the proxy reads that is a folder, a FIFO or a device: the proxy
+        cannot use it, and its own test (--check) would wait on a FIFO until its timeout."""
+        import stat
+
+        from ..safefile import kind_of
+
+        for option, path in self.proxy_files(opts):
+            try:
+                mode = Path(path).stat().st_mode
+            except OSError:
+                continue  # missing or not visible to this user: the proxy's notes say so
+            if not stat.S_ISREG(mode):
+                example = (
+                    "the CA certificate that signed Jupyter's, e.g. /etc/ssl/jupyter-ca.pem"
+                    if option == "--upstream-ca"
+                    else "e.g. /etc/letsencrypt/live/NAME/fullchain.pem and privkey.pem"
+                )
+                self.fail(
+                    f"{option} {path} is {kind_of(mode)}, not a file: give the PEM file itself "
+                    f"({example})"
+                )
+
     # ------------------------------------------------------------------ the command
 
     def options(self) -> tuple[SnippetOptions, str]:
@@ -455,6 +490,7 @@ class ProxySnippetApp(StrictCommand):
             text = self.generate(opts, info, source)
         except SnippetError as e:
             self.fail(self.retold(e))
+        self.refuse_non_files(opts)
         self.before_test(opts)
 
         def tested(text: str) -> tuple[bool, str, str]:
@@ -675,19 +711,10 @@ class NginxSnippetApp(CertbotSnippetApp):
         certbot keeps /etc/letsencrypt/live root-only (0700): the Jupyter user cannot even stat
         the files there, yet nginx, started as root, reads them. That is a note, not an error.
         """
-        import stat
-
-        from ..safefile import kind_of
-
         unreadable = ""
-        files = (
-            ()
-            if opts.location_only
-            else (("--tls-cert", opts.tls_cert), ("--tls-key", opts.tls_key))
-        )
-        for option, path in files:
+        for _option, path in self.proxy_files(opts):
             try:
-                st = Path(path).stat()
+                Path(path).stat()
             except FileNotFoundError:
                 self.log.warning("%s does not exist here: nginx will not start without it", path)
             except OSError as e:
@@ -698,14 +725,6 @@ class NginxSnippetApp(CertbotSnippetApp):
                 )
                 unreadable = unreadable or path
             else:
-                if not stat.S_ISREG(st.st_mode):
-                    # A folder or a named pipe: nginx cannot use it (and nginx -t would wait on
-                    # a pipe forever).
-                    self.fail(
-                        f"{option} {path} is {kind_of(st.st_mode)}, not a file: give the "
-                        "PEM file itself (e.g. /etc/letsencrypt/live/NAME/fullchain.pem and "
-                        "privkey.pem)"
-                    )
                 if not os.access(path, os.R_OK):
                     self.log.warning(
                         "note: %s is not readable by this user; nginx reads it as root", path

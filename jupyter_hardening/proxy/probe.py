@@ -158,13 +158,16 @@ def check_with_nginx(text: str, binary: str, location_only: bool) -> tuple[bool,
             f"pid {prefix / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\n"
             f"http {{\n{temp}\n{include}\n}}\n"
         )
-        result = subprocess.run(
-            [binary, "-e", "stderr", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-t"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [binary, "-e", "stderr", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-t"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return False, "nginx -t did not finish within 60 s"
         messages = (result.stderr + result.stdout).replace(
             str(prefix / "snippet.conf"), "<snippet>"
         )
