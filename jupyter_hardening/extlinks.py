@@ -39,7 +39,15 @@ class ExtensionFailures(logging.Filter):
             return True
         error = record.args[-1]
         self.reasons.setdefault(str(record.args[0]), (step, reason_of(error)))
-        return not self.quiet
+        if self.quiet:
+            return False
+        if isinstance(error, BaseException) and hide_secret_value(str(error)) != str(error):
+            # traitlets' message quotes the rejected value (c.NotebookApp.token = ['S'] makes
+            # jupyterlab fail to link): the line keeps its shape, the value and the traceback
+            # that repeats it are left out.
+            record.args = (*record.args[:-1], f"{reason_of(error)} (traceback not shown)")
+            record.exc_info = record.exc_text = None
+        return True
 
 
 def reason_of(error: object) -> str:

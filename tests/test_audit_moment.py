@@ -202,6 +202,18 @@ def test_config_file_that_is_no_file(home: JupyterHome, kind: str) -> None:
     assert f"Fix: point {path} at the config file it should be, or remove it" in server.log
 
 
+def test_a_wrong_typed_legacy_secret_is_not_in_the_server_log(home: JupyterHome) -> None:
+    """c.NotebookApp.token = ['S3CR3T'] makes jupyterlab fail to link; jupyter_server's warning
+    and its traceback quoted the list (found in review; `check` already hid it). The warning
+    stays, without the value; the audit refuses on the dropped settings (JH005)."""
+    home.write_config("c.NotebookApp.token = ['S3CR3T-legacy-value']\n")
+    server, was_open = run_until_exit(home)
+    assert server.proc.returncode == 1 and not was_open, server.log
+    assert "S3CR3T" not in server.log, server.log
+    assert "jupyterlab | error linking extension: TraitError: The 'token' trait" in server.log
+    assert "JH005" in server.log
+
+
 def test_an_exception_in_the_audit_refuses(home: JupyterHome) -> None:
     """A setting the audit cannot read never lets the server serve unaudited."""
     home.write_config(
