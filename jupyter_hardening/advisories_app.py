@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.application import JupyterApp
 from traitlets import Unicode
 
 from . import __version__, advisories
-from .apperrors import config_errors_as
+from .command import StrictCommand, configurable_classes
 
 # An OSV record is small (the shipped snapshot holds 90 in 84 KiB): a member larger than this
 # is refused before it is read (a zip of a few MB can unpack to GiBs).
@@ -106,7 +105,7 @@ def read_export(path: Path, keep: set[str]) -> dict[str, Any]:
     }
 
 
-class AdvisoriesApp(JupyterApp):
+class AdvisoriesApp(StrictCommand):
     """Show the advisory snapshot the audit uses, and which installed packages it flags.
 
     --update FILE installs a newer OSV export: the zip (or an unpacked folder) of OSV JSON
@@ -128,18 +127,16 @@ class AdvisoriesApp(JupyterApp):
     update = Unicode("", config=True, help="An OSV export (zip or folder) to install.")
     aliases = {"update": "AdvisoriesApp.update"}
 
-    def initialize(self, argv: Any = None) -> None:
-        """Parse the options; a bad one is one line and exit 2."""
-        try:
-            with config_errors_as(self.log, self.fail):
-                super().initialize(argv)
-        except SystemExit as e:
-            raise SystemExit(2 if e.code else 0) from None
+    flags: dict[str, Any] = {}
 
-    def fail(self, message: str) -> None:
-        """One line on stderr, exit 2."""
-        print(f"jupyter hardening advisories: {message}", file=sys.stderr)
-        self.exit(2)
+    def initialize(self, argv: Any = None) -> None:
+        """Parse the options; an unknown or bad one is one line and exit 2 (not a usage block,
+        not a warning and exit 0)."""
+        args = list(sys.argv[1:] if argv is None else argv)
+        problem = self.argv_problem(args, configurable_classes())
+        if problem:
+            self.fail(problem)
+        self.strict_initialize(args, super().initialize)
 
     def start(self) -> None:
         """Install an export (--update), then describe the snapshot in use."""

@@ -46,6 +46,11 @@ WRONG_OPTIONS = [
     (["systemd-unit", "--comand", "server"], "did you mean --command?"),
     (["systemd-unit", "--SystemdUnitApp.usr=jupyter"], "did you mean --SystemdUnitApp.user?"),
     (["nginx-snippet", "--listen-port", "8443"], "did you mean --listen?"),
+    # advisories printed argparse's usage block, or warned and exited 0 (found in review)
+    (["advisories", "--bogus"], "unknown option --bogus"),
+    (["advisories", "--updat=all.zip"], "did you mean --update?"),
+    (["advisories", "--update"], "--update needs a value"),
+    (["advisories", "--AdvisoriesApp.bogus=S3CR3T"], "AdvisoriesApp has no setting 'bogus'"),
     (["--nope"], "unknown option --nope"),
     (["chek"], "did you mean check?"),
 ]
