@@ -59,7 +59,7 @@ GUIDE = {
         f"{NOT_RUN} test_browser.py runs nginx in the foreground on the generated config"
     ),
     "sudo /opt/jupyter/bin/jupyter hardening nginx-snippet --user jupyter --server-name "
-    "jupyter.example.com --letsencrypt jupyter.example.com --check": (
+    "jupyter.example.com --listen 8443 --letsencrypt jupyter.example.com --check": (
         f"{NOT_RUN} here: test_snippet_trust.py::test_certbot_host_as_the_jupyter_user_and_as_root "
         "runs it as root against a 0700 live/ folder and a server of uid 65534"
     ),

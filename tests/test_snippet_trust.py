@@ -463,6 +463,14 @@ def test_certbot_host_as_the_jupyter_user_and_as_root(certbot_host: dict[str, Pa
     - as root, --check --user against that user's running server: nginx -t ok."""
     home, live = certbot_host["home"], certbot_host["live"]
     env = jupyter_env_of(home)
+    # The guide's public URL has a port, which the Jupyter user's config holds and root does
+    # not read: root's check must be told it (--listen 8443) to check the same config.
+    config = home / "config" / "jupyter_server_config.py"
+    config.write_text(
+        "c.Hardening.public_url = 'https://jupyter.example.com:8443/'\n"
+        "c.Hardening.refuse_at = 'never'\n"
+    )
+    os.chown(config, NOBODY, NOBODY)
     port = free_port()
     server = subprocess.Popen(
         [
@@ -490,13 +498,14 @@ def test_certbot_host_as_the_jupyter_user_and_as_root(certbot_host: dict[str, Pa
         snippet = [
             jupyter_bin("jupyter-hardening"),
             "nginx-snippet",
-            "--server-name=jupyter.example.com",
             "--letsencrypt=jupyter.example.com",
             f"--letsencrypt-live={live}",
         ]
         out = as_nobody(snippet, env=env, cwd=home)
         assert out.returncode == 0, out.stderr
         assert f"proxy_pass http://127.0.0.1:{port};" in out.stdout
+        assert "proxy_set_header Host $host:8443;" in out.stdout
+        written = out.stdout
         assert f"{live}/jupyter.example.com/fullchain.pem cannot be checked by this user" in (
             out.stderr
         )
@@ -512,12 +521,18 @@ def test_certbot_host_as_the_jupyter_user_and_as_root(certbot_host: dict[str, Pa
         nginx = require_tool(nginx_path() or "nginx", "Debian's nginx")
         root_env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
         root_env["PATH"] = f"{Path(nginx).parent}:{root_env.get('PATH', '')}"
+        # The guide's root command as it is written (docs/deployment.md), for this user.
+        from .guide import after, command
+
+        guide = after(command("sudo /opt/jupyter/bin/jupyter hardening nginx-snippet"), "jupyter")
+        assert guide[:2] == ["hardening", "nginx-snippet"] and "--check" in guide
+        guide = [("nobody" if word == "jupyter" else word) for word in guide[2:]]
         as_root = subprocess.run(
             [
-                *snippet,
-                "--user=nobody",
+                *snippet[:2],
+                *guide,
+                f"--letsencrypt-live={live}",
                 f"--runtime-dir={home / 'runtime'}",
-                "--check",
                 f"--nginx={nginx}",
             ],
             capture_output=True,
@@ -530,10 +545,11 @@ def test_certbot_host_as_the_jupyter_user_and_as_root(certbot_host: dict[str, Pa
         assert "nginx -t (nginx" in as_root.stderr and "): ok" in as_root.stderr
         assert f"proxy_pass http://127.0.0.1:{port};" in as_root.stdout
         assert TOKEN not in as_root.stdout
+        assert as_root.stdout == written  # root checked the config the Jupyter user wrote
 
         # Without --user, root finds no server of its own, and is told how to choose one.
         as_root = subprocess.run(
-            [*snippet, f"--runtime-dir={home / 'runtime'}"],
+            [*snippet, "--server-name=jupyter.example.com", f"--runtime-dir={home / 'runtime'}"],
             capture_output=True,
             text=True,
             env=root_env,
