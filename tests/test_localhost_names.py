@@ -60,3 +60,50 @@ def test_check_treats_a_remote_localhost_name_as_remote(home: JupyterHome, tmp_p
     assert "JH101" in {f["id"] for f in json.loads(far.stdout)["findings"]}
     near = in_private_hosts(tmp_path, [*argv, "--ServerApp.ip=lab.localhost"], home.env())
     assert near.returncode == 0, near.stdout + near.stderr
+
+
+def test_a_browser_origin_under_localhost_is_the_browsers_own_machine(tmp_path: Path) -> None:
+    """On the browser's side, `*.localhost` is loopback whatever the resolver says: Chromium
+    loads http://evil.localhost:PORT from 127.0.0.1 with no /etc/hosts entry. So an origin
+    there is judged alike in allow_origin, allow_origin_pat and frame-ancestors: no finding
+    (allow_origin called it plain http an on-path attacker serves: found in review)."""
+    import http.server
+    import threading
+
+    from jupyter_hardening.report import run_rules
+    from jupyter_hardening.snapshot import Snapshot
+
+    from .servers import free_port
+
+    chromium = require_tool("chromium", "Debian's chromium")
+    (tmp_path / "index.html").write_text("<p>served from loopback</p>")
+    port = free_port()
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        shown = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--dump-dom",
+                f"http://evil.localhost:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    assert "served from loopback" in shown.stdout, shown.stderr[-2000:]
+    origin = "http://evil.localhost:3000"
+    for snap in (
+        Snapshot(allow_origin=origin),
+        Snapshot(allow_origin_pat=r"http://evil\.localhost:3000"),
+        Snapshot(csp=f"frame-ancestors 'self' {origin}"),
+    ):
+        found = [f.id for f in run_rules(snap) if f.id.startswith(("JH3", "JH6"))]
+        assert found == [], (snap, found)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..facts import pattern_invalid
+from ..facts import browser_loopback, pattern_invalid
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity, without_override
 
@@ -242,7 +242,10 @@ class LooseOriginPattern(Rule):
         from ..origins import parse_origin
 
         origin = parse_origin(snap.allow_origin)
-        if origin is None or origin.scheme != "http" or origin.host in ("localhost", "127.0.0.1"):
+        # The browser's own machine, as patterns and frame-ancestors are judged: Chromium maps
+        # *.localhost to loopback whatever the resolver says (checked: evil.localhost answered
+        # from 127.0.0.1 with no /etc/hosts entry).
+        if origin is None or origin.scheme != "http" or browser_loopback(origin.host):
             return
         https = f"https://{origin.host}" + (f":{origin.port}" if origin.port else "")
         yield self.finding(
