@@ -23,6 +23,7 @@ from traitlets import TraitError
 
 from .config import Hardening
 from .facts import ip_literal, pattern_invalid, route_pattern_problem
+from .printable import one_line
 
 if TYPE_CHECKING:
     from .report import Report
@@ -50,11 +51,17 @@ _LEVELS = {30: logging.ERROR, 20: logging.WARNING, 10: logging.INFO}
 
 def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> None:
     """One log line per finding, at its severity, with its fix."""
+    # Messages and fixes quote settings (a CSP, a pattern): escaped, so that a terminal or a
+    # log viewer never acts on an escape sequence or a newline someone put in a setting.
     for item in report.items:
         f = item.finding
         if item.accepted:
             log.info(
-                "[jupyter_hardening] %s %s (accepted: %s): %s", f.id, f.name, item.reason, f.message
+                "[jupyter_hardening] %s %s (accepted: %s): %s",
+                f.id,
+                f.name,
+                one_line(item.reason),
+                one_line(f.message),
             )
         else:
             log.log(
@@ -62,8 +69,8 @@ def log_report(log: logging.Logger | logging.LoggerAdapter[Any], report: Report)
                 "[jupyter_hardening] %s %s: %s Fix: %s",
                 f.id,
                 f.name,
-                f.message,
-                f.fix,
+                one_line(f.message),
+                one_line(f.fix),
             )
     counts = report.counts()
     log.info(
@@ -89,9 +96,13 @@ def refuse(log: logging.Logger | logging.LoggerAdapter[Any], report: Report) -> 
     for item in blocking:
         f = item.finding
         log.critical(
-            "[jupyter_hardening] %s %s (%s): %s", f.id, f.name, ", ".join(f.traits), f.message
+            "[jupyter_hardening] %s %s (%s): %s",
+            f.id,
+            f.name,
+            ", ".join(f.traits),
+            one_line(f.message),
         )
-        log.critical("[jupyter_hardening]     Fix: %s", f.fix)
+        log.critical("[jupyter_hardening]     Fix: %s", one_line(f.fix))
     log.critical(
         "[jupyter_hardening] Hint: to start anyway, accept the risk in jupyter_server_config.py: %s",
         accept_hint(blocking),
@@ -295,8 +306,8 @@ def all_problems(serverapp: Any) -> list[tuple[str, str]]:
 def refuse_problems(serverapp: Any, problems: list[tuple[str, str]]) -> None:
     """CRITICAL lines for each problem and its fix, then exit 1."""
     for problem, fix in problems:
-        serverapp.log.critical("[jupyter_hardening] Refusing to start: %s", problem)
-        serverapp.log.critical("[jupyter_hardening]     Fix: %s", fix)
+        serverapp.log.critical("[jupyter_hardening] Refusing to start: %s", one_line(problem))
+        serverapp.log.critical("[jupyter_hardening]     Fix: %s", one_line(fix))
     sys.exit(1)
 
 

@@ -214,6 +214,22 @@ def test_a_wrong_typed_legacy_secret_is_not_in_the_server_log(home: JupyterHome)
     assert "JH005" in server.log
 
 
+def test_escape_sequences_in_a_setting_are_escaped_in_the_server_log(home: JupyterHome) -> None:
+    """A CSP holding terminal escapes and a newline: the finding that quotes it is one line in
+    the server's log, escaped (the raw bytes reached the log: found in review)."""
+    home.write_config(
+        "c.ServerApp.tornado_settings = {'headers': {'Content-Security-Policy': "
+        "\"frame-ancestors 'self' '\\x1b[1A\\x1b[2K[I ok\\nfake'\"}}\n"
+        "c.Hardening.refuse_at = 'never'\n"
+    )
+    with running(home) as server:
+        log = server.log
+    lines = [line for line in log.splitlines() if "[jupyter_hardening] JH6" in line]
+    assert lines, log
+    assert "\x1b" not in log, log
+    assert all("\\x1b[1A\\x1b[2K[I ok" in line for line in lines), lines
+
+
 def test_an_exception_in_the_audit_refuses(home: JupyterHome) -> None:
     """A setting the audit cannot read never lets the server serve unaudited."""
     home.write_config(
