@@ -459,6 +459,19 @@ def extension_settings_sources(serverapp: Any) -> dict[str, str]:
     return sources
 
 
+# The flags a compiled pattern can carry, as inline groups (re.UNICODE is a str pattern's own).
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+
+
+def _inline_flags(compiled: re.Pattern[Any]) -> Any:
+    """A compiled pattern's text with its flags written in (``(?x)...``): jupyter_server matches
+    the compiled object, so re.VERBOSE or re.IGNORECASE change what it admits."""
+    letters = "".join(letter for flag, letter in _FLAG_LETTERS if compiled.flags & flag)
+    if letters and isinstance(compiled.pattern, str):
+        return f"(?{letters}){compiled.pattern}"
+    return compiled.pattern
+
+
 def _effective_settings(
     serverapp: Any, settings: Mapping[str, Any], problems: list[str]
 ) -> dict[str, Any]:
@@ -494,7 +507,7 @@ def _effective_settings(
     elif not serverapp.allow_origin_pat and pattern:
         sources["allow_origin_pat"] = "ServerApp.tornado_settings"
     if isinstance(pattern, re.Pattern):
-        pattern = pattern.pattern
+        pattern = _inline_flags(pattern)
     if not isinstance(pattern, str):
         problems.append(
             f"{sources.get('allow_origin_pat', 'ServerApp.tornado_settings')}['allow_origin_pat'] "

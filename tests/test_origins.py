@@ -8,6 +8,7 @@ without being run.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import urllib.request
@@ -269,3 +270,25 @@ def test_admitted_origins_found_through_the_public_suffix_list(pattern: str, ori
     """Origins that only the PSL (or a pattern's leading wildcard) reveals are found too."""
     (finding,) = [f for f in run_rules(Snapshot(allow_origin_pat=pattern)) if f.id == "JH302"]
     assert f"admits {origin}" in finding.message, finding.message
+
+
+def test_a_compiled_pattern_is_judged_with_its_flags(home: JupyterHome) -> None:
+    """A re.compile(..., re.VERBOSE) in tornado_settings: jupyter_server matches the compiled
+    object, flags and all, so it admits https://evil.github.io; judged without its flags it
+    matched nothing and check said OK (found in review)."""
+    import re
+
+    from .cli import hardening
+
+    pattern = re.compile(r"https:// [a-z0-9-]+ \.github\.io  # our project pages", re.VERBOSE)
+    assert pattern.match("https://evil.github.io")  # as jupyter_server's origin check uses it
+    home.write_config(
+        "import re\n"
+        "c.ServerApp.tornado_settings = {'allow_origin_pat': re.compile("
+        f"{pattern.pattern!r}, re.VERBOSE)}}\n"
+        "c.IdentityProvider.token = 'f3a9c2d47b1e8a6c0d5f9e2b7a4c1d8e6f0a3b9c5d2e7f1a'\n"
+    )
+    out = hardening("check", "--format", "json", home=home)
+    assert out.returncode == 1, out.stdout + out.stderr
+    (finding,) = [f for f in json.loads(out.stdout)["findings"] if f["id"] == "JH302"]
+    assert "admits https://evil.github.io" in finding["message"], finding
