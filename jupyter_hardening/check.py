@@ -367,6 +367,10 @@ class CheckApp(StrictCommand):
                         broken = config_file_errors(serverapp)
                         reason = "; fix: ".join(broken[0]) if broken else "see the message above"
                     self.fail(f"the server's configuration is invalid: {reason}")
+                # exit() or exit(0) in a config file: the server would exit 0 without a word
+                broken = config_file_errors(serverapp)
+                if broken:
+                    self.fail(f"the server's configuration is invalid: {'; fix: '.join(broken[0])}")
                 raise
             except Exception as e:  # a broken config file: one line, not a traceback
                 broken = config_file_errors(serverapp)

@@ -38,6 +38,11 @@ def candidate_files(serverapp: Any) -> Iterator[Path]:
     explicit = str(getattr(serverapp, "config_file", "") or "")
     if explicit:
         yield Path(explicit)
+        # traitlets loads NAME.py and NAME.json for --config NAME.py (or NAME.json): the other
+        # one beside it counts too.
+        for sibling in (Path(explicit).with_suffix(".py"), Path(explicit).with_suffix(".json")):
+            if str(sibling) != explicit and os.path.lexists(sibling):
+                yield sibling
     folders = [str(p) for p in getattr(serverapp, "config_file_paths", []) or [] if p]
     files = [name + suffix for name in config_names(serverapp) for suffix in (".py", ".json")]
     for folder in reversed(folders):

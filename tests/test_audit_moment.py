@@ -118,7 +118,8 @@ def test_check_and_the_server_agree(
 ) -> None:
     """The same configs give the same verdict from `check` and from a starting server."""
     config, expected = CONFIGS[name]
-    home.write_config(password_config(password) + config, "jupyter_lab_config.py")
+    # 0600, as `jupyter server password` writes the hash: readable by others it is JH208.
+    home.write_config(password_config(password) + config, "jupyter_lab_config.py").chmod(0o600)
     result = check(home)
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["verdict"] == expected, result.stdout
@@ -174,6 +175,32 @@ def test_config_file_that_fails_to_load(home: JupyterHome, name: str) -> None:
     assert server.proc.returncode == 1, server.log
     assert not was_open
     assert f"{path}{line}" in server.log and "Refusing to start" in server.log, server.log
+
+
+@pytest.mark.parametrize("text", ["import sys\n\nsys.exit(0)\n", "exit()\n", "raise SystemExit\n"])
+def test_config_file_that_exits_0_fails_check(home: JupyterHome, text: str) -> None:
+    """exit(0) in a config file stops jupyter_server before any extension runs, without a word
+    (exit status 0); check said nothing and exited 0 too (found in review): now one line."""
+    path = home.write_config(text)
+    result = check(home)
+    assert result.returncode == 2, result
+    line = result.stderr.strip().splitlines()[-1]
+    assert f"{path}:{text.count(chr(10))} fails to load (SystemExit: the file calls exit())" in line
+
+
+def test_the_json_beside_an_explicit_config_file(home: JupyterHome, tmp_path) -> None:
+    """--config NAME.py: traitlets loads NAME.json beside it too, and a broken one was skipped
+    with a traceback while the server started without its settings (found in review)."""
+    given = tmp_path / "myconf.py"
+    given.write_text("c.ServerApp.ip = '127.0.0.1'\n")
+    beside = tmp_path / "myconf.json"
+    beside.write_text('{"IdentityProvider": {"token": "abc"},\n')
+    result = check(home, f"--config={given}")
+    assert result.returncode == 2, result
+    assert f"{beside}:2 fails to load (not valid JSON" in result.stderr.strip().splitlines()[-1]
+    server, was_open = run_until_exit(home, f"--config={given}")
+    assert server.proc.returncode == 1 and not was_open, server.log
+    assert f"Refusing to start: the config file {beside}:2 fails to load" in server.log
 
 
 @pytest.mark.parametrize("kind", ["broken-link", "folder", "fifo"])
