@@ -110,6 +110,13 @@ CATASTROPHIC = [
     # Bounded repeats multiply: a 41-character Origin took 181 s, and 39 characters 42 s.
     r"^https://([a-z]{1,31}){1,31}\.example\.com$",
     r"^https://(a{1,20}){1,20}$",
+    # Found in review: an optional part ('aa' is one iteration or two; 34 letters took 0.5 s,
+    # each 4 more about 7 times that, while every other request waits), and an iteration that
+    # may match nothing ({26}: 4 s for one Origin of 60 characters; check ran 3 min on it).
+    r"https://(?:[a-z][a-z0-9-]?)+\.example\.com",
+    r"https://(?:[a-z0-9][a-z0-9-]?)+\.example\.com",
+    r"https://(?:aa|a)+\.example\.com",
+    r"https://(?:[a-z]?){26}[a-z]{26}\.example\.com",
 ]
 
 
@@ -137,6 +144,9 @@ def test_catastrophic_patterns_are_judged_without_running_them(pattern: str) -> 
         r"https://(\w|\d)+\.example\.com",
         r"^https://([a-z0-9-]{1,63}\.){1,4}example\.com$",
         r"^https://(a{1,3}){1,10}\.example\.com$",  # 30 characters at most: no stall
+        r"https://(?:a?b)+\.example\.com",  # the optional part is pinned by a mandatory b
+        r"https://(?:[a-z]?){8}\.example\.com",  # C(8, 4) = 70 ways at most
+        r"https://([a-z0-9]+(-[a-z0-9]+)*\.)+example\.com",
     ],
 )
 def test_linear_patterns_are_not_called_catastrophic(pattern: str) -> None:
