@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -439,11 +440,25 @@ def _pick(mask: int) -> str:
     return ""
 
 
+def _beside_a_dot(items: list[Any], i: int) -> bool:
+    """True when the item before or after ``items[i]`` is a literal '.'."""
+    return any(
+        0 <= j < len(items) and str(items[j][0]) == "LITERAL" and items[j][1] == ord(".")
+        for j in (i - 1, i + 1)
+    )
+
+
 def _representatives(an: _Analyser, items: Any, varying: bool = False) -> list[list[Piece]]:
     """A few strings the tree matches, as pieces; bounded by MAX_REPRESENTATIVES."""
     results: list[list[Piece]] = [[]]
-    for item in items:
-        options = _item_reps(an, item, varying)
+    items = list(items)
+    for i, item in enumerate(items):
+        if str(item[0]) == "ANY" and not varying and _beside_a_dot(items, i):
+            # 'example.\.com': a lone '.' next to an escaped one is no host name's dot (that
+            # would read 'example..com'); it stands for any character: app.examplex.com
+            options = [[("a", False)]]
+        else:
+            options = _item_reps(an, item, varying)
         if not options:
             return []
         results = [r + o for r in results for o in options][:MAX_REPRESENTATIVES]
@@ -698,33 +713,45 @@ def _lookalikes(name: str) -> list[str]:
 
 
 def _candidates(reps: list[_Rep]) -> list[str]:
-    out: list[str] = list(GENERIC)
+    """Origins to try against the pattern, at most MAX_CANDIDATES: the generic ones, then each
+    representative's in turn (one from each before a second from any), the most telling first
+    (attacker text where the pattern varies, names under public suffixes), so that a pattern of
+    many alternatives has every one tried: the github.io part of five alternatives was cut off.
+    """
+    per_rep: list[list[str]] = []
     for rep in reps:
+        mine: list[str] = []
         o = rep.origin
-        # lists, not sets: the first admitted origin is named, the same one in every process
-        names = [n for n in dict.fromkeys((o.host, rep.fixed_host)) if n]
-        for name in names:
-            reg = registrable(name)
-            hosted = hosted_under(reg) if reg else ()
-            for host in [name, *_lookalikes(name), *hosted]:
-                for scheme in ("https", "http"):
-                    for port in dict.fromkeys((o.port, "", "8443")):
-                        out.append(str(Origin(scheme, host, port)))
         # fill the places where the pattern lets text vary with an attacker's text
         text = "".join(t for t, _ in rep.pieces)
         pos = 0
         for t, fixed in rep.pieces:
             if not fixed:
                 for filler in _FILLERS:
-                    out.append(text[:pos] + filler + text[pos + len(t) :])
-                    out.append(text[:pos] + t + filler + text[pos + len(t) :])
+                    mine.append(text[:pos] + filler + text[pos + len(t) :])
+                    mine.append(text[:pos] + t + filler + text[pos + len(t) :])
             pos += len(t)
-    out.extend(_HOSTED)
+        # lists, not sets: the first admitted origin is named, the same one in every process
+        names = [n for n in dict.fromkeys((o.host, rep.fixed_host)) if n]
+        for name in names:
+            reg = registrable(name)
+            hosted = hosted_under(reg) if reg else ()
+            # names under public suffixes beneath it first: one each admits anyone
+            for host in [*hosted, name, *_lookalikes(name)]:
+                for scheme in ("https", "http"):
+                    for port in dict.fromkeys((o.port, "", "8443")):
+                        mine.append(str(Origin(scheme, host, port)))
+        per_rep.append(mine)
+    out: list[str] = [*GENERIC, *_HOSTED]
+    for row in itertools.zip_longest(*per_rep):
+        out.extend(c for c in row if c is not None)
     seen: dict[str, None] = {}
     for c in out:
         if c == "null" or parse_origin(c):
             seen.setdefault(c, None)
-    return list(seen)[:MAX_CANDIDATES]
+            if len(seen) >= MAX_CANDIDATES:
+                break
+    return list(seen)
 
 
 def _reps(pattern: str) -> list[_Rep]:

@@ -60,6 +60,21 @@ REAL_WORLD = [
     (r"https://(.|\s)*\.example\.com", "JH304", None),
     (r"https://.*\..*\.example\.com", "JH304", None),
     (r"(.*)*", "JH304", None),
+    # Found in review: a bare '.' beside an escaped one; a public-suffix alternative after
+    # four others (it was cut off the list of origins tried).
+    (r"https://app\.example.\.com", "JH302", "https://app.examplea.com"),
+    (
+        r"https://(?:app|www|api|lab)\.example\.com|https://[a-z0-9-]+\.github\.io",
+        "JH302",
+        "https://evil.github.io",
+    ),
+    (r"https://(?:app|www|api|lab)\.example\.com|https://example\.[a-z]+", "JH302", None),
+    (
+        r"https://(?:app|www|api|lab)\.example\.com|https://.*\.amazonaws\.com",
+        "JH302",
+        "https://evil.s3.amazonaws.com",
+    ),
+    (r"https://(?:app|www|api|lab)\.example\.com", None, None),
     # A site whose own domain is one the generator tries as "unrelated" (found in review).
     (r"https://(www\.)?evil\.net", None, None),
     (r"https?://evil\.net", "JH302", "http://evil.net"),
@@ -80,6 +95,17 @@ def test_real_world_patterns(pattern: str, rule: str | None, origin: str | None)
     assert found[rule].severity.label == "error"
     if origin is not None:
         assert f"admits {origin}" in found[rule].message, found[rule].message
+
+
+def test_suggested_patterns_admit_no_attacker() -> None:
+    """The pattern JH302/JH304 suggest for each real-world one admits no attacker's origin and
+    cannot backtrack (found in review: a fix kept the github.io part it was written for)."""
+    for pattern, _rule, _origin in REAL_WORLD:
+        fix = safe_pattern(pattern)
+        assert not judge_pattern(fix).admits_attacker and not backtracking(fix), (pattern, fix)
+        wildcard_kept = pattern + ".*"  # the loose-suffix variant each fix is also offered for
+        fix = safe_pattern(wildcard_kept)
+        assert not judge_pattern(fix).admits_attacker and not backtracking(fix), (pattern, fix)
 
 
 def test_admitted_origins_really_match() -> None:
