@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import urllib.request
+from typing import Any
 
 import pytest
 
@@ -328,3 +329,85 @@ def test_a_compiled_pattern_is_judged_with_its_flags(home: JupyterHome) -> None:
     assert out.returncode == 1, out.stdout + out.stderr
     (finding,) = [f for f in json.loads(out.stdout)["findings"] if f["id"] == "JH302"]
     assert "admits https://evil.github.io" in finding["message"], finding
+
+
+def _framed(page: Any, victim_csp: str) -> bool:
+    """Whether Chromium shows a page served with ``victim_csp`` inside a frame of another
+    origin (127.0.0.1 vs localhost, two ports)."""
+    import http.server
+    import threading
+
+    from .servers import free_port
+
+    victim_port, framer_port = free_port(), free_port()
+
+    class Victim(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<p id=inside>victim page</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Security-Policy", victim_csp)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Framer(Victim):
+        def do_GET(self) -> None:
+            body = f'<iframe src="http://127.0.0.1:{victim_port}/"></iframe>'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+    servers = [
+        http.server.ThreadingHTTPServer(("127.0.0.1", victim_port), Victim),
+        http.server.ThreadingHTTPServer(("127.0.0.1", framer_port), Framer),
+    ]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://localhost:{framer_port}/")
+        page.wait_for_timeout(500)
+        frame = page.frames[-1]
+        return frame.url.startswith("http://127.0.0.1") and bool(frame.query_selector("#inside"))
+    finally:
+        for server in servers:
+            server.shutdown()
+
+
+def test_a_policy_list_is_judged_as_chromium_enforces_it(tmp_path: Any) -> None:
+    """A CSP header value is a list of policies split at ',', each enforced (checked in
+    Chromium): frame-ancestors in the first of two is whole, not ending in 'SOURCE,'; one in the
+    second still applies. Judged so, and the suggested fix, applied, stops the framing."""
+    from .browser_util import chromium_page
+    from .fixtures import require_tool
+
+    require_tool("chromium", "Chromium (Debian chromium)")
+    with chromium_page(tmp_path, "csp-policy-list") as page:
+        assert _framed(page, "frame-ancestors 'self' http://localhost:*, default-src 'self'")
+        assert not _framed(page, "default-src 'self', frame-ancestors 'none'")
+        assert _framed(page, "default-src 'self'")  # no frame-ancestors anywhere: framed
+        broad = "frame-ancestors 'self' https://*.github.io http://localhost:*, default-src 'self'"
+        (finding,) = [f for f in run_rules(Snapshot(csp=broad)) if f.id == "JH602"]
+        fixed = dict(finding.remedy)["csp"]
+        assert not [f for f in run_rules(Snapshot(csp=fixed)) if f.id.startswith("JH6")], fixed
+        assert not _framed(page, fixed)
+
+
+@pytest.mark.parametrize(
+    "csp",
+    [
+        "frame-ancestors 'self' https://*.github.io, default-src 'self'",  # was OK
+        "default-src 'self', frame-ancestors *",  # was JH601, whose fix left frame-ancestors *
+    ],
+)
+def test_frame_ancestors_in_any_policy_of_a_list(csp: str) -> None:
+    """Found in review: the policies of a list were read as one."""
+    found = {f.id: f for f in run_rules(Snapshot(csp=csp)) if f.id.startswith("JH6")}
+    assert set(found) == {"JH602"}, found
+    fixed = dict(found["JH602"].remedy)["csp"]
+    assert "," in fixed and not [
+        f for f in run_rules(Snapshot(csp=fixed)) if f.id.startswith("JH6")
+    ]

@@ -16,13 +16,35 @@ CSP_TRAIT = ("ServerApp.tornado_settings",)
 
 
 def directives(csp: str) -> dict[str, list[str]]:
-    """Parse a CSP header into {directive: [sources]}; the first of duplicates wins, as in browsers."""
+    """Parse one policy into {directive: [sources]}; the first of duplicates wins, as in browsers."""
     parsed: dict[str, list[str]] = {}
     for part in csp.split(";"):
         tokens = part.split()
         if tokens:
             parsed.setdefault(tokens[0].lower(), tokens[1:])
     return parsed
+
+
+def policies(csp: str) -> list[str]:
+    """The policies of a header value: browsers split it at ',' and enforce each one."""
+    return [p for p in csp.split(",") if p.strip()]
+
+
+def frame_ancestors(csp: str) -> list[str] | None:
+    """The frame-ancestors sources that decide who may frame the page, or None for none.
+
+    Every policy is enforced, so a page may be framed only where each policy with
+    frame-ancestors allows it: the first one that admits no one anyone can be is the one that
+    decides; when all admit such sites, the first (``"frame-ancestors 'self' https://*.github.io,
+    default-src 'self'"`` was read as one policy, its last source 'https://*.github.io,').
+    """
+    found = [
+        d["frame-ancestors"] for p in policies(csp) if "frame-ancestors" in (d := directives(p))
+    ]
+    for sources in found:
+        if not source_problems(sources, "error"):
+            return sources
+    return found[0] if found else None
 
 
 def ignored_sources(sources: list[str]) -> list[str]:
@@ -83,16 +105,25 @@ def _base(snap: Snapshot) -> str:
 
 
 def fixed_csp(csp: str, sources: list[str], base: str = "'self'") -> str:
-    """``csp`` with its frame-ancestors directive replaced by the suggested one."""
+    """``csp`` with the frame-ancestors directive that decides (:func:`frame_ancestors`)
+    replaced by the suggested one, or one added to its first policy."""
     directive = f"frame-ancestors {_suggest(sources, base)}"
-    parts = [p.strip() for p in csp.split(";") if p.strip()]
+    listed = [p.strip() for p in policies(csp)] or [""]
+    deciding = frame_ancestors(csp)
+    target = 0
+    for k, policy in enumerate(listed):
+        if deciding is not None and directives(policy).get("frame-ancestors") == deciding:
+            target = k
+            break
+    parts = [p.strip() for p in listed[target].split(";") if p.strip()]
     for i, part in enumerate(parts):
         if part.split()[0].lower() == "frame-ancestors":
             parts[i] = directive
             break
     else:
         parts.append(directive)
-    return "; ".join(parts)
+    listed[target] = "; ".join(parts)
+    return ", ".join(listed)
 
 
 def _fix(snap: Snapshot, csp: str, sources: list[str]) -> str:
@@ -132,7 +163,7 @@ class FrameAncestorsMissing(Rule):
         # Without frame-ancestors, browsers obey X-Frame-Options: DENY or SAMEORIGIN protects.
         if (
             snap.csp is not None
-            and "frame-ancestors" not in directives(snap.csp)
+            and frame_ancestors(snap.csp) is None
             and snap.x_frame_options not in ("DENY", "SAMEORIGIN")
         ):
             yield self.finding(
@@ -170,7 +201,7 @@ class FrameAncestorsBroad(Rule):
         """Fire on sources anyone can host (error) or http:// host sources (warning)."""
         if snap.csp is None:
             return
-        sources = directives(snap.csp).get("frame-ancestors")
+        sources = frame_ancestors(snap.csp)
         if not sources:
             return
         broad = source_problems(sources, "error")
@@ -220,7 +251,7 @@ class FrameAncestorsIgnored(Rule):
         """Fire when some frame-ancestors sources are quoted non-keywords."""
         if snap.csp is None:
             return
-        sources = directives(snap.csp).get("frame-ancestors") or []
+        sources = frame_ancestors(snap.csp) or []
         ignored = ignored_sources(sources)
         if ignored:
             yield self.finding(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ..record import replace
 from ..snapshot import Snapshot
 from .base import Finding, Rule, Severity
-from .csp import directives
+from .csp import frame_ancestors
 
 
 class HubAuthReplaced(Rule):
@@ -81,7 +81,7 @@ class HubSharedOriginFraming(Rule):
         if snap.hub is None or snap.hub.subdomains:
             return
         # No custom CSP at all: jupyter_server's default frame-ancestors 'self' is served.
-        sources = ["'self'"] if snap.csp is None else directives(snap.csp).get("frame-ancestors")
+        sources = ["'self'"] if snap.csp is None else frame_ancestors(snap.csp)
         if sources and "'self'" in (s.lower() for s in sources):
             yield self.finding(
                 "frame-ancestors allows 'self', and this hub serves every user on one origin (no "
