@@ -411,3 +411,11 @@ def test_frame_ancestors_in_any_policy_of_a_list(csp: str) -> None:
     assert "," in fixed and not [
         f for f in run_rules(Snapshot(csp=fixed)) if f.id.startswith("JH6")
     ]
+
+
+def test_keywords_of_other_directives_are_dropped_not_made_hosts() -> None:
+    """JH603's fix unquoted 'unsafe-inline' into a host source named unsafe-inline (found in
+    review): keywords with no meaning in frame-ancestors are dropped; quoted hosts unquoted."""
+    csp = "frame-ancestors 'self' 'unsafe-inline' 'nonce-abc' 'https://my.example.com'"
+    (finding,) = [f for f in run_rules(Snapshot(csp=csp)) if f.id == "JH603"]
+    assert dict(finding.remedy)["csp"] == "frame-ancestors 'self' https://my.example.com"

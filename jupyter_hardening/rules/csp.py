@@ -74,6 +74,12 @@ def source_problems(sources: list[str], severity: str) -> list[tuple[str, str]]:
     return found
 
 
+def _looks_like_a_host(text: str) -> bool:
+    """A quoted frame-ancestors source that was meant as a host ('https://my.example.com'),
+    not as a keyword of another directive ('unsafe-inline', 'nonce-...', 'sha256-...')."""
+    return "://" in text or "." in text or text.lower() == "localhost"
+
+
 def _suggest(sources: list[str], base: str = "'self'") -> str:
     from ..origins import frame_source_problem
 
@@ -82,7 +88,10 @@ def _suggest(sources: list[str], base: str = "'self'") -> str:
         if s.lower() in ("self", "none"):
             s = f"'{s.lower()}'"
         elif s.startswith("'") and s.lower() not in KEYWORDS:
-            s = s.strip("'")
+            inner = s.strip("'")
+            if not _looks_like_a_host(inner):
+                continue  # 'unsafe-inline', 'nonce-...': no meaning in frame-ancestors, dropped
+            s = inner
         if frame_source_problem(s)[0] == "error":
             continue
         if s.lower().startswith("http://"):
