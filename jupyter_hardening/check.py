@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -47,7 +48,16 @@ def repeated_secret(argv: list[str]) -> str:
 
 
 # Options that belong to `check` (True: takes a value); every other goes to the ServerApp.
-OWN_OPTIONS = {"--format": True, "--list-rules": False, "--isolated": False, "--hub-user": True}
+OWN_OPTIONS = {
+    "--format": True,
+    "--list-rules": False,
+    "--isolated": False,
+    "--hub-user": True,
+    "--app": True,
+}
+# --app: (the extension package `jupyter lab` / `jupyter notebook` enable whatever the config's
+# jpserver_extensions say, the extension point they start as).
+STARTERS = {"lab": ("jupyterlab", "lab"), "notebook": ("notebook", "notebook")}
 FORMATS = ("text", "json", "sarif")
 
 
@@ -180,6 +190,7 @@ class CheckApp(StrictCommand):
     jupyter hardening check etc/jupyter_server_config.py etc/jupyter_notebook_config.json
     jupyter hardening check --list-rules
     jupyter hardening check --hub-user alice    # as a JupyterHub spawn would start it
+    jupyter hardening check --app lab           # as `jupyter lab` starts it
     """
 
     output_format = Enum(
@@ -199,7 +210,19 @@ class CheckApp(StrictCommand):
         "it, ignoring the config folders of this machine (how config files given as arguments "
         "are judged).",
     )
-    aliases = {"format": "CheckApp.output_format", "hub-user": "CheckApp.hub_user"}
+    app = Enum(
+        ["server", *STARTERS],
+        "server",
+        config=True,
+        help="""The command that starts the server: server (jupyter server), lab or notebook.
+        `jupyter lab` and `jupyter notebook` enable their own extension even where
+        jpserver_extensions disables it, and so load its config files.""",
+    )
+    aliases = {
+        "format": "CheckApp.output_format",
+        "hub-user": "CheckApp.hub_user",
+        "app": "CheckApp.app",
+    }
     flags = {
         "list-rules": ({"CheckApp": {"list_rules": True}}, "List the rules and exit."),
         "isolated": ({"CheckApp": {"isolated": True}}, "Judge only the --config file."),
@@ -232,6 +255,8 @@ class CheckApp(StrictCommand):
         """Usage or configuration error: one line on stderr, exit 2."""
         if "'output_format'" in message:
             message = f"--format must be one of {', '.join(FORMATS)}"
+        elif "The 'app' trait" in message:
+            message = f"--app must be one of server, {', '.join(STARTERS)}"
         super().fail(message, status)
 
     def start(self) -> None:
@@ -319,8 +344,14 @@ class CheckApp(StrictCommand):
             if hasattr(cls, "clear_instance"):
                 cls.clear_instance()
         extra: dict[str, Any] = {}
+        starter = singleuser.name if singleuser else ""
         if singleuser and not self.isolated:
             extra["jpserver_extensions"] = {"jupyterhub": True}
+        elif self.app in STARTERS:
+            package, starter = STARTERS[self.app]
+            if importlib.util.find_spec(package) is None:
+                self.fail(f"--app {self.app}: {package} is not installed here")
+            extra["jpserver_extensions"] = {package: True}  # as ExtensionApp.initialize_server
         factory = singleuser.make_serverapp if singleuser else ServerApp.instance
         serverapp = factory(
             log_level="WARN", open_browser=False, raise_config_file_errors=True, **extra
@@ -351,9 +382,7 @@ class CheckApp(StrictCommand):
         ):
             try:
                 serverapp.initialize(
-                    argv=self.server_argv,
-                    new_httpserver=False,
-                    **({"starter_extension": singleuser.name} if singleuser else {}),
+                    argv=self.server_argv, new_httpserver=False, starter_extension=starter or None
                 )
             except OptionError as e:
                 self.fail(str(e))

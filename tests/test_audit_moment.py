@@ -257,6 +257,39 @@ def test_escape_sequences_in_a_setting_are_escaped_in_the_server_log(home: Jupyt
     assert all("\\x1b[1A\\x1b[2K[I ok" in line for line in lines), lines
 
 
+@pytest.mark.parametrize(
+    ("command", "app", "expected"),
+    [
+        ("jupyter-server", "server", "ok"),
+        ("jupyter-lab", "lab", "refuse"),
+        ("jupyter-notebook", "notebook", "ok"),
+    ],
+)
+def test_check_as_the_command_that_starts_the_server(
+    home: JupyterHome, command: str, app: str, expected: str
+) -> None:
+    """`jupyter lab` enables jupyterlab even where jpserver_extensions disables it, and so loads
+    jupyter_lab_config.py: check said OK where `jupyter lab` refused (found in review). With
+    --app, check judges as that command starts the server, and the two agree."""
+    home.write_config(
+        "c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'notebook': False}\n"
+    )
+    home.write_config("c.ServerApp.allow_origin = '*'\n", "jupyter_lab_config.py")
+    result = check(home, f"--app={app}")
+    assert result.returncode == (1 if expected == "refuse" else 0), result.stderr
+    assert json.loads(result.stdout)["verdict"] == expected
+    server = start(home, command=command)
+    try:
+        if expected == "refuse":
+            server.proc.wait(90)
+        else:
+            server.wait_ready()
+    finally:
+        server.stop()
+    match = VERDICT.search(server.log)
+    assert match and match[1] == expected, server.log
+
+
 def test_an_exception_in_the_audit_refuses(home: JupyterHome) -> None:
     """A setting the audit cannot read never lets the server serve unaudited."""
     home.write_config(
