@@ -11,6 +11,7 @@ import hmac
 import locale
 import math
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Mapping
@@ -134,6 +135,16 @@ def _mode(path: str) -> int | None:
         return None
 
 
+# What may split or escape a hash in a config file without changing it: string pieces joined
+# ("argon2:..." "..." or +), line breaks, JSON's "\/" for "/". No hash holds any of these.
+_SPELLING = re.compile(rb"[\s'\"()+\\]")
+
+
+def _spelled(data: bytes) -> bytes:
+    """``data`` without the characters that may split or escape a hash (see _SPELLING)."""
+    return _SPELLING.sub(b"", data)
+
+
 def loaded_config_files(serverapp: Any) -> list[str]:
     """Every config file the server's settings were read from: the ServerApp's own and each
     extension app's. An extension app passes its files' ServerApp section on to the server
@@ -161,10 +172,10 @@ def secret_files(serverapp: Any, idp: Any, cookie_source: str) -> tuple[SecretFi
     if hashed:
         # `jupyter server password` writes the hash into jupyter_server_config.json, mode 0600;
         # any config file the server loaded that spells the hash out holds it as well.
-        needle = hashed.encode()
+        needle = _spelled(hashed.encode())
         for path in loaded_config_files(serverapp):
             try:
-                if needle in read_bounded(path, CONFIG_LIMIT):
+                if needle in _spelled(read_bounded(path, CONFIG_LIMIT)):
                     found.append(("PasswordIdentityProvider.hashed_password", str(path)))
             except OSError:
                 continue

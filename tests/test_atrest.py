@@ -189,6 +189,35 @@ def test_password_hash_in_an_extension_apps_config_file(
     assert hashed not in server.log and secret not in server.log
 
 
+def test_a_hash_split_or_escaped_in_a_config_file_is_found(home: JupyterHome) -> None:
+    """The hash written in two string pieces in a .py, or with JSON's \\/ escapes in a .json:
+    traitlets joins and unescapes it, and the audit looked for it as one exact string (found in
+    review). Both files 0644: JH208 for each, without the hash in the output."""
+    from jupyter_server.auth.security import passwd
+
+    hashed = next(
+        h for h in (passwd("correct horse battery staple") for _ in range(50)) if "/" in h
+    )
+    half = len(hashed) // 2
+    py = home.write_config(
+        f"c.PasswordIdentityProvider.hashed_password = (\n    {hashed[:half]!r}\n    {hashed[half:]!r}\n)\n"
+    )
+    js = home.config_dir / "jupyter_notebook_config.json"
+    js.write_text('{"NotebookApp": {"password": "' + hashed.replace("/", "\\/") + '"}}')
+    assert hashed not in py.read_text() and hashed not in js.read_text()
+    for path in (py, js):
+        path.chmod(0o644)
+    out = hardening("check", "--format", "json", home=home)
+    files = {
+        w["file"]
+        for f in json.loads(out.stdout)["findings"]
+        if f["id"] == "JH208"
+        for w in f["where"]
+    }
+    assert {str(py), str(js)} <= files, out.stdout
+    assert hashed not in out.stdout + out.stderr
+
+
 @pytest.fixture
 def odd_files(tmp_path: Path) -> dict[str, str]:
     """A FIFO (nobody writes into it), a device that never ends, and a huge sparse file."""
