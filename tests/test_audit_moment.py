@@ -111,6 +111,22 @@ CONFIGS = {
 VERDICT = re.compile(r"\[jupyter_hardening\] verdict (\w+):")
 
 
+def server_verdict(home: JupyterHome, command: str, expected: str) -> str:
+    """Start ``command`` in ``home``; the verdict its log gives (waiting for the exit of a
+    refusal, or until it serves)."""
+    server = start(home, command=command)
+    try:
+        if expected == "refuse":
+            server.proc.wait(90)
+        else:
+            server.wait_ready()
+    finally:
+        server.stop()
+    match = VERDICT.search(server.log)
+    assert match, server.log
+    return match[1]
+
+
 @pytest.mark.parametrize("command", ["jupyter-server", "jupyter-lab", "jupyter-notebook"])
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_check_and_the_server_agree(
@@ -123,17 +139,7 @@ def test_check_and_the_server_agree(
     result = check(home)
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["verdict"] == expected, result.stdout
-    server = start(home, command=command)
-    try:
-        if expected == "refuse":
-            server.proc.wait(90)
-        else:
-            server.wait_ready()
-    finally:
-        server.stop()
-    match = VERDICT.search(server.log)
-    assert match, server.log
-    assert match[1] == expected, server.log
+    assert server_verdict(home, command, expected) == expected
 
 
 BROKEN = {
@@ -278,16 +284,7 @@ def test_check_as_the_command_that_starts_the_server(
     result = check(home, f"--app={app}")
     assert result.returncode == (1 if expected == "refuse" else 0), result.stderr
     assert json.loads(result.stdout)["verdict"] == expected
-    server = start(home, command=command)
-    try:
-        if expected == "refuse":
-            server.proc.wait(90)
-        else:
-            server.wait_ready()
-    finally:
-        server.stop()
-    match = VERDICT.search(server.log)
-    assert match and match[1] == expected, server.log
+    assert server_verdict(home, command, expected) == expected
 
 
 def test_an_exception_in_the_audit_refuses(home: JupyterHome) -> None:
