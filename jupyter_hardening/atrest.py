@@ -137,12 +137,13 @@ def _mode(path: str) -> int | None:
 
 # What may split or escape a hash in a config file without changing it: string pieces joined
 # ("argon2:..." "..." or +), line breaks, JSON's "\/" for "/". No hash holds any of these.
-_SPELLING = re.compile(rb"[\s'\"()+\\]")
+# A pattern, not a compiled one: compiled on first use (a password is set), not at every start.
+_SPELLING = rb"[\s'\"()+\\]"
 
 
 def _spelled(data: bytes) -> bytes:
     """``data`` without the characters that may split or escape a hash (see _SPELLING)."""
-    return _SPELLING.sub(b"", data)
+    return re.sub(_SPELLING, b"", data)
 
 
 def loaded_config_files(serverapp: Any) -> list[str]:
