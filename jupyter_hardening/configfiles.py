@@ -183,6 +183,8 @@ def not_loaded(path: Path) -> str:
     the settings the user put there (a link whose target moved, a folder, a missing --config)."""
     if os.path.isfile(path):  # noqa: PTH113 - traitlets' own test
         return ""
+    if os.path.realpath(path) == os.devnull:
+        return ""  # a name blanked on purpose (ln -s /dev/null): there are no settings to lose
     if os.path.islink(path) and not os.path.exists(path):  # noqa: PTH110, PTH114
         return "is a symbolic link to a missing file"
     if not os.path.lexists(path):
@@ -195,6 +197,8 @@ def not_loaded(path: Path) -> str:
 def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
     for path in paths:
         why = not_loaded(path)
+        if not why and not os.path.isfile(path):  # noqa: PTH113
+            continue  # /dev/null: traitlets skips it, and nothing is lost
         if why:
             yield (
                 f"the config file {path} {why}: jupyter_server skips it without a word and starts "

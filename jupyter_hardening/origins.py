@@ -225,24 +225,26 @@ def _walk(items: Any) -> Any:
             yield from _walk(av[1])
 
 
-# A repeat whose every iteration may match nothing ((?:[a-z]?){20}) chooses which iterations
-# take a character: C(n, n/2) ways to fail. {20} took 4.4 s on an Origin of 40 characters.
+# A repeat whose every iteration may match nothing, and that must run at least this many times
+# ((?:[a-z]?){20}), chooses which iterations take a character: C(n, n/2) ways to fail. {20}
+# took 55 ms for one Origin, {26} 4 s. Without such a minimum (*, +, {0,n}) CPython stops at
+# the first empty iteration: linear.
 MAX_NULLABLE_REPEAT = 12
 
 
 def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
     """Why a repeat's iterations can split the same text in many ways, or ''."""
-    _lo, hi, body = outer
-    info = an.seq(body)
+    lo, hi, body = outer
+    info = info_body = an.seq(body)
     first = info.first
-    if hi > MAX_NULLABLE_REPEAT and info.nullable and info.chars:
+    if lo > MAX_NULLABLE_REPEAT and info.nullable and info.chars:
         import math
 
-        ways = math.comb(min(hi, 64), min(hi, 64) // 2)
+        n = min(lo, 64)
         return (
-            f"a repeated group can match nothing in each of its {hi if hi < 64 else 'many'} "
-            f"iterations, so an Origin that fails is tried in up to {ways:,} ways (3.5 times as "
-            "many with every two more iterations; {26}: 4 s for one Origin of 60 characters, measured here)"
+            f"a group repeated at least {lo} times can match nothing in each iteration, so an "
+            f"Origin that fails is tried in up to {math.comb(n, n // 2):,} ways (3.5 times as "
+            "many with every two more; {26}: 4 s for one Origin of 60 characters, measured here)"
         )
 
     def mandatory_after(follow: tuple[tuple[Any, int], ...]) -> Any:
@@ -269,8 +271,10 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 # as (a+)+ (a 41-character Origin took 181 s).
                 # An optional piece ((?:[a-z][a-z0-9-]?)+, ihi 1) splits as freely once the
                 # outer repeat is long: 'aa' is one iteration or two (Fibonacci, not 2^n).
+                # (A body that may match nothing as a whole stops at its first empty
+                # iteration in CPython: (?:(?:x\.)?)* is linear.)
                 long_enough = (hi >= 2 and ihi >= 2 and hi * ihi >= LONG) or (
-                    ihi >= 1 and hi >= LONG
+                    ihi >= 1 and hi >= LONG and not info_body.nullable
                 )
                 # What is left of this iteration can take characters the inner repeat takes,
                 # and the next iteration starts with one: where an iteration ends is free, 2^n
@@ -288,6 +292,7 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 # optional piece, as above.
                 if (
                     hi >= LONG
+                    and not info_body.nullable
                     and node.nullable
                     and node.chars
                     and first & node.chars
@@ -714,34 +719,39 @@ def _lookalikes(name: str) -> list[str]:
 
 def _candidates(reps: list[_Rep]) -> list[str]:
     """Origins to try against the pattern, at most MAX_CANDIDATES: the generic ones, then each
-    representative's in turn (one from each before a second from any), the most telling first
-    (attacker text where the pattern varies, names under public suffixes), so that a pattern of
-    many alternatives has every one tried: the github.io part of five alternatives was cut off.
+    representative's in turn (one from each before a second from any), so that a pattern of
+    many alternatives has every one tried. A representative's own origins come first (every
+    scheme and port: plain http, other ports), then names under public suffixes beneath it,
+    its lookalikes and attacker text where the pattern varies, each with its own scheme and
+    port: an origin a browser sends at another port is tried once, not for every lookalike.
     """
     per_rep: list[list[str]] = []
     for rep in reps:
-        mine: list[str] = []
         o = rep.origin
+        # lists, not sets: the first admitted origin is named, the same one in every process
+        names = [n for n in dict.fromkeys((o.host, rep.fixed_host)) if n]
+        own = [
+            str(Origin(scheme, name, port))
+            for name in names
+            for scheme in ("https", "http")
+            for port in dict.fromkeys((o.port, "", "8443"))
+        ]
+        others: list[str] = []
+        for name in names:
+            reg = registrable(name)
+            hosted = hosted_under(reg) if reg else ()
+            for host in [*hosted, *_lookalikes(name)]:
+                others.append(str(Origin(o.scheme, host, o.port)))
         # fill the places where the pattern lets text vary with an attacker's text
         text = "".join(t for t, _ in rep.pieces)
         pos = 0
         for t, fixed in rep.pieces:
             if not fixed:
                 for filler in _FILLERS:
-                    mine.append(text[:pos] + filler + text[pos + len(t) :])
-                    mine.append(text[:pos] + t + filler + text[pos + len(t) :])
+                    others.append(text[:pos] + filler + text[pos + len(t) :])
+                    others.append(text[:pos] + t + filler + text[pos + len(t) :])
             pos += len(t)
-        # lists, not sets: the first admitted origin is named, the same one in every process
-        names = [n for n in dict.fromkeys((o.host, rep.fixed_host)) if n]
-        for name in names:
-            reg = registrable(name)
-            hosted = hosted_under(reg) if reg else ()
-            # names under public suffixes beneath it first: one each admits anyone
-            for host in [*hosted, name, *_lookalikes(name)]:
-                for scheme in ("https", "http"):
-                    for port in dict.fromkeys((o.port, "", "8443")):
-                        mine.append(str(Origin(scheme, host, port)))
-        per_rep.append(mine)
+        per_rep.append([*own, *others])
     out: list[str] = [*GENERIC, *_HOSTED]
     for row in itertools.zip_longest(*per_rep):
         out.extend(c for c in row if c is not None)

@@ -76,6 +76,15 @@ REAL_WORLD = [
         "https://evil.s3.amazonaws.com",
     ),
     (r"https://(?:app|www|api|lab)\.example\.com", None, None),
+    # Found in the review of the ordering above: an unescaped dot, and plain http, in a pattern
+    # with several alternatives, lost once lookalikes were tried at every scheme and port.
+    (r"https://[a-z][a-z0-9]*\.lab.example\.(?:com|org)", "JH302", "https://a.lab-example.com"),
+    (
+        r"https://(?:lab.example\.com|app\.example\.org|nb\.example\.net|x\.example\.io)",
+        "JH302",
+        "https://lab-example.com",
+    ),
+    (r"https?://[a-z][a-z][a-z]\.example\.(?:com|org)(?::\d+)?", "JH302", "http://aaa.example.com"),
     # A site whose own domain is one the generator tries as "unrelated" (found in review).
     (r"https://(www\.)?evil\.net", None, None),
     (r"https?://evil\.net", "JH302", "http://evil.net"),
@@ -174,6 +183,11 @@ def test_catastrophic_patterns_are_judged_without_running_them(pattern: str) -> 
         r"https://(?:a?b)+\.example\.com",  # the optional part is pinned by a mandatory b
         r"https://(?:[a-z]?){8}\.example\.com",  # C(8, 4) = 70 ways at most
         r"https://([a-z0-9]+(-[a-z0-9]+)*\.)+example\.com",
+        # A body that may match nothing as a whole stops at its first empty iteration in
+        # CPython (a 60,009-character Origin: 4 ms): not the {26} case (found in review).
+        r"https://(?:[a-z0-9-]+\.|)*example\.com",
+        r"https://(?:(?:[a-z0-9-]+\.)?)*example\.com",
+        r"https://(?:[a-z0-9-]+\.|){0,20}example\.com",
     ],
 )
 def test_linear_patterns_are_not_called_catastrophic(pattern: str) -> None:
@@ -419,3 +433,21 @@ def test_keywords_of_other_directives_are_dropped_not_made_hosts() -> None:
     csp = "frame-ancestors 'self' 'unsafe-inline' 'nonce-abc' 'https://my.example.com'"
     (finding,) = [f for f in run_rules(Snapshot(csp=csp)) if f.id == "JH603"]
     assert dict(finding.remedy)["csp"] == "frame-ancestors 'self' https://my.example.com"
+
+
+@pytest.mark.parametrize(
+    ("csp", "deciding"),
+    [
+        ("frame-ancestors http://portal.example.com, frame-ancestors 'self'", ["'self'"]),
+        ("frame-ancestors 'self', frame-ancestors 'none'", ["'none'"]),
+        ("frame-ancestors *, frame-ancestors https://*.github.io", ["*"]),
+    ],
+)
+def test_the_most_restrictive_policy_decides(csp: str, deciding: list[str]) -> None:
+    """Framing needs every policy to allow it: the strictest decides (found in review: a
+    plain-http source in the first policy was a warning though the second allows only 'self')."""
+    from jupyter_hardening.rules.csp import frame_ancestors
+
+    assert frame_ancestors(csp) == deciding
+    found = [f.id for f in run_rules(Snapshot(csp=csp)) if f.id.startswith("JH6")]
+    assert found == (["JH602"] if deciding == ["*"] else []), found

@@ -34,17 +34,27 @@ def frame_ancestors(csp: str) -> list[str] | None:
     """The frame-ancestors sources that decide who may frame the page, or None for none.
 
     Every policy is enforced, so a page may be framed only where each policy with
-    frame-ancestors allows it: the first one that admits no one anyone can be is the one that
-    decides; when all admit such sites, the first (``"frame-ancestors 'self' https://*.github.io,
-    default-src 'self'"`` was read as one policy, its last source 'https://*.github.io,').
+    frame-ancestors allows it: the most restrictive one decides — one that admits no one
+    before one with only named sites, before one with plain-http sites, before one that admits
+    anyone; the first of equals. (``"frame-ancestors 'self' https://*.github.io, default-src
+    'self'"`` was read as one policy, its last source 'https://*.github.io,'.)
     """
     found = [
         d["frame-ancestors"] for p in policies(csp) if "frame-ancestors" in (d := directives(p))
     ]
-    for sources in found:
-        if not source_problems(sources, "error"):
-            return sources
-    return found[0] if found else None
+    if not found:
+        return None
+    return min(found, key=_openness)
+
+
+def _openness(sources: list[str]) -> int:
+    """0 for a policy that lets no one frame, 1 named sites only, 2 plain-http sites among
+    them, 3 sites anyone can be."""
+    if source_problems(sources, "error"):
+        return 3
+    if source_problems(sources, "warning"):
+        return 2
+    return 0 if [s.lower() for s in sources] in ([], ["'none'"]) else 1
 
 
 def ignored_sources(sources: list[str]) -> list[str]:
