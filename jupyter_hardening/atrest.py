@@ -151,13 +151,13 @@ def loaded_config_files(serverapp: Any) -> list[str]:
     extension app's. An extension app passes its files' ServerApp section on to the server
     (``jupyter_lab_config.json``; ``jupyter_notebook_config.json``, whose ``NotebookApp.password``
     notebook's app forwards, under plain ``jupyter server`` too)."""
+    from .configfiles import extension_apps
+
     files = [str(path) for path in getattr(serverapp, "loaded_config_files", None) or []]
-    manager = getattr(serverapp, "extension_manager", None)
-    for apps in (getattr(manager, "extension_apps", None) or {}).values():
-        for app in apps:
-            for path in getattr(app, "loaded_config_files", None) or []:
-                if str(path) not in files:
-                    files.append(str(path))
+    for app in extension_apps(serverapp):
+        for path in getattr(app, "loaded_config_files", None) or []:
+            if str(path) not in files:
+                files.append(str(path))
     return files
 
 

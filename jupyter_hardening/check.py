@@ -389,28 +389,29 @@ class CheckApp(StrictCommand):
             except extension.AuditError as e:
                 self.fail(f"the server's configuration is invalid: {e.message}")
             except SystemExit as e:
-                if e.code:
-                    if errors.messages:
-                        reason = hide_secret_value(errors.messages[0])
-                    else:  # a config file that calls exit() (traitlets lets it through)
-                        broken = config_file_errors(serverapp)
-                        reason = "; fix: ".join(broken[0]) if broken else "see the message above"
+                if e.code and errors.messages:
+                    reason = hide_secret_value(errors.messages[0])
                     self.fail(f"the server's configuration is invalid: {reason}")
-                # exit() or exit(0) in a config file: the server would exit 0 without a word
-                broken = config_file_errors(serverapp)
-                if broken:
-                    self.fail(f"the server's configuration is invalid: {'; fix: '.join(broken[0])}")
+                # exit() in a config file (traitlets lets it through); with exit(0) the server
+                # would exit 0 without a word
+                self.fail_on_broken_config(serverapp)
+                if e.code:
+                    self.fail("the server's configuration is invalid: see the message above")
                 raise
             except Exception as e:  # a broken config file: one line, not a traceback
-                broken = config_file_errors(serverapp)
-                if broken:
-                    self.fail(f"the server's configuration is invalid: {'; fix: '.join(broken[0])}")
+                self.fail_on_broken_config(serverapp)
                 self.fail(f"cannot load the server's configuration: {type(e).__name__}")
         del failures
         report = offline.report
         if report is None:  # initialize stopped before the audit without saying why
             self.fail("the server's initialization did not reach the audit")
         return report
+
+    def fail_on_broken_config(self, serverapp: Any) -> None:
+        """One line and exit 2 for the first config file that fails to load, if one does."""
+        broken = config_file_errors(serverapp)
+        if broken:
+            self.fail(f"the server's configuration is invalid: {'; fix: '.join(broken[0])}")
 
     def _hub_singleuser(self) -> Any:
         """JupyterHub's singleuser extension app when judging a hub spawn, else None."""

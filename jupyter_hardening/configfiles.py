@@ -21,15 +21,20 @@ _NAMED = (KeyError, NameError, ImportError, AttributeError)
 BASE_CONFIG = "jupyter_config"
 
 
+def extension_apps(serverapp: Any) -> Iterator[Any]:
+    """Every extension app the server's extension manager holds (lab's, notebook's ...)."""
+    manager = getattr(serverapp, "extension_manager", None)
+    for apps in (getattr(manager, "extension_apps", None) or {}).values():
+        yield from apps
+
+
 def config_names(serverapp: Any) -> list[str]:
     """The base names of the config files this server loads: its own and each extension app's."""
     names = [BASE_CONFIG, str(serverapp.config_file_name or "jupyter_server_config")]
-    manager = getattr(serverapp, "extension_manager", None)
-    for apps in (getattr(manager, "extension_apps", None) or {}).values():
-        for app in apps:
-            name = str(getattr(app, "config_file_name", "") or "")
-            if name and name not in names:
-                names.append(name)
+    for app in extension_apps(serverapp):
+        name = str(getattr(app, "config_file_name", "") or "")
+        if name and name not in names:
+            names.append(name)
     return names
 
 
@@ -177,14 +182,15 @@ def _folder_problems(serverapp: Any) -> Iterator[tuple[str, str]]:
         )
 
 
-def not_loaded(path: Path) -> str:
+def not_loaded(path: Path) -> str | None:
     """Why traitlets would skip a config file without a word ('' for a regular file): it loads
     only what os.path.isfile accepts, as if nothing else existed, and the server starts without
-    the settings the user put there (a link whose target moved, a folder, a missing --config)."""
+    the settings the user put there (a link whose target moved, a folder, a missing --config).
+    None for /dev/null: a name blanked on purpose (ln -s /dev/null), no settings to lose."""
     if os.path.isfile(path):  # noqa: PTH113 - traitlets' own test
         return ""
     if os.path.realpath(path) == os.devnull:
-        return ""  # a name blanked on purpose (ln -s /dev/null): there are no settings to lose
+        return None
     if os.path.islink(path) and not os.path.exists(path):  # noqa: PTH110, PTH114
         return "is a symbolic link to a missing file"
     if not os.path.lexists(path):
@@ -197,7 +203,7 @@ def not_loaded(path: Path) -> str:
 def _problems(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
     for path in paths:
         why = not_loaded(path)
-        if not why and not os.path.isfile(path):  # noqa: PTH113
+        if why is None:
             continue  # /dev/null: traitlets skips it, and nothing is lost
         if why:
             yield (

@@ -235,9 +235,9 @@ MAX_NULLABLE_REPEAT = 12
 def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
     """Why a repeat's iterations can split the same text in many ways, or ''."""
     lo, hi, body = outer
-    info = info_body = an.seq(body)
-    first = info.first
-    if lo > MAX_NULLABLE_REPEAT and info.nullable and info.chars:
+    body_info = an.seq(body)
+    first = body_info.first
+    if lo > MAX_NULLABLE_REPEAT and body_info.nullable and body_info.chars:
         import math
 
         n = min(lo, 64)
@@ -274,7 +274,7 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 # (A body that may match nothing as a whole stops at its first empty
                 # iteration in CPython: (?:(?:x\.)?)* is linear.)
                 long_enough = (hi >= 2 and ihi >= 2 and hi * ihi >= LONG) or (
-                    ihi >= 1 and hi >= LONG and not info_body.nullable
+                    ihi >= 1 and hi >= LONG and not body_info.nullable
                 )
                 # What is left of this iteration can take characters the inner repeat takes,
                 # and the next iteration starts with one: where an iteration ends is free, 2^n
@@ -292,7 +292,7 @@ def _nested_ambiguity(an: _Analyser, outer: tuple[int, int, Any]) -> str:
                 # optional piece, as above.
                 if (
                     hi >= LONG
-                    and not info_body.nullable
+                    and not body_info.nullable
                     and node.nullable
                     and node.chars
                     and first & node.chars
